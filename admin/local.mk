@@ -1,0 +1,1 @@
+# admin layer: files are added here.

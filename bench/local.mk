@@ -1,0 +1,1 @@
+# bench layer: files are added here.

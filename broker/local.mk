@@ -1,0 +1,1 @@
+# broker layer: files are added here.

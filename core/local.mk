@@ -1,0 +1,6 @@
+# core: small utilities shared by every layer.
+libkelpcore_la_SOURCES += \
+	core/arena.c core/arena.h \
+	core/buf.c core/buf.h \
+	core/clock.c core/clock.h \
+	core/log.c core/log.h

@@ -1,0 +1,1 @@
+# host layer: files are added here.

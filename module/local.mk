@@ -1,0 +1,1 @@
+# module layer: files are added here.

@@ -1,0 +1,1 @@
+# net layer: files are added here.

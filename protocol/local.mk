@@ -1,0 +1,1 @@
+# protocol layer: files are added here.

@@ -1,0 +1,25 @@
+/* The Kafka server core: storage, the listener and the event loop thread.
+ * Owned by a module instance; all functions are called from the host thread
+ * except where noted. */
+#ifndef KELP_SERVER_SERVER_H
+#define KELP_SERVER_SERVER_H
+
+#include <stddef.h>
+
+#include "module/config.h"
+
+typedef struct kelp_server kelp_server;
+
+int kelp_server_create(const kelp_config *cfg, kelp_server **out, char *err, size_t errlen);
+/* Opens storage (with recovery), binds the listener, starts the loop thread. */
+int kelp_server_start(kelp_server *srv, char *err, size_t errlen);
+/* Applies a new configuration (thread-safe: the admin thread calls it too).
+ * Rebinds the listener when "listen" changed. On error nothing changes. */
+int kelp_server_reconfigure(kelp_server *srv, const kelp_config *cfg, char *err, size_t errlen);
+/* Stops accepting, answers in-flight requests, syncs storage, joins. */
+int kelp_server_stop(kelp_server *srv, char *err, size_t errlen);
+void kelp_server_destroy(kelp_server *srv);
+/* "host:port" actually bound by the Kafka listener. */
+int kelp_server_bound_address(kelp_server *srv, char *buf, size_t buflen);
+
+#endif

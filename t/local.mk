@@ -1,0 +1,1 @@
+# t layer: files are added here.
