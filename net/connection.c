@@ -1,0 +1,390 @@
+#include "net/connection.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+#define READ_CHUNK 65536
+
+struct kelp_conn_slot {
+    kelp_conn_slot *next;
+    kelp_conn *conn;
+    bool done;
+    bool has_response;
+    kelp_buf response;
+};
+
+struct kelp_conn {
+    kelp_loop *loop;
+    kelp_watch watch;
+    kelp_conn_limits limits;
+    const kelp_conn_handler *handler;
+    void *ctx;
+    void *user;
+    char peer[64];
+
+    bool closed;
+    bool reading;       /* stop_reading() clears it for good */
+    bool read_paused;   /* back-pressure */
+    bool free_scheduled;
+
+    kelp_buf in;        /* bytes read but not yet framed */
+    uint8_t *big;       /* a frame larger than what is buffered, filled directly */
+    size_t big_len, big_have;
+
+    kelp_conn_slot *head, *tail; /* pending responses in arrival order */
+    size_t pending;
+
+    kelp_buf out;       /* encoded responses not yet written */
+    size_t out_sent;
+};
+
+static void conn_update_events(kelp_conn *c);
+static void conn_io(void *ctx, uint32_t events);
+
+kelp_conn *kelp_conn_new(kelp_loop *loop, int fd, const kelp_conn_limits *limits,
+                         const kelp_conn_handler *handler, void *ctx)
+{
+    kelp_conn *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->loop = loop;
+    c->limits = *limits;
+    c->handler = handler;
+    c->ctx = ctx;
+    c->reading = true;
+    kelp_buf_init(&c->in);
+    kelp_buf_init(&c->out);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    c->peer[0] = '\0';
+    if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
+        char host[48] = "?";
+        unsigned port = 0;
+        if (ss.ss_family == AF_INET) {
+            struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+            inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+            port = ntohs(a->sin_port);
+        } else if (ss.ss_family == AF_INET6) {
+            struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+            inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+            port = ntohs(a->sin6_port);
+        }
+        snprintf(c->peer, sizeof(c->peer), "%s:%u", host, port);
+    }
+    if (kelp_watch_add(loop, &c->watch, fd, EPOLLIN | EPOLLRDHUP, conn_io, c) != 0) {
+        kelp_buf_free(&c->in);
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+const char *kelp_conn_peer(const kelp_conn *conn) { return conn->peer; }
+void *kelp_conn_user(kelp_conn *conn) { return conn->user; }
+void kelp_conn_set_user(kelp_conn *conn, void *user) { conn->user = user; }
+bool kelp_conn_is_closed(const kelp_conn *conn) { return conn->closed; }
+kelp_conn *kelp_conn_slot_conn(kelp_conn_slot *slot) { return slot->conn; }
+
+bool kelp_conn_idle(const kelp_conn *conn)
+{
+    return conn->closed || (conn->pending == 0 && conn->out.len == conn->out_sent);
+}
+
+static void conn_free_now(void *ctx)
+{
+    kelp_conn *c = ctx;
+    kelp_buf_free(&c->in);
+    kelp_buf_free(&c->out);
+    free(c->big);
+    free(c);
+}
+
+/* Frees the connection once it is closed and no slot refers to it; deferred so
+ * that no callback of the current event batch still sees it. */
+static void conn_maybe_free(kelp_conn *c)
+{
+    if (c->closed && c->pending == 0 && !c->free_scheduled) {
+        c->free_scheduled = true;
+        if (kelp_loop_defer(c->loop, conn_free_now, c) != 0)
+            KELP_ERROR("net", "out of memory: leaking a closed connection");
+    }
+}
+
+void kelp_conn_close(kelp_conn *c, const char *why)
+{
+    if (c->closed)
+        return;
+    c->closed = true;
+    if (why)
+        KELP_DEBUG("net", "closing connection from %s: %s", c->peer, why);
+    kelp_watch_remove(c->loop, &c->watch);
+    close(c->watch.fd);
+    c->watch.fd = -1;
+    /* Slots already done are freed here; pending ones are freed on completion. */
+    kelp_conn_slot **pp = &c->head;
+    c->tail = NULL;
+    while (*pp) {
+        kelp_conn_slot *s = *pp;
+        if (s->done) {
+            *pp = s->next;
+            c->pending--;
+            kelp_buf_free(&s->response);
+            free(s);
+        } else {
+            c->tail = s;
+            pp = &s->next;
+        }
+    }
+    if (c->handler->on_close)
+        c->handler->on_close(c->ctx, c);
+    conn_maybe_free(c);
+}
+
+void kelp_conn_stop_reading(kelp_conn *c)
+{
+    c->reading = false;
+    if (!c->closed)
+        conn_update_events(c);
+}
+
+static bool conn_wants_read(const kelp_conn *c)
+{
+    return c->reading && c->pending < c->limits.max_pending &&
+           c->out.len - c->out_sent < c->limits.max_output_bytes;
+}
+
+static void conn_update_events(kelp_conn *c)
+{
+    uint32_t ev = 0;
+    if (conn_wants_read(c))
+        ev |= EPOLLIN | EPOLLRDHUP; /* while paused, a half-close must not spin the loop */
+    if (c->out.len > c->out_sent)
+        ev |= EPOLLOUT;
+    kelp_watch_modify(c->loop, &c->watch, ev);
+}
+
+/* Writes as much of the output as the socket takes. */
+static void conn_flush(kelp_conn *c)
+{
+    while (!c->closed && c->out.len > c->out_sent) {
+        ssize_t n = send(c->watch.fd, c->out.data + c->out_sent, c->out.len - c->out_sent,
+                         MSG_NOSIGNAL);
+        if (n > 0) {
+            c->out_sent += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        kelp_conn_close(c, n < 0 ? strerror(errno) : "send returned 0");
+        return;
+    }
+    if (c->closed)
+        return;
+    if (c->out_sent == c->out.len) {
+        c->out.len = 0;
+        c->out_sent = 0;
+    } else if (c->out_sent > (1u << 20)) {
+        kelp_buf_consume(&c->out, c->out_sent);
+        c->out_sent = 0;
+    }
+    conn_update_events(c);
+}
+
+/* Moves completed slots at the head of the queue into the output buffer. */
+static void conn_drain_slots(kelp_conn *c)
+{
+    bool wrote = false;
+    while (c->head && c->head->done) {
+        kelp_conn_slot *s = c->head;
+        c->head = s->next;
+        if (!c->head)
+            c->tail = NULL;
+        c->pending--;
+        if (s->has_response && !c->closed) {
+            if (c->out.len == c->out_sent && c->out.len == 0) {
+                /* Nothing queued: take the response buffer over instead of copying. */
+                kelp_buf_free(&c->out);
+                c->out = s->response;
+                c->out_sent = 0;
+            } else {
+                kelp_buf_append(&c->out, s->response.data, s->response.len);
+                kelp_buf_free(&s->response);
+            }
+            wrote = true;
+        } else {
+            kelp_buf_free(&s->response);
+        }
+        free(s);
+    }
+    if (c->closed) {
+        conn_maybe_free(c);
+        return;
+    }
+    if (c->out.failed) {
+        kelp_conn_close(c, "out of memory for the response");
+        return;
+    }
+    if (wrote)
+        conn_flush(c);
+    else
+        conn_update_events(c);
+}
+
+kelp_conn_slot *kelp_conn_slot_reserve(kelp_conn *c)
+{
+    kelp_conn_slot *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->conn = c;
+    if (c->tail)
+        c->tail->next = s;
+    else
+        c->head = s;
+    c->tail = s;
+    c->pending++;
+    return s;
+}
+
+void kelp_conn_slot_complete(kelp_conn_slot *s, kelp_buf *response)
+{
+    kelp_conn *c = s->conn;
+    s->done = true;
+    if (response) {
+        s->response = *response;
+        s->has_response = true;
+        kelp_buf_init(response);
+    }
+    if (c->closed) {
+        /* A closed connection keeps only pending slots; they complete in any order. */
+        /* Unlink this slot wherever it is. */
+        kelp_conn_slot **pp = &c->head;
+        c->tail = NULL;
+        while (*pp) {
+            if (*pp == s) {
+                *pp = s->next;
+                continue;
+            }
+            c->tail = *pp;
+            pp = &(*pp)->next;
+        }
+        c->pending--;
+        kelp_buf_free(&s->response);
+        free(s);
+        conn_maybe_free(c);
+        return;
+    }
+    conn_drain_slots(c);
+}
+
+/* Hands complete frames from the input buffer to the handler. */
+static void conn_parse_frames(kelp_conn *c)
+{
+    size_t off = 0;
+    while (!c->closed && c->in.len - off >= 4) {
+        const uint8_t *p = c->in.data + off;
+        int32_t size = (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]);
+        if (size < 8 || size > c->limits.max_frame_bytes) {
+            KELP_WARN("net", "closing %s: frame size %d outside [8, %d]", c->peer, size,
+                      c->limits.max_frame_bytes);
+            kelp_conn_close(c, "bad frame size");
+            return;
+        }
+        size_t have = c->in.len - off - 4;
+        uint8_t *frame = malloc((size_t)size);
+        if (!frame) {
+            kelp_conn_close(c, "out of memory for a frame");
+            return;
+        }
+        if (have < (size_t)size) {
+            /* Partial: keep it aside and read the rest straight into it. */
+            memcpy(frame, p + 4, have);
+            c->big = frame;
+            c->big_len = (size_t)size;
+            c->big_have = have;
+            off = c->in.len;
+            break;
+        }
+        memcpy(frame, p + 4, (size_t)size);
+        off += 4 + (size_t)size;
+        if (c->handler->on_frame(c->ctx, c, frame, (size_t)size) != 0) {
+            kelp_conn_close(c, "malformed request");
+            return;
+        }
+        if (!conn_wants_read(c))
+            break;
+    }
+    if (!c->closed)
+        kelp_buf_consume(&c->in, off);
+}
+
+static void conn_read(kelp_conn *c)
+{
+    for (int rounds = 0; rounds < 16 && !c->closed && conn_wants_read(c); rounds++) {
+        ssize_t n;
+        if (c->big) {
+            n = recv(c->watch.fd, c->big + c->big_have, c->big_len - c->big_have, 0);
+            if (n > 0) {
+                c->big_have += (size_t)n;
+                if (c->big_have == c->big_len) {
+                    uint8_t *frame = c->big;
+                    size_t len = c->big_len;
+                    c->big = NULL;
+                    if (c->handler->on_frame(c->ctx, c, frame, len) != 0) {
+                        kelp_conn_close(c, "malformed request");
+                        return;
+                    }
+                }
+                continue;
+            }
+        } else {
+            if (!kelp_buf_reserve(&c->in, READ_CHUNK)) {
+                kelp_conn_close(c, "out of memory for input");
+                return;
+            }
+            n = recv(c->watch.fd, c->in.data + c->in.len, READ_CHUNK, 0);
+            if (n > 0) {
+                c->in.len += (size_t)n;
+                conn_parse_frames(c);
+                if ((size_t)n < READ_CHUNK)
+                    break;
+                continue;
+            }
+        }
+        if (n == 0) {
+            kelp_conn_close(c, "peer closed");
+            return;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            break;
+        kelp_conn_close(c, strerror(errno));
+        return;
+    }
+    if (!c->closed)
+        conn_update_events(c);
+}
+
+static void conn_io(void *ctx, uint32_t events)
+{
+    kelp_conn *c = ctx;
+    if (events & EPOLLOUT)
+        conn_flush(c);
+    if (!c->closed && (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP))) {
+        if (conn_wants_read(c))
+            conn_read(c);
+        else if (events & (EPOLLHUP | EPOLLERR))
+            kelp_conn_close(c, "hang-up");
+    }
+}

@@ -1,0 +1,54 @@
+/* One client connection: length-prefixed frames in, responses out in request
+ * order. Requests may complete out of order (a produce waiting for a group
+ * commit, a parked fetch); each gets a slot when it arrives and the slots are
+ * written back strictly in arrival order. */
+#ifndef KELP_NET_CONNECTION_H
+#define KELP_NET_CONNECTION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "net/event_loop.h"
+
+typedef struct kelp_conn kelp_conn;
+typedef struct kelp_conn_slot kelp_conn_slot;
+
+typedef struct kelp_conn_handler {
+    /* A whole frame (the length prefix removed) arrived. The frame is
+     * malloc'd and now owned by the callee. Return -1 to close the connection
+     * (a malformed request). */
+    int (*on_frame)(void *ctx, kelp_conn *conn, uint8_t *frame, size_t len);
+    /* The connection is gone (closed by the peer, an error, or the server). */
+    void (*on_close)(void *ctx, kelp_conn *conn);
+} kelp_conn_handler;
+
+typedef struct kelp_conn_limits {
+    int32_t max_frame_bytes;   /* larger frames close the connection */
+    size_t max_pending;        /* stop reading past this many unanswered requests */
+    size_t max_output_bytes;   /* stop reading while this much waits to be sent */
+} kelp_conn_limits;
+
+kelp_conn *kelp_conn_new(kelp_loop *loop, int fd, const kelp_conn_limits *limits,
+                         const kelp_conn_handler *handler, void *ctx);
+/* Closes the socket now; the memory goes once every slot is completed. */
+void kelp_conn_close(kelp_conn *conn, const char *why);
+bool kelp_conn_is_closed(const kelp_conn *conn);
+/* Stops reading new requests (graceful shutdown); pending ones still finish. */
+void kelp_conn_stop_reading(kelp_conn *conn);
+/* True when no request is pending and nothing waits to be written. */
+bool kelp_conn_idle(const kelp_conn *conn);
+const char *kelp_conn_peer(const kelp_conn *conn);
+void *kelp_conn_user(kelp_conn *conn);
+void kelp_conn_set_user(kelp_conn *conn, void *user);
+
+/* Reserves the next response position. */
+kelp_conn_slot *kelp_conn_slot_reserve(kelp_conn *conn);
+/* Fills a slot with a whole response frame (length prefix included); the
+ * buffer's memory is taken over. response == NULL means no response
+ * (acks=0). Safe after the connection closed: the response is dropped. */
+void kelp_conn_slot_complete(kelp_conn_slot *slot, kelp_buf *response);
+kelp_conn *kelp_conn_slot_conn(kelp_conn_slot *slot);
+
+#endif
