@@ -1,0 +1,375 @@
+/* Server life cycle: storage, the Kafka listener, connections and the event
+ * loop thread; requests are framed here and dispatched to the broker. */
+#include "server/server.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "broker/broker.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "net/connection.h"
+#include "net/event_loop.h"
+#include "net/listener.h"
+#include "protocol/generated/kafka_apis.h"
+#include "server/request.h"
+#include "storage/storage.h"
+
+#define DRAIN_TIMEOUT_MS 10000
+#define MAX_PENDING_PER_CONN 1024
+#define MAX_OUTPUT_PER_CONN (64u << 20)
+
+struct kelp_server {
+    kelp_config cfg; /* host thread's copy, guarded by lock */
+    pthread_mutex_t lock;
+    kelp_loop *loop;
+    kelp_storage *storage;
+    kelp_listener *listener;
+    kelp_broker broker;
+    kelp_watch storage_watch;
+    pthread_t thread;
+    bool running;
+
+    kelp_conn **conns;
+    size_t conn_count, conn_cap;
+    bool draining;
+    int64_t drain_deadline;
+};
+
+static void on_conn_close(void *ctx, kelp_conn *conn);
+static int on_frame(void *ctx, kelp_conn *conn, uint8_t *frame, size_t len);
+
+static const kelp_conn_handler conn_handler = {.on_frame = on_frame, .on_close = on_conn_close};
+
+static int be16(const uint8_t *p) { return (int16_t)((uint16_t)p[0] << 8 | p[1]); }
+
+static int on_frame(void *ctx, kelp_conn *conn, uint8_t *frame, size_t len)
+{
+    kelp_server *srv = ctx;
+    int16_t api_key = (int16_t)be16(frame);
+    int16_t api_version = (int16_t)be16(frame + 2);
+    const kelp_api *api = kelp_broker_api(api_key);
+    bool supported = api && api_version >= api->min_version && api_version <= api->max_version;
+    if (!supported && api_key != KAFKA_API_API_VERSIONS) {
+        KELP_WARN("net", "closing %s: unsupported request api_key=%d version=%d", kelp_conn_peer(conn),
+                  api_key, api_version);
+        free(frame);
+        return -1;
+    }
+    int16_t header_version = supported ? kafka_request_header_version(api_key, api_version) : 2;
+    if (!supported && api_version < 3)
+        header_version = 1;
+    kelp_request *req = kelp_request_parse(frame, len, header_version);
+    if (!req) {
+        KELP_WARN("net", "closing %s: malformed request header", kelp_conn_peer(conn));
+        return -1;
+    }
+    req->slot = kelp_conn_slot_reserve(conn);
+    if (!req->slot) {
+        kelp_request_free(req);
+        return -1;
+    }
+    if (!supported) {
+        kelp_api_versions_unsupported(&srv->broker, req);
+        return 0;
+    }
+    if (api->handle(&srv->broker, req) != 0) {
+        KELP_WARN("net", "closing %s: malformed %s v%d request", kelp_conn_peer(conn),
+                  kafka_api_lookup(api_key) ? kafka_api_lookup(api_key)->name : "?", api_version);
+        kelp_conn_slot_complete(req->slot, NULL);
+        kelp_request_free(req);
+        return -1;
+    }
+    return 0;
+}
+
+static void on_conn_close(void *ctx, kelp_conn *conn)
+{
+    kelp_server *srv = ctx;
+    for (size_t i = 0; i < srv->conn_count; i++) {
+        if (srv->conns[i] == conn) {
+            srv->conns[i] = srv->conns[--srv->conn_count];
+            return;
+        }
+    }
+}
+
+static void on_accept(void *ctx, int fd)
+{
+    kelp_server *srv = ctx;
+    if (srv->draining || srv->conn_count >= (size_t)srv->broker.cfg.max_connections) {
+        KELP_WARN("net", "refusing a connection: %s", srv->draining ? "shutting down" : "max_connections reached");
+        close(fd);
+        return;
+    }
+    if (srv->conn_count == srv->conn_cap) {
+        size_t cap = srv->conn_cap ? srv->conn_cap * 2 : 64;
+        kelp_conn **c = realloc(srv->conns, cap * sizeof(*c));
+        if (!c) {
+            close(fd);
+            return;
+        }
+        srv->conns = c;
+        srv->conn_cap = cap;
+    }
+    kelp_conn_limits limits = {.max_frame_bytes = srv->broker.cfg.max_request_bytes,
+                               .max_pending = MAX_PENDING_PER_CONN,
+                               .max_output_bytes = MAX_OUTPUT_PER_CONN};
+    kelp_conn *conn = kelp_conn_new(srv->loop, fd, &limits, &conn_handler, srv);
+    if (!conn) {
+        close(fd);
+        return;
+    }
+    srv->conns[srv->conn_count++] = conn;
+}
+
+static void on_storage_completion(void *ctx, uint32_t events)
+{
+    kelp_server *srv = ctx;
+    kelp_storage_process_completions(srv->storage);
+    kelp_broker_process_durable(&srv->broker);
+}
+
+static void *loop_thread(void *arg)
+{
+    kelp_server *srv = arg;
+    kelp_loop_run(srv->loop);
+    return NULL;
+}
+
+int kelp_server_create(const kelp_config *cfg, kelp_server **out, char *err, size_t errlen)
+{
+    kelp_server *srv = calloc(1, sizeof(*srv));
+    if (!srv) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    srv->cfg = *cfg;
+    pthread_mutex_init(&srv->lock, NULL);
+    *out = srv;
+    return 0;
+}
+
+static int bind_listener(const kelp_config *cfg, kelp_listener **out, char *err, size_t errlen)
+{
+    char host[KELP_CONFIG_ADDR_MAX];
+    uint16_t port;
+    if (kelp_config_split_hostport(cfg->listen, host, sizeof(host), &port) != 0) {
+        snprintf(err, errlen, "configuration key \"listen\" must be HOST:PORT");
+        return -1;
+    }
+    *out = kelp_listener_bind(host, port, err, errlen);
+    return *out ? 0 : -1;
+}
+
+int kelp_server_start(kelp_server *srv, char *err, size_t errlen)
+{
+    srv->loop = kelp_loop_new();
+    if (!srv->loop) {
+        snprintf(err, errlen, "cannot create the event loop: %s", strerror(errno));
+        return -1;
+    }
+    kelp_storage_options opt = {.root = srv->cfg.data_dir,
+                                .segment_bytes = srv->cfg.segment_bytes,
+                                .index_interval_bytes = srv->cfg.index_interval_bytes,
+                                .on_durable = kelp_broker_on_durable,
+                                .ctx = &srv->broker};
+    if (kelp_storage_open(&opt, &srv->storage, err, errlen) != 0)
+        goto fail;
+    if (bind_listener(&srv->cfg, &srv->listener, err, errlen) != 0)
+        goto fail;
+    if (kelp_broker_init(&srv->broker, srv->loop, srv->storage, &srv->cfg,
+                         kelp_listener_host(srv->listener), kelp_listener_port(srv->listener), err,
+                         errlen) != 0)
+        goto fail;
+    if (kelp_watch_add(srv->loop, &srv->storage_watch, kelp_storage_completion_fd(srv->storage), EPOLLIN,
+                       on_storage_completion, srv) != 0 ||
+        kelp_listener_start(srv->listener, srv->loop, on_accept, srv) != 0) {
+        snprintf(err, errlen, "cannot watch descriptors: %s", strerror(errno));
+        goto fail;
+    }
+    int rc = pthread_create(&srv->thread, NULL, loop_thread, srv);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot start the event loop thread: %s", strerror(rc));
+        goto fail;
+    }
+    srv->running = true;
+    KELP_INFO("server", "kafka listener on %s:%u, data in %s", kelp_listener_host(srv->listener),
+              kelp_listener_port(srv->listener), srv->cfg.data_dir);
+    return 0;
+fail:
+    kelp_listener_close(srv->listener);
+    srv->listener = NULL;
+    if (srv->storage)
+        kelp_storage_close(srv->storage);
+    srv->storage = NULL;
+    kelp_loop_free(srv->loop);
+    srv->loop = NULL;
+    return -1;
+}
+
+/* A call into the loop thread that the calling thread waits for. */
+typedef struct loop_call {
+    kelp_server *srv;
+    kelp_config cfg;
+    kelp_listener *new_listener;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+} loop_call;
+
+static void loop_call_finish(loop_call *call)
+{
+    pthread_mutex_lock(&call->mu);
+    call->done = true;
+    pthread_cond_signal(&call->cv);
+    pthread_mutex_unlock(&call->mu);
+}
+
+static void loop_call_wait(loop_call *call)
+{
+    pthread_mutex_lock(&call->mu);
+    while (!call->done)
+        pthread_cond_wait(&call->cv, &call->mu);
+    pthread_mutex_unlock(&call->mu);
+}
+
+static void apply_config_on_loop(void *ctx)
+{
+    loop_call *call = ctx;
+    kelp_server *srv = call->srv;
+    if (call->new_listener) {
+        kelp_listener_close(srv->listener);
+        srv->listener = call->new_listener;
+        kelp_listener_start(srv->listener, srv->loop, on_accept, srv);
+    }
+    kelp_broker_set_config(&srv->broker, &call->cfg, kelp_listener_host(srv->listener),
+                           kelp_listener_port(srv->listener));
+    loop_call_finish(call);
+}
+
+int kelp_server_reconfigure(kelp_server *srv, const kelp_config *cfg, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&srv->lock);
+    if (strcmp(cfg->data_dir, srv->cfg.data_dir) != 0) {
+        pthread_mutex_unlock(&srv->lock);
+        snprintf(err, errlen, "configuration key \"data\" cannot change while running");
+        return -1;
+    }
+    if (!srv->running) {
+        srv->cfg = *cfg;
+        pthread_mutex_unlock(&srv->lock);
+        return 0;
+    }
+    loop_call call = {.srv = srv, .cfg = *cfg};
+    if (strcmp(cfg->listen, srv->cfg.listen) != 0 &&
+        bind_listener(cfg, &call.new_listener, err, errlen) != 0) {
+        pthread_mutex_unlock(&srv->lock);
+        return -1;
+    }
+    pthread_mutex_init(&call.mu, NULL);
+    pthread_cond_init(&call.cv, NULL);
+    int rc = kelp_loop_post(srv->loop, apply_config_on_loop, &call);
+    if (rc == 0)
+        loop_call_wait(&call);
+    else
+        kelp_listener_close(call.new_listener);
+    pthread_cond_destroy(&call.cv);
+    pthread_mutex_destroy(&call.mu);
+    if (rc == 0)
+        srv->cfg = *cfg;
+    pthread_mutex_unlock(&srv->lock);
+    if (rc != 0)
+        snprintf(err, errlen, "out of memory");
+    return rc;
+}
+
+static void drain_check(void *ctx)
+{
+    kelp_server *srv = ctx;
+    bool idle = true;
+    for (size_t i = 0; i < srv->conn_count; i++)
+        if (!kelp_conn_idle(srv->conns[i]))
+            idle = false;
+    if (!idle && kelp_clock_mono_ms() < srv->drain_deadline) {
+        kelp_timer_add(srv->loop, kelp_clock_mono_ms() + 5, drain_check, srv);
+        return;
+    }
+    while (srv->conn_count > 0)
+        kelp_conn_close(srv->conns[srv->conn_count - 1], "server stopping");
+    kelp_loop_stop(srv->loop);
+}
+
+static void begin_drain_on_loop(void *ctx)
+{
+    kelp_server *srv = ctx;
+    srv->draining = true; /* on_accept refuses from now on; the socket closes after the join */
+    for (size_t i = 0; i < srv->conn_count; i++)
+        kelp_conn_stop_reading(srv->conns[i]);
+    /* Long-polling fetches are answered now; produces finish with their commit. */
+    kelp_broker_stop(&srv->broker);
+    kelp_storage_request_sync(srv->storage);
+    srv->drain_deadline = kelp_clock_mono_ms() + DRAIN_TIMEOUT_MS;
+    drain_check(srv);
+}
+
+int kelp_server_stop(kelp_server *srv, char *err, size_t errlen)
+{
+    if (!srv->running)
+        return 0;
+    if (kelp_loop_post(srv->loop, begin_drain_on_loop, srv) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    pthread_join(srv->thread, NULL);
+    pthread_mutex_lock(&srv->lock);
+    srv->running = false;
+    kelp_listener_close(srv->listener);
+    srv->listener = NULL;
+    pthread_mutex_unlock(&srv->lock);
+    int rc = kelp_storage_close(srv->storage);
+    srv->storage = NULL;
+    kelp_loop_free(srv->loop);
+    srv->loop = NULL;
+    if (rc != 0) {
+        snprintf(err, errlen, "storage could not be synced on stop");
+        return -1;
+    }
+    KELP_INFO("server", "stopped");
+    return 0;
+}
+
+void kelp_server_destroy(kelp_server *srv)
+{
+    if (!srv)
+        return;
+    if (srv->running) {
+        char err[256];
+        kelp_server_stop(srv, err, sizeof(err));
+    }
+    free(srv->conns);
+    pthread_mutex_destroy(&srv->lock);
+    free(srv);
+}
+
+int kelp_server_bound_address(kelp_server *srv, char *buf, size_t buflen)
+{
+    pthread_mutex_lock(&srv->lock);
+    int rc = -1;
+    if (srv->listener) {
+        const char *host = kelp_listener_host(srv->listener);
+        if (strchr(host, ':'))
+            snprintf(buf, buflen, "[%s]:%u", host, kelp_listener_port(srv->listener));
+        else
+            snprintf(buf, buflen, "%s:%u", host, kelp_listener_port(srv->listener));
+        rc = 0;
+    }
+    pthread_mutex_unlock(&srv->lock);
+    return rc;
+}
