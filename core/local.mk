@@ -3,4 +3,5 @@ libkelpcore_la_SOURCES += \
 	core/arena.c core/arena.h \
 	core/buf.c core/buf.h \
 	core/clock.c core/clock.h \
-	core/log.c core/log.h
+	core/log.c core/log.h \
+	core/uuid.c core/uuid.h
