@@ -1,0 +1,74 @@
+/* The Kafka broker: API handlers over the storage layer. Runs on the event
+ * loop thread only. */
+#ifndef KELP_BROKER_BROKER_H
+#define KELP_BROKER_BROKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "module/config.h"
+#include "net/event_loop.h"
+#include "server/request.h"
+#include "storage/storage.h"
+
+typedef struct kelp_broker kelp_broker;
+typedef struct kelp_fetch_wait kelp_fetch_wait;
+
+struct kelp_broker {
+    kelp_loop *loop;
+    kelp_storage *storage;
+    kelp_config cfg;                /* this thread's copy of the configuration */
+    char advertised_host[KELP_CONFIG_ADDR_MAX];
+    int32_t advertised_port;
+    char cluster_id[32];
+    bool stopping;
+
+    kelp_request *produce_waiters;  /* acks!=0 produces waiting for a group commit */
+    kelp_request *produce_waiters_tail;
+    kelp_fetch_wait *fetch_waiters; /* long-polling fetches */
+    bool durable_progress;          /* a group commit advanced some partition */
+};
+
+/* An API the broker serves: the versions it advertises and its handler. A
+ * handler returns 0 once it owns the request (answered or waiting), -1 when
+ * the body is malformed (the caller closes the connection). */
+typedef int (*kelp_api_handler)(kelp_broker *b, kelp_request *req);
+
+typedef struct kelp_api {
+    int16_t api_key;
+    int16_t min_version;
+    int16_t max_version;
+    kelp_api_handler handle;
+} kelp_api;
+
+/* The served API for a key, or NULL. */
+const kelp_api *kelp_broker_api(int16_t api_key);
+/* All served APIs, for ApiVersions. */
+const kelp_api *kelp_broker_apis(size_t *count);
+
+int kelp_broker_init(kelp_broker *b, kelp_loop *loop, kelp_storage *storage, const kelp_config *cfg,
+                     const char *bound_host, uint16_t bound_port, char *err, size_t errlen);
+void kelp_broker_set_config(kelp_broker *b, const kelp_config *cfg, const char *bound_host,
+                            uint16_t bound_port);
+/* Storage callback (see kelp_storage_options.on_durable). */
+void kelp_broker_on_durable(void *ctx, kelp_partition *p, int64_t high_watermark);
+/* After a batch of durability callbacks: answers what can be answered. */
+void kelp_broker_process_durable(kelp_broker *b);
+/* Shutdown: answers every waiting fetch now. */
+void kelp_broker_stop(kelp_broker *b);
+
+/* Handlers, one file each. */
+int kelp_handle_api_versions(kelp_broker *b, kelp_request *req);
+int kelp_handle_metadata(kelp_broker *b, kelp_request *req);
+int kelp_handle_produce(kelp_broker *b, kelp_request *req);
+int kelp_handle_fetch(kelp_broker *b, kelp_request *req);
+int kelp_handle_list_offsets(kelp_broker *b, kelp_request *req);
+
+/* Produce and fetch waiting lists (produce.c, fetch.c). */
+void kelp_produce_wake(kelp_broker *b);
+void kelp_fetch_wake(kelp_broker *b, bool all);
+
+/* Answers an ApiVersions request whose version is unknown (v0 layout). */
+void kelp_api_versions_unsupported(kelp_broker *b, kelp_request *req);
+
+#endif

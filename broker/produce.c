@@ -1,0 +1,205 @@
+/* Produce: validate each partition's record batch, append it as produced
+ * (offsets assigned in the header), and answer acks=1/all only once a group
+ * commit made the data durable. */
+#include <string.h>
+
+#include "broker/broker.h"
+#include "core/log.h"
+#include "protocol/generated/kafka_messages.h"
+#include "protocol/kafka_errors.h"
+#include "records/record_batch.h"
+#include "storage/topic_name.h"
+
+#define ATTR_CONTROL 0x20
+
+typedef kafka_ProduceResponse_PartitionProduceResponse partition_response;
+
+/* What an acknowledged produce waits for: each partition's end offset. */
+typedef struct produce_wait {
+    kafka_ProduceResponse resp;
+    int32_t count;
+    kelp_partition **partitions;
+    int64_t *end_offsets;
+} produce_wait;
+
+static int16_t batch_status_error(enum kelp_batch_status st)
+{
+    switch (st) {
+    case KELP_BATCH_OK: return KAFKA_ERR_NONE;
+    case KELP_BATCH_CORRUPT: return KAFKA_ERR_CORRUPT_MESSAGE;
+    case KELP_BATCH_INVALID_RECORD: return KAFKA_ERR_INVALID_RECORD;
+    case KELP_BATCH_UNSUPPORTED_MAGIC: return KAFKA_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT;
+    case KELP_BATCH_TOO_LARGE: return KAFKA_ERR_MESSAGE_TOO_LARGE;
+    case KELP_BATCH_UNSUPPORTED_COMPRESSION: return KAFKA_ERR_UNSUPPORTED_COMPRESSION_TYPE;
+    }
+    return KAFKA_ERR_CORRUPT_MESSAGE;
+}
+
+static void set_error(kelp_request *req, partition_response *out, int16_t error, const char *message)
+{
+    out->error_code = error;
+    out->base_offset = -1;
+    if (message)
+        out->error_message = (kw_str){.ptr = message, .len = (int32_t)strlen(message)};
+    if (error == KAFKA_ERR_INVALID_RECORD && message) {
+        out->record_errors = kelp_arena_alloc(&req->arena, sizeof(*out->record_errors));
+        if (out->record_errors) {
+            kafka_ProduceResponse_BatchIndexAndErrorMessage_init(&out->record_errors[0]);
+            out->record_errors[0].batch_index = 0;
+            out->record_errors[0].batch_index_error_message = out->error_message;
+            out->record_errors_count = 1;
+        }
+    }
+}
+
+/* Validates and appends one partition's records; on success returns the
+ * partition so the caller can wait for its commit. */
+static kelp_partition *produce_partition(kelp_broker *b, kelp_request *req, kelp_topic *topic,
+                                         const kafka_ProduceRequest_PartitionProduceData *in,
+                                         partition_response *out, int64_t *end_offset)
+{
+    kelp_partition *p = topic ? kelp_topic_partition(topic, in->index) : NULL;
+    if (!p) {
+        set_error(req, out, KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION, NULL);
+        return NULL;
+    }
+    out->log_start_offset = kelp_partition_log_start_offset(p);
+    if (in->records.len <= 0) {
+        set_error(req, out, KAFKA_ERR_INVALID_RECORD, "produce requests must carry one record batch");
+        return NULL;
+    }
+    /* The frame is ours: the batch is rewritten in place (base offset only). */
+    uint8_t *records = (uint8_t *)in->records.ptr;
+    size_t len = (size_t)in->records.len;
+    kelp_batches_info info;
+    enum kelp_batch_status st = kelp_batches_validate(records, len, b->cfg.message_max_bytes, &info);
+    if (st != KELP_BATCH_OK) {
+        set_error(req, out, batch_status_error(st),
+                  st == KELP_BATCH_TOO_LARGE ? "record batch larger than message_max_bytes"
+                                             : "record batch failed validation");
+        return NULL;
+    }
+    if (info.batch_count != 1) {
+        set_error(req, out, KAFKA_ERR_INVALID_RECORD,
+                  "produce requests of version 3 and above must carry exactly one record batch per partition");
+        return NULL;
+    }
+    kelp_batch_header h;
+    if (kelp_batch_header_parse(records, len, &h) != 0 || (h.attributes & ATTR_CONTROL)) {
+        set_error(req, out, KAFKA_ERR_INVALID_RECORD, "clients may not write control batches");
+        return NULL;
+    }
+    int64_t base, last;
+    if (kelp_partition_append(p, records, len, &base, &last) != KELP_STORAGE_OK) {
+        KELP_ERROR("broker", "append to %s-%d failed", kelp_topic_name(topic), in->index);
+        set_error(req, out, KAFKA_ERR_KAFKA_STORAGE_ERROR, "the log could not be written");
+        return NULL;
+    }
+    out->error_code = KAFKA_ERR_NONE;
+    out->base_offset = base;
+    out->log_append_time_ms = -1;
+    *end_offset = last + 1;
+    return p;
+}
+
+static bool produce_durable(const produce_wait *w)
+{
+    for (int32_t i = 0; i < w->count; i++)
+        if (kelp_partition_high_watermark(w->partitions[i]) < w->end_offsets[i])
+            return false;
+    return true;
+}
+
+int kelp_handle_produce(kelp_broker *b, kelp_request *req)
+{
+    kafka_ProduceRequest in;
+    if (kafka_ProduceRequest_decode(&req->body, &req->arena, req->api_version, &in) != 0)
+        return -1;
+    kelp_arena *a = &req->arena;
+    bool acks_valid = in.acks == 0 || in.acks == 1 || in.acks == -1;
+
+    produce_wait *w = kelp_arena_alloc(a, sizeof(*w));
+    if (!w)
+        return -1;
+    kafka_ProduceResponse_init(&w->resp);
+    int32_t total = 0;
+    for (int32_t t = 0; t < in.topic_data_count; t++)
+        total += in.topic_data[t].partition_data_count;
+    w->partitions = kelp_arena_alloc(a, (size_t)(total + 1) * sizeof(*w->partitions));
+    w->end_offsets = kelp_arena_alloc(a, (size_t)(total + 1) * sizeof(*w->end_offsets));
+    w->resp.responses = kelp_arena_alloc(a, (size_t)(in.topic_data_count + 1) * sizeof(*w->resp.responses));
+    if (!w->partitions || !w->end_offsets || !w->resp.responses)
+        return -1;
+    w->resp.responses_count = in.topic_data_count;
+
+    for (int32_t t = 0; t < in.topic_data_count; t++) {
+        const kafka_ProduceRequest_TopicProduceData *tin = &in.topic_data[t];
+        kafka_ProduceResponse_TopicProduceResponse *tout = &w->resp.responses[t];
+        kafka_ProduceResponse_TopicProduceResponse_init(tout);
+        tout->name = tin->name;
+        tout->partition_responses =
+            kelp_arena_alloc(a, (size_t)(tin->partition_data_count + 1) * sizeof(*tout->partition_responses));
+        if (!tout->partition_responses)
+            return -1;
+        tout->partition_responses_count = tin->partition_data_count;
+        bool name_ok = tin->name.len > 0 && kelp_topic_name_valid(tin->name.ptr, (size_t)tin->name.len) &&
+                       !kelp_topic_name_reserved(tin->name.ptr, (size_t)tin->name.len);
+        kelp_topic *topic = name_ok ? kelp_storage_find_topic(b->storage, tin->name.ptr, (size_t)tin->name.len) : NULL;
+        for (int32_t i = 0; i < tin->partition_data_count; i++) {
+            partition_response *pout = &tout->partition_responses[i];
+            kafka_ProduceResponse_PartitionProduceResponse_init(pout);
+            pout->index = tin->partition_data[i].index;
+            if (!acks_valid) {
+                set_error(req, pout, KAFKA_ERR_INVALID_REQUIRED_ACKS, NULL);
+                continue;
+            }
+            if (!name_ok) {
+                set_error(req, pout, KAFKA_ERR_INVALID_TOPIC_EXCEPTION, NULL);
+                continue;
+            }
+            int64_t end;
+            kelp_partition *p = produce_partition(b, req, topic, &tin->partition_data[i], pout, &end);
+            if (p) {
+                w->partitions[w->count] = p;
+                w->end_offsets[w->count] = end;
+                w->count++;
+            }
+        }
+    }
+    /* Consumers only see durable data, so even acks=0 asks for a commit. */
+    if (w->count > 0)
+        kelp_storage_request_sync(b->storage);
+    if (in.acks == 0 && acks_valid) {
+        kelp_request_finish_silently(req);
+        return 0;
+    }
+    if (produce_durable(w)) {
+        KELP_RESPOND(req, ProduceResponse, &w->resp);
+        return 0;
+    }
+    req->state = w;
+    req->next = NULL;
+    if (b->produce_waiters_tail)
+        b->produce_waiters_tail->next = req;
+    else
+        b->produce_waiters = req;
+    b->produce_waiters_tail = req;
+    return 0;
+}
+
+void kelp_produce_wake(kelp_broker *b)
+{
+    kelp_request **pp = &b->produce_waiters;
+    b->produce_waiters_tail = NULL;
+    while (*pp) {
+        kelp_request *req = *pp;
+        produce_wait *w = req->state;
+        if (produce_durable(w)) {
+            *pp = req->next;
+            KELP_RESPOND(req, ProduceResponse, &w->resp);
+        } else {
+            b->produce_waiters_tail = req;
+            pp = &req->next;
+        }
+    }
+}
