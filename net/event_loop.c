@@ -40,6 +40,8 @@ struct kelp_loop {
     posted_task *deferred; /* loop thread only */
 };
 
+static void run_deferred(kelp_loop *loop);
+
 static void loop_wake(kelp_loop *loop)
 {
     uint64_t one = 1;
@@ -316,4 +318,6 @@ void kelp_loop_run(kelp_loop *loop)
         run_due_timers(loop);
         run_deferred(loop);
     }
+    /* Consumed: the loop can be run again (tests run it in phases). */
+    atomic_store(&loop->stopping, false);
 }

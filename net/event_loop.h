@@ -38,7 +38,7 @@ int kelp_loop_post(kelp_loop *loop, kelp_task_fn fn, void *ctx);
  * callback of this batch can still refer to what fn frees. */
 int kelp_loop_defer(kelp_loop *loop, kelp_task_fn fn, void *ctx);
 
-/* Runs until kelp_loop_stop(); thread-safe stop. */
+/* Runs until kelp_loop_stop() (thread-safe), which it then consumes. */
 void kelp_loop_run(kelp_loop *loop);
 void kelp_loop_stop(kelp_loop *loop);
 bool kelp_loop_stopping(kelp_loop *loop);

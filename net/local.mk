@@ -3,3 +3,8 @@ libkelpcore_la_SOURCES += \
 	net/event_loop.c net/event_loop.h \
 	net/connection.c net/connection.h \
 	net/listener.c net/listener.h
+
+check_PROGRAMS += t/unit/test_net
+TESTS += t/unit/test_net
+t_unit_test_net_CFLAGS = $(UNIT_CFLAGS)
+t_unit_test_net_LDADD = $(UNIT_LDADD)
