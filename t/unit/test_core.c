@@ -1,0 +1,85 @@
+/* Core utilities: arena, growable buffer, UUID text form. */
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/uuid.h"
+
+START_TEST(arena_memory_is_zeroed_aligned_and_survives_large_blocks)
+{
+    kelp_arena a;
+    kelp_arena_init(&a, 64);
+    for (int i = 0; i < 100; i++) {
+        uint8_t *p = kelp_arena_alloc(&a, (size_t)(i * 7 + 1));
+        ck_assert_ptr_nonnull(p);
+        ck_assert_int_eq((uintptr_t)p % 16, 0);
+        for (int j = 0; j < i * 7 + 1; j++)
+            ck_assert_int_eq(p[j], 0);
+        memset(p, 0xab, (size_t)(i * 7 + 1));
+    }
+    void *big = kelp_arena_alloc(&a, 1 << 20);
+    ck_assert_ptr_nonnull(big);
+    kelp_arena_reset(&a);
+    uint8_t *again = kelp_arena_alloc(&a, 32);
+    ck_assert_int_eq(again[0], 0);
+    ck_assert_ptr_null(kelp_arena_alloc(&a, SIZE_MAX - 3)); /* overflow refused */
+    kelp_arena_free(&a);
+}
+END_TEST
+
+START_TEST(buf_appends_consumes_and_grows)
+{
+    kelp_buf b;
+    kelp_buf_init(&b);
+    for (int i = 0; i < 1000; i++)
+        ck_assert(kelp_buf_append(&b, "abcd", 4));
+    ck_assert_uint_eq(b.len, 4000);
+    kelp_buf_consume(&b, 3998);
+    ck_assert_uint_eq(b.len, 2);
+    ck_assert_int_eq(memcmp(b.data, "cd", 2), 0);
+    ck_assert(!kelp_buf_reserve(&b, SIZE_MAX)); /* overflow refused */
+    ck_assert(b.failed);
+    kelp_buf_free(&b);
+}
+END_TEST
+
+START_TEST(uuid_round_trips_through_text)
+{
+    uint8_t id[16], back[16];
+    char text[KELP_UUID_STRING_LEN + 1];
+    for (int i = 0; i < 200; i++) {
+        ck_assert_int_eq(kelp_uuid_random(id), 0);
+        ck_assert(!kelp_uuid_is_zero(id));
+        ck_assert_int_eq(id[6] >> 4, 4); /* version 4 */
+        kelp_uuid_to_string(id, text);
+        ck_assert_uint_eq(strlen(text), 22);
+        ck_assert(kelp_uuid_parse(text, back));
+        ck_assert_int_eq(memcmp(id, back, 16), 0);
+    }
+    /* Known value: all 0xff bytes is "_____________________w" in base64url. */
+    memset(id, 0xff, 16);
+    kelp_uuid_to_string(id, text);
+    ck_assert_str_eq(text, "_____________________w");
+    ck_assert(!kelp_uuid_parse("too-short", back));
+    ck_assert(!kelp_uuid_parse("_____________________x", back)); /* stray low bits */
+    ck_assert(!kelp_uuid_parse("AAAAAAAAAAAAAAAAAAAA*A", back));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("core");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, arena_memory_is_zeroed_aligned_and_survives_large_blocks);
+    tcase_add_test(tc, buf_appends_consumes_and_grows);
+    tcase_add_test(tc, uuid_round_trips_through_text);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
