@@ -1,1 +1,11 @@
-# admin layer: files are added here.
+# admin: the HTTP admin endpoint; one file per route group.
+libkelpcore_la_SOURCES += \
+	admin/admin_http.c admin/admin_http.h \
+	admin/routes.h \
+	admin/routes_health.c \
+	admin/routes_config.c
+
+check_PROGRAMS += t/unit/test_admin
+TESTS += t/unit/test_admin
+t_unit_test_admin_CFLAGS = $(UNIT_CFLAGS) $(MHD_CFLAGS)
+t_unit_test_admin_LDADD = $(UNIT_LDADD)

@@ -1,0 +1,419 @@
+/* The admin HTTP daemon: binding, request bodies, route dispatch and JSON
+ * responses. Handlers live in admin/routes_*.c. */
+/* First: the generated config.h (angle brackets, so not module/config.h)
+ * turns on the POSIX and GNU interfaces that -std=c11 hides. */
+#include <config.h>
+
+#include "admin/admin_http.h"
+
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "admin/routes.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "module/config.h"
+
+#define ADMIN_CONNECTION_LIMIT 64u
+#define ADMIN_IDLE_TIMEOUT_SECONDS 30u
+
+static const kelp_admin_route *const route_groups[] = {
+    kelp_admin_health_routes,
+    kelp_admin_config_routes,
+};
+
+/* A daemon and the listening socket it was given. The socket is closed only
+ * after the daemon stopped (microhttpd may still look at it until then). */
+typedef struct admin_daemon {
+    struct MHD_Daemon *mhd;
+    int listen_fd;
+    bool quiesced; /* the socket was taken back from microhttpd: ours to close */
+} admin_daemon;
+
+struct kelp_admin {
+    kelp_admin_callbacks cb;
+    pthread_mutex_t lock; /* guards the fields below */
+    admin_daemon current; /* mhd NULL when not listening */
+    char bound[KELP_CONFIG_ADDR_MAX + 16];
+    admin_daemon *retired; /* quiesced by a rebind, stopped by kelp_admin_stop */
+    size_t retired_count;
+};
+
+/* Per-connection state while a request body arrives. */
+typedef struct pending_request {
+    kelp_buf body;
+    bool too_large;
+    bool answered; /* a response is queued already */
+} pending_request;
+
+void kelp_admin_respond_json(kelp_admin_response *resp, unsigned status, char *json)
+{
+    free(resp->body);
+    resp->body = NULL;
+    if (!json) {
+        kelp_admin_respond_error(resp, 500, "out of memory");
+        return;
+    }
+    resp->status = status;
+    resp->body = json;
+}
+
+void kelp_admin_respond_error(kelp_admin_response *resp, unsigned status, const char *message)
+{
+    free(resp->body);
+    resp->body = NULL;
+    resp->status = status;
+    /* cJSON escapes whatever bytes the message carries (it may quote input). */
+    cJSON *obj = cJSON_CreateObject();
+    if (obj && cJSON_AddStringToObject(obj, "error", message))
+        resp->body = cJSON_PrintUnformatted(obj);
+    cJSON_Delete(obj);
+    if (!resp->body)
+        resp->status = 500;
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *conn, const kelp_admin_response *resp,
+                                     const char *allow)
+{
+    static const char fallback[] = "{\"error\":\"out of memory\"}";
+    struct MHD_Response *r;
+    if (resp->body)
+        r = MHD_create_response_from_buffer(strlen(resp->body), resp->body, MHD_RESPMEM_MUST_COPY);
+    else
+        r = MHD_create_response_from_buffer(sizeof(fallback) - 1, (void *)fallback, MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    if (allow)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    enum MHD_Result rc = MHD_queue_response(conn, resp->body ? resp->status : 500, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned status, const char *message)
+{
+    kelp_admin_response resp = {0};
+    kelp_admin_respond_error(&resp, status, message);
+    enum MHD_Result rc = send_response(conn, &resp, NULL);
+    free(resp.body);
+    return rc;
+}
+
+static bool path_matches(const char *route_path, const char *path)
+{
+    size_t len = strlen(route_path);
+    if (len > 0 && route_path[len - 1] == '/')
+        return strncmp(route_path, path, len) == 0 && path[len] != '\0';
+    return strcmp(route_path, path) == 0;
+}
+
+/* Appends method to a comma-separated Allow list unless it is there. */
+static void allow_add(char *allow, size_t cap, const char *method)
+{
+    size_t mlen = strlen(method);
+    for (const char *p = allow; (p = strstr(p, method)) != NULL; p += mlen)
+        if ((p == allow || p[-1] == ' ') && (p[mlen] == ',' || p[mlen] == '\0'))
+            return;
+    size_t used = strlen(allow);
+    snprintf(allow + used, cap - used, "%s%s", used ? ", " : "", method);
+}
+
+static enum MHD_Result dispatch(kelp_admin *admin, struct MHD_Connection *conn, const char *method,
+                                const char *path, pending_request *pr)
+{
+    char allow[128] = "";
+    for (size_t g = 0; g < sizeof(route_groups) / sizeof(route_groups[0]); g++) {
+        for (const kelp_admin_route *r = route_groups[g]; r->path; r++) {
+            if (!path_matches(r->path, path))
+                continue;
+            if (strcmp(r->method, method) != 0) {
+                allow_add(allow, sizeof(allow), r->method);
+                continue;
+            }
+            kelp_admin_request req = {.method = method,
+                                      .path = path,
+                                      .body = pr->body.len ? (const char *)pr->body.data : "",
+                                      .body_len = pr->body.len ? pr->body.len - 1 : 0,
+                                      .cb = &admin->cb};
+            kelp_admin_response resp = {0};
+            r->handler(&req, &resp);
+            if (!resp.body && resp.status == 0)
+                kelp_admin_respond_error(&resp, 500, "no response");
+            enum MHD_Result rc = send_response(conn, &resp, NULL);
+            free(resp.body);
+            return rc;
+        }
+    }
+    if (allow[0]) {
+        kelp_admin_response resp = {0};
+        char message[192];
+        snprintf(message, sizeof(message), "method %s is not allowed here (allowed: %s)", method, allow);
+        kelp_admin_respond_error(&resp, 405, message);
+        enum MHD_Result rc = send_response(conn, &resp, allow);
+        free(resp.body);
+        return rc;
+    }
+    return send_error(conn, 404, "no such endpoint");
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    kelp_admin *admin = cls;
+    pending_request *pr = *con_cls;
+    if (!pr) {
+        pr = calloc(1, sizeof(*pr));
+        if (!pr)
+            return MHD_NO;
+        kelp_buf_init(&pr->body);
+        *con_cls = pr;
+        /* Refuse a declared oversized body before reading any of it. */
+        const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (length && strtoull(length, NULL, 10) > KELP_ADMIN_MAX_BODY) {
+            pr->too_large = pr->answered = true;
+            return send_error(conn, 413, "request body too large");
+        }
+        return MHD_YES;
+    }
+    if (pr->answered) {
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        if (!pr->too_large && pr->body.len + *upload_data_size <= KELP_ADMIN_MAX_BODY) {
+            kelp_buf_append(&pr->body, upload_data, *upload_data_size);
+        } else {
+            pr->too_large = true; /* keep reading, answer once the body is over */
+            kelp_buf_free(&pr->body);
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    pr->answered = true;
+    if (pr->too_large)
+        return send_error(conn, 413, "request body too large");
+    if (pr->body.len > 0 && !kelp_buf_append(&pr->body, "", 1))
+        return send_error(conn, 500, "out of memory");
+    if (pr->body.failed)
+        return send_error(conn, 500, "out of memory");
+    return dispatch(admin, conn, method, url, pr);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode code)
+{
+    pending_request *pr = *con_cls;
+    if (!pr)
+        return;
+    kelp_buf_free(&pr->body);
+    free(pr);
+    *con_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char line[512];
+    vsnprintf(line, sizeof(line), fmt, ap);
+    size_t len = strlen(line);
+    while (len > 0 && line[len - 1] == '\n')
+        line[--len] = '\0';
+    KELP_WARN("admin", "%s", line);
+}
+
+static void format_sockaddr(const struct sockaddr_storage *ss, char *buf, size_t buflen)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+        inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+        snprintf(buf, buflen, "[%s]:%u", host, ntohs(sin6->sin6_port));
+    } else {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+        inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+        snprintf(buf, buflen, "%s:%u", host, ntohs(sin->sin_port));
+    }
+}
+
+int kelp_admin_listen(const char *addr, char *err, size_t errlen)
+{
+    char host[KELP_CONFIG_ADDR_MAX], port_text[8];
+    uint16_t port;
+    if (kelp_config_split_hostport(addr, host, sizeof(host), &port) != 0) {
+        snprintf(err, errlen, "admin address \"%s\" must be HOST:PORT", addr);
+        return -1;
+    }
+    snprintf(port_text, sizeof(port_text), "%u", port);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *list = NULL;
+    int gai = getaddrinfo(host, port_text, &hints, &list);
+    if (gai != 0) {
+        snprintf(err, errlen, "cannot resolve admin host \"%s\": %s", host, gai_strerror(gai));
+        return -1;
+    }
+    int fd = -1, saved = 0;
+    for (struct addrinfo *ai = list; ai && fd < 0; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) {
+            saved = errno;
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 64) != 0) {
+            saved = errno;
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(list);
+    if (fd < 0)
+        snprintf(err, errlen, "cannot listen on admin address %s: %s", addr, strerror(saved));
+    return fd;
+}
+
+/* Starts a daemon on a listening socket (closed on error); fills d and the
+ * bound address. */
+static int daemon_start(kelp_admin *admin, int fd, admin_daemon *d, char *bound, size_t boundlen, char *err,
+                        size_t errlen)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen = sizeof(ss);
+    if (getsockname(fd, (struct sockaddr *)&ss, &sslen) != 0) {
+        snprintf(err, errlen, "cannot read the admin socket address: %s", strerror(errno));
+        close(fd);
+        return -1;
+    }
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    struct MHD_Daemon *mhd = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, admin, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT, ADMIN_CONNECTION_LIMIT,
+        MHD_OPTION_CONNECTION_TIMEOUT, ADMIN_IDLE_TIMEOUT_SECONDS, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+        NULL, MHD_OPTION_END);
+    format_sockaddr(&ss, bound, boundlen);
+    if (!mhd) {
+        snprintf(err, errlen, "cannot start the admin HTTP server on %s", bound);
+        close(fd);
+        return -1;
+    }
+    d->mhd = mhd;
+    d->listen_fd = fd;
+    d->quiesced = false;
+    return 0;
+}
+
+/* Stops accepting without joining, so a request handler may call it. */
+static void daemon_quiesce(admin_daemon *d)
+{
+    if (MHD_quiesce_daemon(d->mhd) >= 0) {
+        d->quiesced = true;
+        shutdown(d->listen_fd, SHUT_RDWR); /* frees the port now; closed after the stop */
+    }
+}
+
+static void daemon_stop(admin_daemon *d)
+{
+    MHD_stop_daemon(d->mhd); /* closes the socket unless it was quiesced */
+    if (d->quiesced)
+        close(d->listen_fd);
+    d->mhd = NULL;
+    d->listen_fd = -1;
+    d->quiesced = false;
+}
+
+kelp_admin *kelp_admin_start_fd(int listen_fd, const kelp_admin_callbacks *cb, char *err, size_t errlen)
+{
+    kelp_admin *admin = calloc(1, sizeof(*admin));
+    if (!admin) {
+        close(listen_fd);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    admin->cb = *cb;
+    pthread_mutex_init(&admin->lock, NULL);
+    if (daemon_start(admin, listen_fd, &admin->current, admin->bound, sizeof(admin->bound), err, errlen) != 0) {
+        pthread_mutex_destroy(&admin->lock);
+        free(admin);
+        return NULL;
+    }
+    KELP_INFO("admin", "admin HTTP endpoint on %s", admin->bound);
+    return admin;
+}
+
+kelp_admin *kelp_admin_start(const char *addr, const kelp_admin_callbacks *cb, char *err, size_t errlen)
+{
+    int fd = kelp_admin_listen(addr, err, errlen);
+    return fd < 0 ? NULL : kelp_admin_start_fd(fd, cb, err, errlen);
+}
+
+int kelp_admin_rebind_fd(kelp_admin *admin, int listen_fd, char *err, size_t errlen)
+{
+    /* Room for the retired daemon first, so nothing fails once the new one runs. */
+    pthread_mutex_lock(&admin->lock);
+    admin_daemon *grown = realloc(admin->retired, (admin->retired_count + 1) * sizeof(*grown));
+    if (grown)
+        admin->retired = grown;
+    pthread_mutex_unlock(&admin->lock);
+    if (!grown) {
+        if (listen_fd >= 0)
+            close(listen_fd);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    admin_daemon next = {.mhd = NULL, .listen_fd = -1, .quiesced = false};
+    char bound[sizeof(admin->bound)] = "";
+    if (listen_fd >= 0 && daemon_start(admin, listen_fd, &next, bound, sizeof(bound), err, errlen) != 0)
+        return -1;
+    pthread_mutex_lock(&admin->lock);
+    if (admin->current.mhd) {
+        daemon_quiesce(&admin->current);
+        admin->retired[admin->retired_count++] = admin->current;
+    }
+    admin->current = next;
+    snprintf(admin->bound, sizeof(admin->bound), "%s", bound);
+    pthread_mutex_unlock(&admin->lock);
+    if (next.mhd)
+        KELP_INFO("admin", "admin HTTP endpoint moved to %s", bound);
+    else
+        KELP_INFO("admin", "admin HTTP endpoint disabled");
+    return 0;
+}
+
+int kelp_admin_bound_address(kelp_admin *admin, char *buf, size_t buflen)
+{
+    pthread_mutex_lock(&admin->lock);
+    int rc = admin->current.mhd ? 0 : -1;
+    if (rc == 0)
+        snprintf(buf, buflen, "%s", admin->bound);
+    pthread_mutex_unlock(&admin->lock);
+    return rc;
+}
+
+void kelp_admin_stop(kelp_admin *admin)
+{
+    if (!admin)
+        return;
+    if (admin->current.mhd)
+        daemon_stop(&admin->current);
+    for (size_t i = 0; i < admin->retired_count; i++)
+        daemon_stop(&admin->retired[i]);
+    free(admin->retired);
+    pthread_mutex_destroy(&admin->lock);
+    free(admin);
+}

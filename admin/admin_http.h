@@ -1,0 +1,49 @@
+/* The admin HTTP endpoint (libmicrohttpd). It knows nothing of the module:
+ * everything it shows or changes goes through kelp_admin_callbacks. Routes
+ * live in admin/routes_*.c (see admin/routes.h). */
+#ifndef KELP_ADMIN_ADMIN_HTTP_H
+#define KELP_ADMIN_ADMIN_HTTP_H
+
+#include <stddef.h>
+
+/* Largest request body accepted; larger ones get 413. */
+#define KELP_ADMIN_MAX_BODY (1u << 20)
+
+typedef struct kelp_admin_callbacks {
+    void *ctx;
+    /* The running configuration as a JSON object (malloc'd), NULL on failure. */
+    char *(*get_config)(void *ctx);
+    /* Applies a JSON object of keys to change; on error nothing changes and
+     * err names the offending key. May be called from the admin thread. */
+    int (*apply_config)(void *ctx, const char *patch_json, char *err, size_t errlen);
+} kelp_admin_callbacks;
+
+typedef struct kelp_admin kelp_admin;
+
+/* Opens a listening socket on "host:port" (port 0: the kernel picks): the
+ * part of starting or moving the endpoint that can fail for the operator's
+ * reasons (bad address, port in use). Returns the descriptor or -1. */
+int kelp_admin_listen(const char *addr, char *err, size_t errlen);
+
+/* Starts serving on a socket from kelp_admin_listen (owned from then on,
+ * also on error) from an internal thread. The callbacks are copied. */
+kelp_admin *kelp_admin_start_fd(int listen_fd, const kelp_admin_callbacks *cb, char *err, size_t errlen);
+
+/* kelp_admin_listen and kelp_admin_start_fd in one. */
+kelp_admin *kelp_admin_start(const char *addr, const kelp_admin_callbacks *cb, char *err, size_t errlen);
+
+/* Moves the endpoint to a socket from kelp_admin_listen (owned from then on,
+ * also on error), or stops listening when listen_fd is -1. Safe to call
+ * from a request handler: the old daemon stops accepting at once, finishes
+ * its open connections and is joined by kelp_admin_stop. On error the old
+ * socket keeps serving. */
+int kelp_admin_rebind_fd(kelp_admin *admin, int listen_fd, char *err, size_t errlen);
+
+/* The bound "host:port" (numeric host, actual port); -1 when not listening. */
+int kelp_admin_bound_address(kelp_admin *admin, char *buf, size_t buflen);
+
+/* Stops serving, waits for running handlers, frees. NULL is fine. Must not
+ * be called from a request handler. */
+void kelp_admin_stop(kelp_admin *admin);
+
+#endif

@@ -1,0 +1,303 @@
+/* Configuration: defaults, a table of keys with their types and bounds, and
+ * JSON in both directions. Bounds (inclusive) are listed in config_keys
+ * below; README.md documents them for operators. */
+/* First: the generated config.h (angle brackets, so not module/config.h)
+ * turns on the POSIX and GNU interfaces that -std=c11 hides. */
+#include <config.h>
+
+#include "module/config.h"
+
+#include <cjson/cJSON.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+enum key_type {
+    KEY_HOSTPORT,          /* "host:port", required */
+    KEY_HOSTPORT_OR_EMPTY, /* "host:port" or "" (disabled) */
+    KEY_STRING,            /* free text; empty allowed */
+    KEY_PATH,              /* non-empty text */
+    KEY_INT32,
+    KEY_INT64,
+    KEY_BOOL,
+    KEY_LOG_LEVEL
+};
+
+typedef struct config_key {
+    const char *name;
+    enum key_type type;
+    size_t offset;
+    size_t size;      /* capacity of string fields */
+    int64_t min, max; /* bounds of integer fields */
+} config_key;
+
+#define STR_KEY(n, t, field) {n, t, offsetof(kelp_config, field), sizeof(((kelp_config *)0)->field), 0, 0}
+#define INT_KEY(n, t, field, lo, hi) {n, t, offsetof(kelp_config, field), 0, lo, hi}
+
+static const config_key config_keys[] = {
+    STR_KEY("listen", KEY_HOSTPORT, listen),
+    STR_KEY("admin", KEY_HOSTPORT_OR_EMPTY, admin),
+    STR_KEY("advertised_host", KEY_STRING, advertised_host),
+    STR_KEY("data", KEY_PATH, data_dir),
+    INT_KEY("node_id", KEY_INT32, node_id, 0, INT32_MAX),
+    INT_KEY("default_partitions", KEY_INT32, default_partitions, 1, 10000),
+    INT_KEY("auto_create_topics", KEY_BOOL, auto_create_topics, 0, 1),
+    /* Segment positions must fit the 32-bit offset index, hence INT32_MAX. */
+    INT_KEY("segment_bytes", KEY_INT64, segment_bytes, 1 << 20, INT32_MAX),
+    INT_KEY("index_interval_bytes", KEY_INT32, index_interval_bytes, 1, 16 << 20),
+    INT_KEY("max_request_bytes", KEY_INT32, max_request_bytes, 64 << 10, 1 << 30),
+    INT_KEY("message_max_bytes", KEY_INT32, message_max_bytes, 1 << 10, 1 << 30),
+    INT_KEY("max_connections", KEY_INT32, max_connections, 1, 1000000),
+    INT_KEY("log_level", KEY_LOG_LEVEL, log_level, 0, 0),
+};
+
+#define KEY_COUNT (sizeof(config_keys) / sizeof(config_keys[0]))
+
+void kelp_config_defaults(kelp_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    snprintf(cfg->listen, sizeof(cfg->listen), "127.0.0.1:9092");
+    snprintf(cfg->admin, sizeof(cfg->admin), "127.0.0.1:9644");
+    snprintf(cfg->data_dir, sizeof(cfg->data_dir), "./kelp-data");
+    cfg->node_id = 0;
+    cfg->default_partitions = 4;
+    cfg->auto_create_topics = true;
+    cfg->segment_bytes = 1073741824;
+    cfg->index_interval_bytes = 4096;
+    cfg->max_request_bytes = 104857600;
+    cfg->message_max_bytes = 1048588;
+    cfg->max_connections = 10000;
+    cfg->log_level = KELP_LOG_INFO;
+}
+
+int kelp_config_split_hostport(const char *addr, char *host, size_t hostlen, uint16_t *port)
+{
+    const char *host_start, *host_end, *port_text;
+    if (addr[0] == '[') {
+        host_start = addr + 1;
+        host_end = strchr(host_start, ']');
+        if (!host_end || host_end[1] != ':')
+            return -1;
+        port_text = host_end + 2;
+    } else {
+        host_start = addr;
+        host_end = strrchr(addr, ':');
+        if (!host_end)
+            return -1;
+        port_text = host_end + 1;
+        if (memchr(host_start, ':', (size_t)(host_end - host_start)))
+            return -1; /* an IPv6 address needs brackets */
+    }
+    size_t len = (size_t)(host_end - host_start);
+    if (len == 0 || len >= hostlen || memchr(host_start, ' ', len))
+        return -1;
+    size_t digits = strlen(port_text);
+    if (digits == 0 || digits > 5 || strspn(port_text, "0123456789") != digits)
+        return -1;
+    long value = strtol(port_text, NULL, 10);
+    if (value > 65535)
+        return -1;
+    memcpy(host, host_start, len);
+    host[len] = '\0';
+    *port = (uint16_t)value;
+    return 0;
+}
+
+static const char *type_name(enum key_type type)
+{
+    switch (type) {
+    case KEY_INT32:
+    case KEY_INT64:
+        return "an integer";
+    case KEY_BOOL:
+        return "a boolean";
+    default:
+        return "a string";
+    }
+}
+
+static bool type_matches(const config_key *key, const cJSON *value)
+{
+    switch (key->type) {
+    case KEY_INT32:
+    case KEY_INT64:
+        return cJSON_IsNumber(value);
+    case KEY_BOOL:
+        return cJSON_IsBool(value);
+    default:
+        return cJSON_IsString(value);
+    }
+}
+
+static int set_string(const config_key *key, kelp_config *cfg, const char *text, char *err, size_t errlen)
+{
+    size_t len = strlen(text);
+    if (key->type != KEY_LOG_LEVEL && len >= key->size) {
+        snprintf(err, errlen, "configuration key \"%s\" is too long (at most %zu bytes)", key->name,
+                 key->size - 1);
+        return -1;
+    }
+    char host[KELP_CONFIG_ADDR_MAX];
+    uint16_t port;
+    switch (key->type) {
+    case KEY_HOSTPORT_OR_EMPTY:
+        if (len == 0)
+            break;
+        /* fall through */
+    case KEY_HOSTPORT:
+        if (kelp_config_split_hostport(text, host, sizeof(host), &port) != 0) {
+            snprintf(err, errlen, "configuration key \"%s\" must be HOST:PORT with a port from 0 to 65535",
+                     key->name);
+            return -1;
+        }
+        break;
+    case KEY_PATH:
+        if (len == 0) {
+            snprintf(err, errlen, "configuration key \"%s\" must not be empty", key->name);
+            return -1;
+        }
+        break;
+    case KEY_LOG_LEVEL: {
+        int level = kelp_log_level_parse(text);
+        if (level < 0) {
+            snprintf(err, errlen, "configuration key \"%s\" must be one of error, warn, info, debug",
+                     key->name);
+            return -1;
+        }
+        *(int32_t *)((char *)cfg + key->offset) = level;
+        return 0;
+    }
+    default:
+        break;
+    }
+    /* Zero the tail too: equal settings are then equal bytes. */
+    memset((char *)cfg + key->offset, 0, key->size);
+    memcpy((char *)cfg + key->offset, text, len);
+    return 0;
+}
+
+static int set_number(const config_key *key, kelp_config *cfg, double number, char *err, size_t errlen)
+{
+    /* The negated test also catches NaN; doubles hold every integer in these
+     * ranges exactly, so a round trip through int64_t spots fractions. */
+    if (!(number >= (double)key->min && number <= (double)key->max)) {
+        snprintf(err, errlen, "configuration key \"%s\" must be between %lld and %lld", key->name,
+                 (long long)key->min, (long long)key->max);
+        return -1;
+    }
+    int64_t whole = (int64_t)number;
+    if ((double)whole != number) {
+        snprintf(err, errlen, "configuration key \"%s\" must be an integer", key->name);
+        return -1;
+    }
+    if (key->type == KEY_INT64)
+        *(int64_t *)((char *)cfg + key->offset) = whole;
+    else
+        *(int32_t *)((char *)cfg + key->offset) = (int32_t)whole;
+    return 0;
+}
+
+static const config_key *find_key(const char *name)
+{
+    for (size_t i = 0; i < KEY_COUNT; i++)
+        if (strcmp(config_keys[i].name, name) == 0)
+            return &config_keys[i];
+    return NULL;
+}
+
+static int apply_key(kelp_config *cfg, const cJSON *item, char *err, size_t errlen)
+{
+    const config_key *key = find_key(item->string);
+    if (!key) {
+        snprintf(err, errlen, "unknown configuration key \"%s\"", item->string);
+        return -1;
+    }
+    if (!type_matches(key, item)) {
+        snprintf(err, errlen, "configuration key \"%s\" must be %s", key->name, type_name(key->type));
+        return -1;
+    }
+    if (key->type == KEY_BOOL) {
+        *(bool *)((char *)cfg + key->offset) = cJSON_IsTrue(item);
+        return 0;
+    }
+    if (key->type == KEY_INT32 || key->type == KEY_INT64)
+        return set_number(key, cfg, item->valuedouble, err, errlen);
+    return set_string(key, cfg, item->valuestring, err, errlen);
+}
+
+/* Rules that tie keys together, checked once all keys are applied. */
+static int check_consistency(const kelp_config *cfg, char *err, size_t errlen)
+{
+    if (cfg->message_max_bytes > cfg->max_request_bytes) {
+        snprintf(err, errlen,
+                 "configuration key \"message_max_bytes\" (%d) must not exceed \"max_request_bytes\" (%d)",
+                 (int)cfg->message_max_bytes, (int)cfg->max_request_bytes);
+        return -1;
+    }
+    return 0;
+}
+
+int kelp_config_apply_json(kelp_config *cfg, const char *json, char *err, size_t errlen)
+{
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithOpts(json, &end, true);
+    if (!root) {
+        size_t at = end ? (size_t)(end - json) : 0;
+        snprintf(err, errlen, "configuration is not valid JSON (error near byte %zu)", at);
+        return -1;
+    }
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        snprintf(err, errlen, "configuration must be a JSON object");
+        return -1;
+    }
+    kelp_config next = *cfg; /* applied onto a copy so an error changes nothing */
+    int rc = 0;
+    for (const cJSON *item = root->child; item && rc == 0; item = item->next)
+        rc = apply_key(&next, item, err, errlen);
+    if (rc == 0)
+        rc = check_consistency(&next, err, errlen);
+    if (rc == 0)
+        *cfg = next;
+    cJSON_Delete(root);
+    return rc;
+}
+
+char *kelp_config_to_json(const kelp_config *cfg)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (!root)
+        return NULL;
+    bool ok = true;
+    for (size_t i = 0; i < KEY_COUNT && ok; i++) {
+        const config_key *key = &config_keys[i];
+        const char *field = (const char *)cfg + key->offset;
+        cJSON *value;
+        switch (key->type) {
+        case KEY_INT32:
+            value = cJSON_CreateNumber(*(const int32_t *)field);
+            break;
+        case KEY_INT64:
+            value = cJSON_CreateNumber((double)*(const int64_t *)field);
+            break;
+        case KEY_BOOL:
+            value = cJSON_CreateBool(*(const bool *)field);
+            break;
+        case KEY_LOG_LEVEL:
+            value = cJSON_CreateString(kelp_log_level_name(*(const int32_t *)field));
+            break;
+        default:
+            value = cJSON_CreateString(field);
+            break;
+        }
+        ok = value && cJSON_AddItemToObject(root, key->name, value);
+        if (!ok)
+            cJSON_Delete(value);
+    }
+    char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
+    cJSON_Delete(root);
+    return text;
+}

@@ -1,0 +1,235 @@
+/* A module instance: the configuration, the server core and the admin
+ * endpoint, and the rules for changing the configuration at run time.
+ *
+ * Two locks: state_lock serializes start/reconfigure/stop and guards the
+ * server, admin and life-cycle fields; cfg_lock guards cfg for the short
+ * reads the admin thread makes. stop never holds state_lock while it joins
+ * the admin thread, because an admin request may be waiting for it. */
+/* First: the generated config.h (angle brackets, so not module/config.h)
+ * turns on the POSIX and GNU interfaces that -std=c11 hides. */
+#include <config.h>
+
+#include "module/instance.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "admin/admin_http.h"
+#include "core/log.h"
+#include "server/server.h"
+
+struct kelp_instance {
+    kelp_host_api host;
+    bool has_log_sink;
+
+    pthread_mutex_t cfg_lock;
+    kelp_config cfg;
+
+    pthread_mutex_t state_lock;
+    kelp_server *server;
+    kelp_admin *admin;
+    bool running;
+    bool stopping;
+};
+
+static kelp_config config_snapshot(kelp_instance *inst)
+{
+    pthread_mutex_lock(&inst->cfg_lock);
+    kelp_config cfg = inst->cfg;
+    pthread_mutex_unlock(&inst->cfg_lock);
+    return cfg;
+}
+
+char *kelp_instance_config_json(kelp_instance *inst)
+{
+    kelp_config cfg = config_snapshot(inst);
+    return kelp_config_to_json(&cfg);
+}
+
+static char *admin_get_config(void *ctx)
+{
+    return kelp_instance_config_json(ctx);
+}
+
+static int admin_apply_config(void *ctx, const char *patch_json, char *err, size_t errlen)
+{
+    return kelp_instance_reconfigure(ctx, patch_json, err, errlen);
+}
+
+static kelp_admin_callbacks admin_callbacks(kelp_instance *inst)
+{
+    return (kelp_admin_callbacks){.ctx = inst, .get_config = admin_get_config, .apply_config = admin_apply_config};
+}
+
+int kelp_instance_create(const kelp_host_api *host, const char *config_json, kelp_instance **out, char *err,
+                         size_t errlen)
+{
+    *out = NULL;
+    if (host && host->abi_version != KELP_MODULE_ABI_VERSION) {
+        snprintf(err, errlen, "host uses module ABI version %u, this module has version %u",
+                 (unsigned)host->abi_version, (unsigned)KELP_MODULE_ABI_VERSION);
+        return -1;
+    }
+    kelp_config cfg;
+    kelp_config_defaults(&cfg);
+    if (config_json && config_json[0] && kelp_config_apply_json(&cfg, config_json, err, errlen) != 0)
+        return -1;
+    kelp_instance *inst = calloc(1, sizeof(*inst));
+    if (!inst) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (host)
+        inst->host = *host;
+    inst->cfg = cfg;
+    if (kelp_server_create(&inst->cfg, &inst->server, err, errlen) != 0) {
+        free(inst);
+        return -1;
+    }
+    pthread_mutex_init(&inst->cfg_lock, NULL);
+    pthread_mutex_init(&inst->state_lock, NULL);
+    if (inst->host.log) {
+        kelp_log_set_sink(inst->host.log, inst->host.ctx);
+        inst->has_log_sink = true;
+    }
+    kelp_log_set_level(cfg.log_level);
+    *out = inst;
+    return 0;
+}
+
+int kelp_instance_start(kelp_instance *inst, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&inst->state_lock);
+    int rc = -1;
+    if (inst->running || inst->stopping) {
+        snprintf(err, errlen, "the instance was started already");
+        goto out;
+    }
+    kelp_config cfg = config_snapshot(inst);
+    if (kelp_server_start(inst->server, err, errlen) != 0)
+        goto out;
+    if (cfg.admin[0]) {
+        kelp_admin_callbacks cb = admin_callbacks(inst);
+        inst->admin = kelp_admin_start(cfg.admin, &cb, err, errlen);
+        if (!inst->admin) {
+            char ignored[256];
+            kelp_server_stop(inst->server, ignored, sizeof(ignored));
+            goto out;
+        }
+    }
+    inst->running = true;
+    rc = 0;
+out:
+    pthread_mutex_unlock(&inst->state_lock);
+    return rc;
+}
+
+/* Moves the admin endpoint onto listen_fd (-1: disables it). */
+static int move_admin(kelp_instance *inst, int listen_fd, char *err, size_t errlen)
+{
+    if (inst->admin)
+        return kelp_admin_rebind_fd(inst->admin, listen_fd, err, errlen);
+    if (listen_fd < 0)
+        return 0;
+    kelp_admin_callbacks cb = admin_callbacks(inst);
+    inst->admin = kelp_admin_start_fd(listen_fd, &cb, err, errlen);
+    return inst->admin ? 0 : -1;
+}
+
+int kelp_instance_reconfigure(kelp_instance *inst, const char *config_json, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&inst->state_lock);
+    int rc = -1;
+    if (inst->stopping) {
+        snprintf(err, errlen, "Kelp is stopping; the configuration cannot change now");
+        goto out;
+    }
+    kelp_config current = config_snapshot(inst);
+    kelp_config next = current;
+    if (kelp_config_apply_json(&next, config_json, err, errlen) != 0)
+        goto out;
+    if (strcmp(next.data_dir, current.data_dir) != 0) {
+        snprintf(err, errlen, "configuration key \"data\" cannot change while Kelp runs");
+        goto out;
+    }
+    /* Bind a new admin socket before anything changes: it is what can fail. */
+    bool admin_moves = inst->running && strcmp(next.admin, current.admin) != 0;
+    int admin_fd = -1;
+    if (admin_moves && next.admin[0]) {
+        admin_fd = kelp_admin_listen(next.admin, err, errlen);
+        if (admin_fd < 0)
+            goto out;
+    }
+    if (kelp_server_reconfigure(inst->server, &next, err, errlen) != 0) {
+        if (admin_fd >= 0)
+            close(admin_fd);
+        goto out;
+    }
+    if (admin_moves && move_admin(inst, admin_fd, err, errlen) != 0) {
+        /* Only resource exhaustion gets here; the endpoint stays where it was. */
+        KELP_ERROR("admin", "admin endpoint stays on %s: %s", current.admin, err);
+        snprintf(next.admin, sizeof(next.admin), "%s", current.admin);
+    }
+    pthread_mutex_lock(&inst->cfg_lock);
+    inst->cfg = next;
+    pthread_mutex_unlock(&inst->cfg_lock);
+    kelp_log_set_level(next.log_level);
+    KELP_INFO("config", "configuration changed");
+    rc = 0;
+out:
+    pthread_mutex_unlock(&inst->state_lock);
+    return rc;
+}
+
+int kelp_instance_stop(kelp_instance *inst, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&inst->state_lock);
+    bool was_running = inst->running;
+    kelp_admin *admin = inst->admin;
+    inst->admin = NULL;
+    inst->stopping = true; /* reconfigure refuses from now on */
+    pthread_mutex_unlock(&inst->state_lock);
+    if (!was_running)
+        return 0;
+    kelp_admin_stop(admin); /* joins admin requests, which may have waited for state_lock */
+    int rc = kelp_server_stop(inst->server, err, errlen);
+    pthread_mutex_lock(&inst->state_lock);
+    inst->running = false;
+    pthread_mutex_unlock(&inst->state_lock);
+    return rc;
+}
+
+void kelp_instance_destroy(kelp_instance *inst)
+{
+    if (!inst)
+        return;
+    if (inst->running) {
+        char err[256];
+        if (kelp_instance_stop(inst, err, sizeof(err)) != 0)
+            KELP_ERROR("server", "stop failed: %s", err);
+    }
+    kelp_server_destroy(inst->server);
+    if (inst->has_log_sink)
+        kelp_log_set_sink(NULL, NULL);
+    pthread_mutex_destroy(&inst->state_lock);
+    pthread_mutex_destroy(&inst->cfg_lock);
+    free(inst);
+}
+
+int kelp_instance_bound_address(kelp_instance *inst, int kind, char *buf, size_t buflen)
+{
+    if (buflen > 0)
+        buf[0] = '\0';
+    pthread_mutex_lock(&inst->state_lock);
+    int rc = -1;
+    if (kind == KELP_LISTENER_KAFKA && inst->running)
+        rc = kelp_server_bound_address(inst->server, buf, buflen);
+    else if (kind == KELP_LISTENER_ADMIN && inst->admin)
+        rc = kelp_admin_bound_address(inst->admin, buf, buflen);
+    pthread_mutex_unlock(&inst->state_lock);
+    return rc;
+}

@@ -1,0 +1,272 @@
+/* Configuration: defaults, every key, errors that name the key and leave the
+ * configuration unchanged, and the JSON round trip. */
+/* First: the generated config.h (angle brackets, so not module/config.h)
+ * turns on the POSIX and GNU interfaces that -std=c11 hides. */
+#include <config.h>
+
+#include <check.h>
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "module/config.h"
+
+/* Field by field: padding bytes are not part of the value. */
+static bool configs_equal(const kelp_config *a, const kelp_config *b)
+{
+    return strcmp(a->listen, b->listen) == 0 && strcmp(a->admin, b->admin) == 0 &&
+           strcmp(a->advertised_host, b->advertised_host) == 0 && strcmp(a->data_dir, b->data_dir) == 0 &&
+           a->node_id == b->node_id && a->default_partitions == b->default_partitions &&
+           a->auto_create_topics == b->auto_create_topics && a->segment_bytes == b->segment_bytes &&
+           a->index_interval_bytes == b->index_interval_bytes && a->max_request_bytes == b->max_request_bytes &&
+           a->message_max_bytes == b->message_max_bytes && a->max_connections == b->max_connections &&
+           a->log_level == b->log_level;
+}
+
+START_TEST(defaults_match_the_documentation)
+{
+    kelp_config cfg;
+    kelp_config_defaults(&cfg);
+    ck_assert_str_eq(cfg.listen, "127.0.0.1:9092");
+    ck_assert_str_eq(cfg.admin, "127.0.0.1:9644");
+    ck_assert_str_eq(cfg.advertised_host, "");
+    ck_assert_str_eq(cfg.data_dir, "./kelp-data");
+    ck_assert_int_eq(cfg.node_id, 0);
+    ck_assert_int_eq(cfg.default_partitions, 4);
+    ck_assert(cfg.auto_create_topics);
+    ck_assert_int_eq(cfg.segment_bytes, 1073741824);
+    ck_assert_int_eq(cfg.index_interval_bytes, 4096);
+    ck_assert_int_eq(cfg.max_request_bytes, 104857600);
+    ck_assert_int_eq(cfg.message_max_bytes, 1048588);
+    ck_assert_int_eq(cfg.max_connections, 10000);
+    ck_assert_int_eq(cfg.log_level, KELP_LOG_INFO);
+}
+END_TEST
+
+START_TEST(every_key_is_applied)
+{
+    kelp_config cfg;
+    kelp_config_defaults(&cfg);
+    char err[256] = "";
+    const char *json = "{\"listen\":\"0.0.0.0:19092\",\"admin\":\"\",\"advertised_host\":\"kafka.example\","
+                       "\"data\":\"/srv/kelp\",\"node_id\":7,\"default_partitions\":12,"
+                       "\"auto_create_topics\":false,\"segment_bytes\":4294967,"
+                       "\"index_interval_bytes\":1024,\"max_request_bytes\":2000000,"
+                       "\"message_max_bytes\":1000000,\"max_connections\":50,\"log_level\":\"debug\"}";
+    ck_assert_int_eq(kelp_config_apply_json(&cfg, json, err, sizeof(err)), 0);
+    ck_assert_str_eq(cfg.listen, "0.0.0.0:19092");
+    ck_assert_str_eq(cfg.admin, "");
+    ck_assert_str_eq(cfg.advertised_host, "kafka.example");
+    ck_assert_str_eq(cfg.data_dir, "/srv/kelp");
+    ck_assert_int_eq(cfg.node_id, 7);
+    ck_assert_int_eq(cfg.default_partitions, 12);
+    ck_assert(!cfg.auto_create_topics);
+    ck_assert_int_eq(cfg.segment_bytes, 4294967);
+    ck_assert_int_eq(cfg.index_interval_bytes, 1024);
+    ck_assert_int_eq(cfg.max_request_bytes, 2000000);
+    ck_assert_int_eq(cfg.message_max_bytes, 1000000);
+    ck_assert_int_eq(cfg.max_connections, 50);
+    ck_assert_int_eq(cfg.log_level, KELP_LOG_DEBUG);
+}
+END_TEST
+
+START_TEST(keys_not_named_keep_their_value)
+{
+    kelp_config cfg;
+    kelp_config_defaults(&cfg);
+    char err[256];
+    ck_assert_int_eq(kelp_config_apply_json(&cfg, "{\"node_id\":3}", err, sizeof(err)), 0);
+    ck_assert_int_eq(kelp_config_apply_json(&cfg, "{\"max_connections\":9}", err, sizeof(err)), 0);
+    ck_assert_int_eq(cfg.node_id, 3);
+    ck_assert_int_eq(cfg.max_connections, 9);
+    ck_assert_str_eq(cfg.listen, "127.0.0.1:9092");
+    ck_assert_int_eq(kelp_config_apply_json(&cfg, "{}", err, sizeof(err)), 0);
+    ck_assert_int_eq(cfg.node_id, 3);
+}
+END_TEST
+
+/* Each bad input must fail, name the key (or the problem) in the message
+ * and leave every field as it was. */
+static const struct bad_case {
+    const char *json;
+    const char *expected;
+} bad_cases[] = {
+    {"{\"colour\":1}", "unknown configuration key \"colour\""},
+    {"{\"node_id\":1,\"Listen\":\"a:1\"}", "unknown configuration key \"Listen\""},
+    {"{\"listen\":9092}", "configuration key \"listen\" must be a string"},
+    {"{\"admin\":null}", "configuration key \"admin\" must be a string"},
+    {"{\"data\":[\"x\"]}", "configuration key \"data\" must be a string"},
+    {"{\"node_id\":\"1\"}", "configuration key \"node_id\" must be an integer"},
+    {"{\"auto_create_topics\":1}", "configuration key \"auto_create_topics\" must be a boolean"},
+    {"{\"log_level\":2}", "configuration key \"log_level\" must be a string"},
+    {"{\"log_level\":\"loud\"}", "configuration key \"log_level\" must be one of"},
+    {"{\"listen\":\"localhost\"}", "configuration key \"listen\" must be HOST:PORT"},
+    {"{\"listen\":\"localhost:65536\"}", "configuration key \"listen\" must be HOST:PORT"},
+    {"{\"listen\":\":9092\"}", "configuration key \"listen\" must be HOST:PORT"},
+    {"{\"listen\":\"::1:9092\"}", "configuration key \"listen\" must be HOST:PORT"},
+    {"{\"listen\":\"\"}", "configuration key \"listen\" must be HOST:PORT"},
+    {"{\"admin\":\"1.2.3.4:x\"}", "configuration key \"admin\" must be HOST:PORT"},
+    {"{\"data\":\"\"}", "configuration key \"data\" must not be empty"},
+    {"{\"default_partitions\":0}", "configuration key \"default_partitions\" must be between 1 and"},
+    {"{\"node_id\":-1}", "configuration key \"node_id\" must be between 0 and"},
+    {"{\"node_id\":1.5}", "configuration key \"node_id\" must be an integer"},
+    {"{\"node_id\":1e300}", "configuration key \"node_id\" must be between"},
+    {"{\"segment_bytes\":1000}", "configuration key \"segment_bytes\" must be between 1048576 and"},
+    {"{\"segment_bytes\":4294967296}", "configuration key \"segment_bytes\" must be between"},
+    {"{\"index_interval_bytes\":0}", "configuration key \"index_interval_bytes\" must be between"},
+    {"{\"max_request_bytes\":10}", "configuration key \"max_request_bytes\" must be between"},
+    {"{\"message_max_bytes\":0}", "configuration key \"message_max_bytes\" must be between"},
+    {"{\"max_connections\":0}", "configuration key \"max_connections\" must be between"},
+    {"{\"message_max_bytes\":200000000}", "configuration key \"message_max_bytes\""},
+    {"{\"node_id\":5,\"max_connections\":-5}", "configuration key \"max_connections\""},
+    {"[1,2]", "configuration must be a JSON object"},
+    {"\"listen\"", "configuration must be a JSON object"},
+    {"{\"listen\":", "not valid JSON"},
+    {"{} trailing", "not valid JSON"},
+    {"", "not valid JSON"},
+};
+
+START_TEST(bad_input_names_the_key_and_changes_nothing)
+{
+    const struct bad_case *bc = &bad_cases[_i];
+    kelp_config cfg, before;
+    kelp_config_defaults(&cfg);
+    ck_assert_int_eq(kelp_config_apply_json(&cfg, "{\"node_id\":42,\"listen\":\"10.0.0.1:1\"}", (char[64]){0}, 64),
+                     0);
+    before = cfg;
+    char err[256] = "";
+    ck_assert_int_eq(kelp_config_apply_json(&cfg, bc->json, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, bc->expected) != NULL, "input %s: got \"%s\", expected \"%s\"", bc->json, err,
+                  bc->expected);
+    ck_assert(configs_equal(&cfg, &before));
+}
+END_TEST
+
+START_TEST(too_long_strings_are_refused)
+{
+    kelp_config cfg, before;
+    kelp_config_defaults(&cfg);
+    before = cfg;
+    size_t n = KELP_CONFIG_ADDR_MAX + 10;
+    char *json = malloc(n + 64);
+    char *host = malloc(n + 1);
+    memset(host, 'h', n);
+    host[n] = '\0';
+    snprintf(json, n + 64, "{\"advertised_host\":\"%s\"}", host);
+    char err[256] = "";
+    ck_assert_int_eq(kelp_config_apply_json(&cfg, json, err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "\"advertised_host\" is too long"));
+    ck_assert(configs_equal(&cfg, &before));
+    free(json);
+    free(host);
+}
+END_TEST
+
+START_TEST(bounds_are_inclusive)
+{
+    kelp_config cfg;
+    kelp_config_defaults(&cfg);
+    char err[256] = "";
+    ck_assert_int_eq(kelp_config_apply_json(&cfg,
+                                            "{\"segment_bytes\":1048576,\"default_partitions\":1,"
+                                            "\"max_request_bytes\":65536,\"message_max_bytes\":1024,"
+                                            "\"listen\":\"[::1]:0\",\"admin\":\"localhost:65535\"}",
+                                            err, sizeof(err)),
+                     0);
+    ck_assert_int_eq(cfg.segment_bytes, 1048576);
+    ck_assert_str_eq(cfg.listen, "[::1]:0");
+    ck_assert_int_eq(kelp_config_apply_json(&cfg, "{\"segment_bytes\":2147483647}", err, sizeof(err)), 0);
+    ck_assert_int_eq(cfg.segment_bytes, 2147483647);
+}
+END_TEST
+
+START_TEST(later_duplicate_key_wins)
+{
+    kelp_config cfg;
+    kelp_config_defaults(&cfg);
+    char err[256];
+    ck_assert_int_eq(kelp_config_apply_json(&cfg, "{\"node_id\":1,\"node_id\":2}", err, sizeof(err)), 0);
+    ck_assert_int_eq(cfg.node_id, 2);
+}
+END_TEST
+
+START_TEST(split_hostport_handles_ipv4_names_and_ipv6)
+{
+    char host[64];
+    uint16_t port = 1;
+    ck_assert_int_eq(kelp_config_split_hostport("127.0.0.1:9092", host, sizeof(host), &port), 0);
+    ck_assert_str_eq(host, "127.0.0.1");
+    ck_assert_uint_eq(port, 9092);
+    ck_assert_int_eq(kelp_config_split_hostport("[::1]:0", host, sizeof(host), &port), 0);
+    ck_assert_str_eq(host, "::1");
+    ck_assert_uint_eq(port, 0);
+    ck_assert_int_eq(kelp_config_split_hostport("broker.local:65535", host, sizeof(host), &port), 0);
+    ck_assert_str_eq(host, "broker.local");
+    ck_assert_uint_eq(port, 65535);
+    ck_assert_int_eq(kelp_config_split_hostport("[::1]9092", host, sizeof(host), &port), -1);
+    ck_assert_int_eq(kelp_config_split_hostport("[::1", host, sizeof(host), &port), -1);
+    ck_assert_int_eq(kelp_config_split_hostport("host:-1", host, sizeof(host), &port), -1);
+    ck_assert_int_eq(kelp_config_split_hostport("host:123456", host, sizeof(host), &port), -1);
+    ck_assert_int_eq(kelp_config_split_hostport("host:", host, sizeof(host), &port), -1);
+    ck_assert_int_eq(kelp_config_split_hostport("a very long host name:1", host, 5, &port), -1);
+}
+END_TEST
+
+START_TEST(to_json_lists_every_key_and_round_trips)
+{
+    kelp_config cfg, back;
+    kelp_config_defaults(&cfg);
+    char err[256] = "";
+    ck_assert_int_eq(kelp_config_apply_json(&cfg,
+                                            "{\"listen\":\"[::]:0\",\"admin\":\"\",\"advertised_host\":\"a\\\"b\","
+                                            "\"data\":\"/tmp/x y\",\"node_id\":2147483647,"
+                                            "\"segment_bytes\":2000000000,\"log_level\":\"warn\","
+                                            "\"auto_create_topics\":false}",
+                                            err, sizeof(err)),
+                     0);
+    char *json = kelp_config_to_json(&cfg);
+    ck_assert_ptr_nonnull(json);
+
+    cJSON *root = cJSON_Parse(json);
+    ck_assert_ptr_nonnull(root);
+    static const char *const keys[] = {"listen", "admin", "advertised_host", "data", "node_id",
+                                       "default_partitions", "auto_create_topics", "segment_bytes",
+                                       "index_interval_bytes", "max_request_bytes", "message_max_bytes",
+                                       "max_connections", "log_level"};
+    ck_assert_int_eq(cJSON_GetArraySize(root), (int)(sizeof(keys) / sizeof(keys[0])));
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        ck_assert_msg(cJSON_GetObjectItemCaseSensitive(root, keys[i]) != NULL, "missing %s", keys[i]);
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(root, "log_level")->valuestring, "warn");
+    cJSON_Delete(root);
+
+    kelp_config_defaults(&back);
+    ck_assert_int_eq(kelp_config_apply_json(&back, json, err, sizeof(err)), 0);
+    ck_assert(configs_equal(&cfg, &back));
+    free(json);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("config");
+    TCase *tc = tcase_create("config");
+    tcase_add_test(tc, defaults_match_the_documentation);
+    tcase_add_test(tc, every_key_is_applied);
+    tcase_add_test(tc, keys_not_named_keep_their_value);
+    tcase_add_loop_test(tc, bad_input_names_the_key_and_changes_nothing, 0,
+                        (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
+    tcase_add_test(tc, too_long_strings_are_refused);
+    tcase_add_test(tc, bounds_are_inclusive);
+    tcase_add_test(tc, later_duplicate_key_wins);
+    tcase_add_test(tc, split_hostport_handles_ipv4_names_and_ipv6);
+    tcase_add_test(tc, to_json_lists_every_key_and_round_trips);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
