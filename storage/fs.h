@@ -1,0 +1,64 @@
+/* The file-system operations the log needs, on paths relative to the filer
+ * root. The local directory backend implements them with POSIX calls; a
+ * SeaweedFS filer backend can implement the same table over HTTP, which is
+ * why the table offers only what a filer can do: create/append, ranged
+ * reads, atomic small-file replacement by rename. truncate may be
+ * unsupported (-ENOTSUP); only local recovery relies on it.
+ *
+ * Every operation returns 0 (or a count) on success and a negative errno on
+ * failure. File handles may be synced from one thread while another appends
+ * to them or reads them; nothing else is shared between threads. */
+#ifndef KELP_STORAGE_FS_H
+#define KELP_STORAGE_FS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "core/buf.h"
+
+typedef struct kelp_fs kelp_fs;
+typedef struct kelp_fs_file kelp_fs_file;
+
+/* Called once per directory entry (never "." or ".."); non-zero stops the walk. */
+typedef int (*kelp_fs_list_fn)(void *ctx, const char *name, bool is_dir);
+
+typedef struct kelp_fs_ops {
+    /* Creates the directory and any missing parents, durably. */
+    int (*mkdirs)(kelp_fs *fs, const char *path);
+    /* Opens a file for appending and reading, creating it when missing. */
+    int (*open_append)(kelp_fs *fs, const char *path, kelp_fs_file **out);
+    /* Appends all the bytes or fails; after a failure the file may hold a
+     * prefix of them (the caller truncates where it can). */
+    int (*append)(kelp_fs_file *f, const struct iovec *iov, int iovcnt);
+    /* Makes appended data durable (fdatasync locally). */
+    int (*sync)(kelp_fs_file *f);
+    /* Reads up to len bytes at off; fewer only at the end of the file. */
+    ssize_t (*pread)(kelp_fs_file *f, void *buf, size_t len, uint64_t off);
+    int64_t (*size)(kelp_fs_file *f);
+    int (*truncate)(kelp_fs_file *f, uint64_t len);
+    void (*close)(kelp_fs_file *f);
+    /* Lists a directory; -ENOENT when it does not exist. */
+    int (*list)(kelp_fs *fs, const char *dir, kelp_fs_list_fn fn, void *ctx);
+    /* Reads a whole small file into out (appending); -ENOENT when missing. */
+    int (*read_file)(kelp_fs *fs, const char *path, kelp_buf *out);
+    /* Replaces a small file atomically and durably (temp file, sync, rename, sync dir). */
+    int (*write_file_atomic)(kelp_fs *fs, const char *path, const void *data, size_t len);
+    int (*remove_recursive)(kelp_fs *fs, const char *path);
+    int (*rename)(kelp_fs *fs, const char *from, const char *to);
+    /* Makes entries created in a directory durable (no-op where creation is durable). */
+    int (*sync_dir)(kelp_fs *fs, const char *path);
+    void (*destroy)(kelp_fs *fs);
+} kelp_fs_ops;
+
+struct kelp_fs {
+    const kelp_fs_ops *ops;
+};
+
+/* The local directory backend rooted at root (created when missing); NULL
+ * with a message in err on failure. */
+kelp_fs *kelp_fs_local_open(const char *root, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,287 @@
+/* A partition's log: appends with offset assignment, segment rolling,
+ * fetch reads and timestamp lookups. Loop thread only. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "records/byte_order.h"
+#include "records/record_batch.h"
+#include "storage/storage_internal.h"
+
+kelp_partition *kelp_partition_new(kelp_storage *s, kelp_topic *t, int32_t index)
+{
+    kelp_partition *p = calloc(1, sizeof(*p));
+    if (!p)
+        return NULL;
+    p->storage = s;
+    p->topic = t;
+    p->index = index;
+    if (kelp_layout_partition_dir(p->dir, sizeof(p->dir), t->name, index) != 0) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void kelp_partition_free(kelp_partition *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->segment_count; i++)
+        kelp_segment_close(p->storage->fs, p->segments[i]);
+    free(p->segments);
+    free(p->dirty_segments);
+    free(p);
+}
+
+int kelp_partition_add_segment(kelp_partition *p, kelp_segment *seg)
+{
+    if (p->segment_count == p->segment_cap) {
+        size_t cap = p->segment_cap ? p->segment_cap * 2 : 4;
+        kelp_segment **n = realloc(p->segments, cap * sizeof(*n));
+        if (!n)
+            return KELP_STORAGE_ERR_NO_MEMORY;
+        p->segments = n;
+        p->segment_cap = cap;
+    }
+    p->segments[p->segment_count++] = seg;
+    return KELP_STORAGE_OK;
+}
+
+static kelp_segment *active_segment(kelp_partition *p) { return p->segments[p->segment_count - 1]; }
+
+int kelp_partition_roll(kelp_partition *p)
+{
+    if (p->segment_count > 0)
+        kelp_segment_seal(p->storage, active_segment(p));
+    kelp_segment *seg;
+    int rc = kelp_segment_open(p, p->log_end, &seg);
+    if (rc != 0)
+        return rc;
+    /* A leftover file at this base (from a crash) holds nothing we keep. */
+    if (seg->size > 0) {
+        rc = p->storage->fs->ops->truncate(seg->log, 0);
+        if (rc != 0) {
+            kelp_segment_close(p->storage->fs, seg);
+            return KELP_STORAGE_ERR_IO;
+        }
+        seg->size = 0;
+    }
+    rc = kelp_partition_add_segment(p, seg);
+    if (rc != 0) {
+        kelp_segment_close(p->storage->fs, seg);
+        return rc;
+    }
+    return kelp_sync_mark_dirty(p, seg, true);
+}
+
+/* Checks the payload's batch framing before anything is written. */
+static int count_batches(const uint8_t *p, size_t len, int64_t *records)
+{
+    size_t pos = 0;
+    *records = 0;
+    while (pos < len) {
+        if (len - pos < KELP_BATCH_HEADER_SIZE || p[pos + KELP_BATCH_OFF_MAGIC] != 2)
+            return -1;
+        int32_t blen = (int32_t)kelp_be32(p + pos + KELP_BATCH_OFF_LENGTH);
+        int32_t delta = (int32_t)kelp_be32(p + pos + KELP_BATCH_OFF_LAST_OFFSET_DELTA);
+        if (blen < KELP_BATCH_HEADER_SIZE - KELP_BATCH_LOG_OVERHEAD ||
+            (size_t)blen > len - pos - KELP_BATCH_LOG_OVERHEAD || delta < 0)
+            return -1;
+        *records += (int64_t)delta + 1;
+        pos += KELP_BATCH_LOG_OVERHEAD + (size_t)blen;
+    }
+    return len > 0 ? 0 : -1;
+}
+
+int kelp_partition_append(kelp_partition *p, uint8_t *batches, size_t len, int64_t *base_offset, int64_t *last_offset)
+{
+    kelp_storage *s = p->storage;
+    if (p->failed)
+        return KELP_STORAGE_ERR_IO;
+    int64_t records;
+    if (count_batches(batches, len, &records) != 0)
+        return KELP_STORAGE_ERR_INVALID;
+    kelp_segment *seg = active_segment(p);
+    bool offsets_overflow = p->log_end + records - seg->base_offset > (int64_t)UINT32_MAX;
+    if (seg->size > 0 && (seg->size + len > (uint64_t)s->opt.segment_bytes || offsets_overflow)) {
+        int rc = kelp_partition_roll(p);
+        if (rc != 0)
+            return rc;
+        seg = active_segment(p);
+    }
+    /* Offsets and leader epoch sit outside the CRC-covered range. */
+    int64_t next = p->log_end;
+    for (size_t pos = 0; pos < len;) {
+        kelp_put_be64(batches + pos, (uint64_t)next);
+        kelp_put_be32(batches + pos + KELP_BATCH_OFF_LEADER_EPOCH, 0);
+        next += (int64_t)kelp_be32(batches + pos + KELP_BATCH_OFF_LAST_OFFSET_DELTA) + 1;
+        pos += KELP_BATCH_LOG_OVERHEAD + kelp_be32(batches + pos + KELP_BATCH_OFF_LENGTH);
+    }
+    struct iovec iov = {batches, len};
+    int rc = s->fs->ops->append(seg->log, &iov, 1);
+    if (rc != 0) {
+        KELP_ERROR(STORAGE_LOG, "append to %s failed: %s", p->dir, strerror(-rc));
+        /* Drop a partial write so the log stays whole batches. */
+        if (s->fs->ops->truncate(seg->log, seg->size) != 0) {
+            KELP_ERROR(STORAGE_LOG, "%s cannot be repaired; refusing further appends", p->dir);
+            p->failed = true;
+        }
+        return KELP_STORAGE_ERR_IO;
+    }
+    for (size_t pos = 0; pos < len;) {
+        uint64_t total = KELP_BATCH_LOG_OVERHEAD + kelp_be32(batches + pos + KELP_BATCH_OFF_LENGTH);
+        kelp_segment_index_batch(s, seg, seg->size + pos, (int64_t)kelp_be64(batches + pos), total,
+                                 (int64_t)kelp_be64(batches + pos + KELP_BATCH_OFF_MAX_TIMESTAMP), true);
+        pos += total;
+    }
+    seg->size += len;
+    seg->next_offset = next;
+    *base_offset = p->log_end;
+    *last_offset = next - 1;
+    p->log_end = next;
+    return kelp_sync_mark_dirty(p, seg, false);
+}
+
+/* The segment holding offset: the last one whose base is <= offset. */
+static kelp_segment *segment_for(kelp_partition *p, int64_t offset)
+{
+    size_t lo = 0, hi = p->segment_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->segments[mid]->base_offset <= offset)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo == 0 ? p->segments[0] : p->segments[lo - 1];
+}
+
+/* Position of the batch containing offset (or the first one after it);
+ * 0 with *pos set, -1 when the segment has none. */
+static int find_batch(kelp_partition *p, kelp_segment *seg, int64_t offset, uint64_t *pos, uint8_t hdr[61])
+{
+    uint64_t at = kelp_segment_lookup_position(seg, offset);
+    while (kelp_segment_read_header(p->storage, seg, at, hdr) == 0) {
+        int64_t last = (int64_t)kelp_be64(hdr) + (int32_t)kelp_be32(hdr + KELP_BATCH_OFF_LAST_OFFSET_DELTA);
+        if (last >= offset) {
+            *pos = at;
+            return 0;
+        }
+        at += KELP_BATCH_LOG_OVERHEAD + kelp_be32(hdr + KELP_BATCH_OFF_LENGTH);
+    }
+    return -1;
+}
+
+int64_t kelp_partition_read(kelp_partition *p, int64_t offset, size_t max_bytes, kelp_buf *out)
+{
+    if (offset < p->log_start || offset > p->high_watermark)
+        return KELP_STORAGE_ERR_OFFSET_OUT_OF_RANGE;
+    if (offset == p->high_watermark)
+        return 0;
+    kelp_segment *seg = segment_for(p, offset);
+    uint8_t hdr[KELP_BATCH_HEADER_SIZE];
+    uint64_t start;
+    if (find_batch(p, seg, offset, &start, hdr) != 0)
+        return 0;
+    uint64_t first = KELP_BATCH_LOG_OVERHEAD + kelp_be32(hdr + KELP_BATCH_OFF_LENGTH);
+    uint64_t want = max_bytes > first ? max_bytes : first;
+    if (want > seg->size - start)
+        want = seg->size - start;
+    size_t at = out->len;
+    uint8_t *dst = kelp_buf_extend(out, (size_t)want);
+    if (!dst)
+        return KELP_STORAGE_ERR_NO_MEMORY;
+    ssize_t n = p->storage->fs->ops->pread(seg->log, dst, (size_t)want, start);
+    if (n < 0 || (uint64_t)n < first) {
+        out->len = at;
+        return KELP_STORAGE_ERR_IO;
+    }
+    /* Keep whole batches below the high watermark, and a trailing partial
+     * batch only when its header shows it is below it too. */
+    size_t keep = 0;
+    while (keep + KELP_BATCH_LOG_OVERHEAD <= (size_t)n) {
+        if ((int64_t)kelp_be64(dst + keep) >= p->high_watermark)
+            break;
+        size_t total = KELP_BATCH_LOG_OVERHEAD + kelp_be32(dst + keep + KELP_BATCH_OFF_LENGTH);
+        if (keep + total > (size_t)n) {
+            keep = (size_t)n;
+            break;
+        }
+        keep += total;
+    }
+    out->len = at + keep;
+    return (int64_t)keep;
+}
+
+/* Reads the whole batch at pos into the storage scratch buffer. */
+static const uint8_t *read_batch(kelp_partition *p, kelp_segment *seg, uint64_t pos, const uint8_t hdr[61],
+                                 size_t *len)
+{
+    kelp_storage *s = p->storage;
+    *len = KELP_BATCH_LOG_OVERHEAD + kelp_be32(hdr + KELP_BATCH_OFF_LENGTH);
+    kelp_buf_clear(&s->scratch);
+    uint8_t *dst = kelp_buf_extend(&s->scratch, *len);
+    if (!dst || s->fs->ops->pread(seg->log, dst, *len, pos) != (ssize_t)*len)
+        return NULL;
+    return dst;
+}
+
+int kelp_partition_offset_for_timestamp(kelp_partition *p, int64_t ts, int64_t *offset, int64_t *found_ts)
+{
+    for (size_t i = 0; i < p->segment_count; i++) {
+        kelp_segment *seg = p->segments[i];
+        if (seg->max_timestamp < ts || seg->base_offset >= p->high_watermark)
+            continue;
+        int64_t from = kelp_segment_lookup_time(seg, ts);
+        if (from < p->log_start)
+            from = p->log_start;
+        uint8_t hdr[KELP_BATCH_HEADER_SIZE];
+        uint64_t pos;
+        if (find_batch(p, seg, from, &pos, hdr) != 0)
+            continue;
+        do {
+            int64_t base = (int64_t)kelp_be64(hdr);
+            if (base >= p->high_watermark)
+                return 0;
+            if ((int64_t)kelp_be64(hdr + KELP_BATCH_OFF_MAX_TIMESTAMP) >= ts) {
+                size_t len;
+                const uint8_t *batch = read_batch(p, seg, pos, hdr, &len);
+                int64_t off, t;
+                if (batch && kelp_batch_find_timestamp(batch, len, ts, &off, &t) == 1 && off >= p->log_start) {
+                    *offset = off;
+                    *found_ts = t;
+                    return 1;
+                }
+            }
+            pos += KELP_BATCH_LOG_OVERHEAD + kelp_be32(hdr + KELP_BATCH_OFF_LENGTH);
+        } while (kelp_segment_read_header(p->storage, seg, pos, hdr) == 0);
+    }
+    return 0;
+}
+
+int kelp_partition_max_timestamp(kelp_partition *p, int64_t *offset, int64_t *ts)
+{
+    kelp_segment *best = NULL;
+    for (size_t i = 0; i < p->segment_count; i++)
+        if (p->segments[i]->max_timestamp >= 0 && (!best || p->segments[i]->max_timestamp > best->max_timestamp))
+            best = p->segments[i];
+    if (!best || p->log_end == p->log_start)
+        return 0;
+    uint8_t hdr[KELP_BATCH_HEADER_SIZE];
+    uint64_t pos;
+    if (find_batch(p, best, best->max_timestamp_batch, &pos, hdr) != 0)
+        return 0;
+    size_t len;
+    const uint8_t *batch = read_batch(p, best, pos, hdr, &len);
+    if (!batch || kelp_batch_max_timestamp_offset(batch, len, offset, ts) != 1)
+        return 0;
+    return 1;
+}
+
+kelp_topic *kelp_partition_topic(kelp_partition *p) { return p->topic; }
+int32_t kelp_partition_index(const kelp_partition *p) { return p->index; }
+int64_t kelp_partition_log_start_offset(const kelp_partition *p) { return p->log_start; }
+int64_t kelp_partition_high_watermark(const kelp_partition *p) { return p->high_watermark; }
+int64_t kelp_partition_log_end_offset(const kelp_partition *p) { return p->log_end; }

@@ -1,0 +1,375 @@
+/* The storage object: topic catalogue (loaded from topic.json files,
+ * created durably), partition recovery at open, orderly close. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/uuid.h"
+#include "storage/storage_internal.h"
+#include "storage/topic_name.h"
+
+static void topic_free(kelp_topic *t)
+{
+    if (!t)
+        return;
+    for (int32_t i = 0; i < t->partition_count; i++)
+        if (t->partitions)
+            kelp_partition_free(t->partitions[i]);
+    free(t->partitions);
+    free(t->name);
+    free(t);
+}
+
+static kelp_topic *topic_new(kelp_storage *s, const char *name, size_t len, const uint8_t id[16], int32_t partitions,
+                             int64_t created_ms)
+{
+    kelp_topic *t = calloc(1, sizeof(*t));
+    if (!t)
+        return NULL;
+    t->storage = s;
+    t->name = malloc(len + 1);
+    t->partitions = calloc((size_t)partitions, sizeof(*t->partitions));
+    if (!t->name || !t->partitions) {
+        topic_free(t);
+        return NULL;
+    }
+    memcpy(t->name, name, len);
+    t->name[len] = '\0';
+    t->name_len = len;
+    memcpy(t->id, id, 16);
+    t->created_ms = created_ms;
+    t->partition_count = partitions;
+    return t;
+}
+
+/* Opens (recovering or creating) every partition of t. */
+static int topic_open_partitions(kelp_storage *s, kelp_topic *t)
+{
+    for (int32_t i = 0; i < t->partition_count; i++) {
+        t->partitions[i] = kelp_partition_new(s, t, i);
+        if (!t->partitions[i])
+            return KELP_STORAGE_ERR_NO_MEMORY;
+        int rc = kelp_partition_recover(t->partitions[i]);
+        if (rc != 0)
+            return rc;
+    }
+    return KELP_STORAGE_OK;
+}
+
+static int name_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    return c ? c : (alen > blen) - (alen < blen);
+}
+
+/* Index of the first topic whose name is >= name. */
+static size_t name_lower_bound(kelp_storage *s, const char *name, size_t len)
+{
+    size_t lo = 0, hi = s->topic_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (name_cmp(s->topics[mid]->name, s->topics[mid]->name_len, name, len) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static size_t id_lower_bound(kelp_storage *s, const uint8_t id[16])
+{
+    size_t lo = 0, hi = s->topic_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (memcmp(s->by_id[mid]->id, id, 16) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int catalogue_insert(kelp_storage *s, kelp_topic *t)
+{
+    if (s->topic_count == s->topic_cap) {
+        size_t cap = s->topic_cap ? s->topic_cap * 2 : 16;
+        kelp_topic **a = realloc(s->topics, cap * sizeof(*a));
+        if (!a)
+            return KELP_STORAGE_ERR_NO_MEMORY;
+        s->topics = a;
+        kelp_topic **b = realloc(s->by_id, cap * sizeof(*b));
+        if (!b)
+            return KELP_STORAGE_ERR_NO_MEMORY;
+        s->by_id = b;
+        s->topic_cap = cap;
+    }
+    size_t i = name_lower_bound(s, t->name, t->name_len);
+    memmove(&s->topics[i + 1], &s->topics[i], (s->topic_count - i) * sizeof(*s->topics));
+    s->topics[i] = t;
+    size_t j = id_lower_bound(s, t->id);
+    memmove(&s->by_id[j + 1], &s->by_id[j], (s->topic_count - j) * sizeof(*s->by_id));
+    s->by_id[j] = t;
+    s->topic_count++;
+    return KELP_STORAGE_OK;
+}
+
+kelp_topic *kelp_storage_find_topic(kelp_storage *s, const char *name, size_t len)
+{
+    size_t i = name_lower_bound(s, name, len);
+    if (i < s->topic_count && name_cmp(s->topics[i]->name, s->topics[i]->name_len, name, len) == 0)
+        return s->topics[i];
+    return NULL;
+}
+
+kelp_topic *kelp_storage_find_topic_by_id(kelp_storage *s, const uint8_t id[16])
+{
+    size_t i = id_lower_bound(s, id);
+    if (i < s->topic_count && memcmp(s->by_id[i]->id, id, 16) == 0)
+        return s->by_id[i];
+    return NULL;
+}
+
+size_t kelp_storage_topic_count(kelp_storage *s) { return s->topic_count; }
+kelp_topic *kelp_storage_topic_at(kelp_storage *s, size_t i) { return i < s->topic_count ? s->topics[i] : NULL; }
+const char *kelp_topic_name(const kelp_topic *t) { return t->name; }
+const uint8_t *kelp_topic_id(const kelp_topic *t) { return t->id; }
+int32_t kelp_topic_partition_count(const kelp_topic *t) { return t->partition_count; }
+
+kelp_partition *kelp_topic_partition(kelp_topic *t, int32_t index)
+{
+    return index >= 0 && index < t->partition_count ? t->partitions[index] : NULL;
+}
+
+static char *topic_json(const kelp_topic *t)
+{
+    char id[KELP_UUID_STRING_LEN + 1];
+    kelp_uuid_to_string(t->id, id);
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    cJSON_AddStringToObject(o, "name", t->name);
+    cJSON_AddStringToObject(o, "id", id);
+    cJSON_AddNumberToObject(o, "partitions", t->partition_count);
+    cJSON_AddNumberToObject(o, "created_ms", (double)t->created_ms);
+    cJSON_AddObjectToObject(o, "configs");
+    char *text = cJSON_Print(o);
+    cJSON_Delete(o);
+    return text;
+}
+
+int kelp_storage_create_topic(kelp_storage *s, const char *name, size_t len, int32_t partitions, kelp_topic **out)
+{
+    if (!kelp_topic_name_valid(name, len) || kelp_topic_name_reserved(name, len) || partitions < 1 ||
+        partitions > KELP_STORAGE_MAX_PARTITIONS)
+        return KELP_STORAGE_ERR_INVALID;
+    if (kelp_storage_find_topic(s, name, len))
+        return KELP_STORAGE_ERR_EXISTS;
+    uint8_t id[16];
+    do {
+        if (kelp_uuid_random(id) != 0)
+            return KELP_STORAGE_ERR_IO;
+    } while (kelp_storage_find_topic_by_id(s, id));
+    kelp_topic *t = topic_new(s, name, len, id, partitions, kelp_clock_wall_ms());
+    if (!t)
+        return KELP_STORAGE_ERR_NO_MEMORY;
+    /* Partitions first; topic.json last, as the commit point. */
+    int rc = topic_open_partitions(s, t);
+    char path[KELP_LAYOUT_PATH_MAX];
+    char *text = rc == 0 ? topic_json(t) : NULL;
+    if (rc == 0 && !text)
+        rc = KELP_STORAGE_ERR_NO_MEMORY;
+    if (rc == 0 && kelp_layout_topic_file(path, sizeof(path), t->name) != 0)
+        rc = KELP_STORAGE_ERR_INVALID;
+    if (rc == 0) {
+        /* New segment files and partition directories become durable now. */
+        kelp_sync_round(s);
+        int wr = s->fs->ops->write_file_atomic(s->fs, path, text, strlen(text));
+        if (wr != 0) {
+            KELP_ERROR(STORAGE_LOG, "cannot write %s: %s", path, strerror(-wr));
+            rc = KELP_STORAGE_ERR_IO;
+        }
+    }
+    free(text);
+    if (rc == 0)
+        rc = catalogue_insert(s, t);
+    if (rc != 0) {
+        /* The sync thread may still hold the segments: settle it first. */
+        kelp_sync_round(s);
+        topic_free(t);
+        return rc;
+    }
+    KELP_INFO(STORAGE_LOG, "created topic %s with %d partitions", t->name, (int)partitions);
+    if (out)
+        *out = t;
+    return KELP_STORAGE_OK;
+}
+
+/* Loads one topic directory; a directory without a readable topic.json is
+ * skipped (a creation that never completed, or foreign data). */
+static int load_topic(kelp_storage *s, const char *name)
+{
+    char path[KELP_LAYOUT_PATH_MAX];
+    if (kelp_layout_topic_file(path, sizeof(path), name) != 0)
+        return 0;
+    kelp_buf b;
+    kelp_buf_init(&b);
+    int rc = s->fs->ops->read_file(s->fs, path, &b);
+    if (rc != 0) {
+        KELP_WARN(STORAGE_LOG, "skipping %s: %s", path, strerror(-rc));
+        kelp_buf_free(&b);
+        return 0;
+    }
+    cJSON *o = cJSON_ParseWithLength((const char *)b.data, b.len);
+    kelp_buf_free(&b);
+    const cJSON *jname = cJSON_GetObjectItemCaseSensitive(o, "name");
+    const cJSON *jid = cJSON_GetObjectItemCaseSensitive(o, "id");
+    const cJSON *jparts = cJSON_GetObjectItemCaseSensitive(o, "partitions");
+    const cJSON *jcreated = cJSON_GetObjectItemCaseSensitive(o, "created_ms");
+    uint8_t id[16];
+    bool ok = cJSON_IsString(jname) && strcmp(jname->valuestring, name) == 0 && cJSON_IsString(jid) &&
+              kelp_uuid_parse(jid->valuestring, id) && !kelp_uuid_is_zero(id) && cJSON_IsNumber(jparts) &&
+              jparts->valuedouble >= 1 && jparts->valuedouble <= KELP_STORAGE_MAX_PARTITIONS &&
+              !kelp_storage_find_topic_by_id(s, id);
+    int32_t partitions = ok ? (int32_t)jparts->valuedouble : 0;
+    int64_t created = cJSON_IsNumber(jcreated) ? (int64_t)jcreated->valuedouble : 0;
+    cJSON_Delete(o);
+    if (!ok) {
+        KELP_ERROR(STORAGE_LOG, "%s is not a valid topic description; topic skipped", path);
+        return 0;
+    }
+    kelp_topic *t = topic_new(s, name, strlen(name), id, partitions, created);
+    if (!t)
+        return KELP_STORAGE_ERR_NO_MEMORY;
+    rc = topic_open_partitions(s, t);
+    if (rc == 0)
+        rc = catalogue_insert(s, t);
+    if (rc != 0) {
+        kelp_sync_round(s);
+        topic_free(t);
+    }
+    return rc;
+}
+
+typedef struct name_list {
+    char **v;
+    size_t n, cap;
+    bool failed;
+} name_list;
+
+static int collect_topic(void *ctx, const char *name, bool is_dir)
+{
+    name_list *l = ctx;
+    size_t len = strlen(name);
+    if (!is_dir || !kelp_topic_name_valid(name, len) || kelp_topic_name_reserved(name, len))
+        return 0;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        char **v = realloc(l->v, cap * sizeof(*v));
+        if (!v) {
+            l->failed = true;
+            return 1;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    if (!(l->v[l->n] = strdup(name))) {
+        l->failed = true;
+        return 1;
+    }
+    l->n++;
+    return 0;
+}
+
+static int load_topics(kelp_storage *s, char *err, size_t errlen)
+{
+    int rc = s->fs->ops->mkdirs(s->fs, KELP_LAYOUT_TOPICS_DIR);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot create %s: %s", KELP_LAYOUT_TOPICS_DIR, strerror(-rc));
+        return -1;
+    }
+    name_list names = {0};
+    rc = s->fs->ops->list(s->fs, KELP_LAYOUT_TOPICS_DIR, collect_topic, &names);
+    if (rc != 0 || names.failed)
+        snprintf(err, errlen, "cannot list %s: %s", KELP_LAYOUT_TOPICS_DIR, rc ? strerror(-rc) : "out of memory");
+    for (size_t i = 0; i < names.n; i++) {
+        if (rc == 0 && !names.failed) {
+            int lr = load_topic(s, names.v[i]);
+            if (lr != 0) {
+                snprintf(err, errlen, "cannot open topic %s (see log)", names.v[i]);
+                rc = lr;
+            }
+        }
+        free(names.v[i]);
+    }
+    free(names.v);
+    return rc != 0 || names.failed ? -1 : 0;
+}
+
+static void storage_free(kelp_storage *s)
+{
+    for (size_t i = 0; i < s->topic_count; i++)
+        topic_free(s->topics[i]);
+    free(s->topics);
+    free(s->by_id);
+    free(s->work_parts);
+    free(s->work_segs);
+    free(s->notify);
+    kelp_buf_free(&s->scratch);
+    if (s->event_fd >= 0)
+        close(s->event_fd);
+    if (s->fs)
+        s->fs->ops->destroy(s->fs);
+    pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->round_lock);
+    pthread_cond_destroy(&s->wake);
+    free(s);
+}
+
+int kelp_storage_open(const kelp_storage_options *opt, kelp_storage **out, char *err, size_t errlen)
+{
+    kelp_storage *s = calloc(1, sizeof(*s));
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    s->opt = *opt;
+    if (s->opt.segment_bytes <= 0)
+        s->opt.segment_bytes = KELP_STORAGE_DEFAULT_SEGMENT_BYTES;
+    if (s->opt.segment_bytes > INT32_MAX) /* index positions are 32-bit */
+        s->opt.segment_bytes = INT32_MAX;
+    if (s->opt.index_interval_bytes <= 0)
+        s->opt.index_interval_bytes = KELP_STORAGE_DEFAULT_INDEX_INTERVAL;
+    s->event_fd = -1;
+    kelp_buf_init(&s->scratch);
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->round_lock, NULL);
+    pthread_cond_init(&s->wake, NULL);
+    s->fs = kelp_fs_local_open(opt->root, err, errlen);
+    if (!s->fs || load_topics(s, err, errlen) != 0) {
+        storage_free(s);
+        return -1;
+    }
+    int rc = kelp_sync_start(s);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot start the sync thread: %s", strerror(-rc));
+        storage_free(s);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+int kelp_storage_close(kelp_storage *s)
+{
+    if (!s)
+        return 0;
+    kelp_sync_stop(s);
+    kelp_sync_round(s);
+    storage_free(s);
+    return KELP_STORAGE_OK;
+}

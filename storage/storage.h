@@ -1,0 +1,99 @@
+/* The storage layer: topics, partitions and their segmented logs under the
+ * filer root (see storage/layout.h), with group commit.
+ *
+ * Threading: every function is called from one thread (the event loop);
+ * the only other thread is the internal sync thread, which reports through
+ * kelp_storage_completion_fd() / kelp_storage_process_completions(). */
+#ifndef KELP_STORAGE_STORAGE_H
+#define KELP_STORAGE_STORAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+
+typedef struct kelp_storage kelp_storage;
+typedef struct kelp_topic kelp_topic;
+typedef struct kelp_partition kelp_partition;
+
+enum {
+    KELP_STORAGE_OK = 0,
+    KELP_STORAGE_ERR_IO = -1,
+    KELP_STORAGE_ERR_EXISTS = -2,
+    KELP_STORAGE_ERR_NOT_FOUND = -3,
+    KELP_STORAGE_ERR_OFFSET_OUT_OF_RANGE = -4,
+    KELP_STORAGE_ERR_INVALID = -5,
+    KELP_STORAGE_ERR_NO_MEMORY = -6,
+};
+
+#define KELP_STORAGE_DEFAULT_SEGMENT_BYTES (1024LL * 1024 * 1024)
+#define KELP_STORAGE_DEFAULT_INDEX_INTERVAL 4096
+#define KELP_STORAGE_MAX_PARTITIONS 100000
+
+typedef struct kelp_storage_options {
+    const char *root;             /* filer root directory (local backend) */
+    int64_t segment_bytes;        /* roll the active segment past this size (default 1 GiB) */
+    int32_t index_interval_bytes; /* default 4096 */
+    /* Called on the caller's (event loop) thread from
+     * kelp_storage_process_completions() after a group commit made partitions durable. */
+    void (*on_durable)(void *ctx, kelp_partition *p, int64_t high_watermark);
+    void *ctx;
+} kelp_storage_options;
+
+/* Loads all topics, runs recovery, starts the sync thread. */
+int kelp_storage_open(const kelp_storage_options *opt, kelp_storage **out, char *err, size_t errlen);
+/* Syncs everything, stops the thread, frees. */
+int kelp_storage_close(kelp_storage *s);
+
+kelp_topic *kelp_storage_find_topic(kelp_storage *s, const char *name, size_t len);
+kelp_topic *kelp_storage_find_topic_by_id(kelp_storage *s, const uint8_t id[16]);
+/* ERR_EXISTS, ERR_INVALID (bad name or partition count); durable before return. */
+int kelp_storage_create_topic(kelp_storage *s, const char *name, size_t len, int32_t partitions, kelp_topic **out);
+size_t kelp_storage_topic_count(kelp_storage *s);
+kelp_topic *kelp_storage_topic_at(kelp_storage *s, size_t i); /* sorted by name */
+
+const char *kelp_topic_name(const kelp_topic *t);
+const uint8_t *kelp_topic_id(const kelp_topic *t); /* 16 bytes, random v4, never all-zero */
+int32_t kelp_topic_partition_count(const kelp_topic *t);
+kelp_partition *kelp_topic_partition(kelp_topic *t, int32_t index); /* NULL if out of range */
+
+kelp_topic *kelp_partition_topic(kelp_partition *p);
+int32_t kelp_partition_index(const kelp_partition *p);
+int64_t kelp_partition_log_start_offset(const kelp_partition *p);
+int64_t kelp_partition_high_watermark(const kelp_partition *p); /* durable end offset: what consumers may read */
+int64_t kelp_partition_log_end_offset(const kelp_partition *p); /* written end offset (maybe not durable yet) */
+
+/* Appends already-validated v2 batches. Rewrites, in place and outside the
+ * CRC, each batch's baseOffset (consecutive offsets) and partitionLeaderEpoch
+ * (0), so the stored bytes are otherwise exactly what the producer sent.
+ * Writes to the segment (page cache) and updates indexes; rolls segments by
+ * size. Does NOT wait for durability. *base_offset = offset of the first record. */
+int kelp_partition_append(kelp_partition *p, uint8_t *batches, size_t len, int64_t *base_offset, int64_t *last_offset);
+
+/* Group commit: wakes the sync thread, which fdatasyncs every segment/index
+ * with unsynced data (one sync serves all appends so far, also newly created
+ * files' directories), then reports each partition's new high watermark
+ * through on_durable. Cheap; call it after every append. */
+void kelp_storage_request_sync(kelp_storage *s);
+int kelp_storage_completion_fd(kelp_storage *s); /* eventfd: readable when completions wait; put it in epoll */
+/* On the loop thread: read the eventfd and call on_durable for each completed partition. */
+void kelp_storage_process_completions(kelp_storage *s);
+int kelp_storage_sync_all(kelp_storage *s); /* blocking full sync (shutdown) */
+
+/* Reads stored batches for a fetch: starting with the batch that contains
+ * `offset`, appending to out at most max_bytes, but always the whole first
+ * batch even if larger (KIP-74); never past the high watermark; may end with
+ * a partial batch (as Kafka does). Reads within one segment. Returns bytes
+ * appended (0 when offset == high watermark), or ERR_OFFSET_OUT_OF_RANGE
+ * when offset < log start or > high watermark. */
+int64_t kelp_partition_read(kelp_partition *p, int64_t offset, size_t max_bytes, kelp_buf *out);
+
+/* ListOffsets by timestamp: the first record with timestamp >= ts (using the
+ * time index, then the record iterator inside the batch); 1 found (offset,
+ * timestamp set), 0 none. Only durable records are considered. */
+int kelp_partition_offset_for_timestamp(kelp_partition *p, int64_t ts, int64_t *offset, int64_t *found_ts);
+/* Largest timestamp in the log and the offset of the record holding it
+ * (ListOffsets MAX_TIMESTAMP); 0 if empty. */
+int kelp_partition_max_timestamp(kelp_partition *p, int64_t *offset, int64_t *ts);
+
+#endif

@@ -1,0 +1,140 @@
+/* Shared definitions of the storage layer's own files; not for other layers. */
+#ifndef KELP_STORAGE_INTERNAL_H
+#define KELP_STORAGE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "core/buf.h"
+#include "storage/fs.h"
+#include "storage/layout.h"
+#include "storage/storage.h"
+
+#define STORAGE_LOG "storage"
+
+/* One segment: a .log file with its two indexes, also kept in memory. */
+typedef struct kelp_segment {
+    int64_t base_offset;
+    kelp_fs_file *log, *index, *timeindex;
+    uint64_t size;           /* bytes written to .log */
+    int64_t next_offset;     /* offset after its last batch */
+    kelp_buf offset_entries; /* copy of .index */
+    kelp_buf time_entries;   /* copy of .timeindex */
+    uint64_t bytes_since_index;
+    int64_t max_timestamp; /* -1 when empty */
+    int64_t max_timestamp_batch; /* base offset of the batch holding it */
+    bool needs_sync;             /* under storage lock */
+} kelp_segment;
+
+struct kelp_partition {
+    kelp_storage *storage;
+    kelp_topic *topic;
+    int32_t index;
+    char dir[KELP_LAYOUT_PATH_MAX];
+    kelp_segment **segments; /* ascending base offsets; the last is active */
+    size_t segment_count, segment_cap;
+    int64_t log_start;
+    int64_t log_end;
+    int64_t high_watermark; /* loop thread only */
+    bool failed;            /* an unrecoverable write error: no more appends */
+
+    /* Under the storage lock: what the sync thread has to do. */
+    int64_t written_end;
+    int64_t durable_end;
+    kelp_segment **dirty_segments;
+    size_t dirty_count, dirty_cap;
+    bool dir_dirty;
+    bool in_dirty_list, in_completed_list;
+    kelp_partition *dirty_next, *completed_next;
+};
+
+struct kelp_topic {
+    kelp_storage *storage;
+    char *name;
+    size_t name_len;
+    uint8_t id[16];
+    int64_t created_ms;
+    int32_t partition_count;
+    kelp_partition **partitions;
+};
+
+typedef struct sync_part_item {
+    kelp_partition *p;
+    int64_t target;
+    bool dir;
+    bool failed;
+} sync_part_item;
+
+typedef struct sync_seg_item {
+    kelp_segment *seg;
+    size_t part;
+} sync_seg_item;
+
+struct kelp_storage {
+    kelp_storage_options opt;
+    kelp_fs *fs;
+    kelp_topic **topics; /* sorted by name */
+    kelp_topic **by_id;  /* sorted by id */
+    size_t topic_count, topic_cap;
+    kelp_buf scratch; /* loop thread: batch reads */
+
+    pthread_mutex_t lock; /* guards the fields marked "under storage lock" and below */
+    pthread_cond_t wake;
+    bool sync_requested, stopping;
+    kelp_partition *dirty_head, *completed_head;
+
+    pthread_mutex_t round_lock; /* one sync round at a time; guards the work arrays */
+    sync_part_item *work_parts;
+    size_t work_part_cap;
+    sync_seg_item *work_segs;
+    size_t work_seg_cap;
+
+    kelp_partition **notify; /* loop thread: completions being reported */
+    size_t notify_cap;
+
+    pthread_t thread;
+    bool thread_started;
+    int event_fd;
+};
+
+/* segment.c */
+int kelp_segment_open(kelp_partition *p, int64_t base, kelp_segment **out);
+void kelp_segment_close(kelp_fs *fs, kelp_segment *seg);
+/* Records one appended batch in the indexes (memory, and files when write_files). */
+int kelp_segment_index_batch(kelp_storage *s, kelp_segment *seg, uint64_t pos, int64_t base, uint64_t size,
+                             int64_t max_ts, bool write_files);
+/* Adds the final time index entry when the segment stops being active. */
+int kelp_segment_seal(kelp_storage *s, kelp_segment *seg);
+/* Largest position whose entry offset <= offset (0 when none). */
+uint64_t kelp_segment_lookup_position(const kelp_segment *seg, int64_t offset);
+/* Offset from which a scan for timestamp ts must start. */
+int64_t kelp_segment_lookup_time(const kelp_segment *seg, int64_t ts);
+/* Reads the 61-byte header at pos: 0 ok, -1 none there / malformed. */
+int kelp_segment_read_header(kelp_storage *s, kelp_segment *seg, uint64_t pos, uint8_t hdr[61]);
+/* Rebuilds both indexes by walking batch headers (with CRC when check_crc).
+ * Stops at the first bad batch: *valid_end and seg->next_offset describe what is good. */
+int kelp_segment_rebuild(kelp_storage *s, kelp_segment *seg, bool check_crc, uint64_t *valid_end);
+/* Writes the in-memory indexes to their files, replacing them. */
+int kelp_segment_write_indexes(kelp_storage *s, kelp_partition *p, kelp_segment *seg);
+/* Loads trusted index files of a sealed segment; -1 when they look wrong. */
+int kelp_segment_load_indexes(kelp_storage *s, kelp_partition *p, kelp_segment *seg, int64_t next_offset);
+
+/* recovery.c */
+int kelp_partition_recover(kelp_partition *p);
+
+/* partition.c */
+kelp_partition *kelp_partition_new(kelp_storage *s, kelp_topic *t, int32_t index);
+void kelp_partition_free(kelp_partition *p);
+/* Opens a fresh segment at log_end and makes it active. */
+int kelp_partition_roll(kelp_partition *p);
+int kelp_partition_add_segment(kelp_partition *p, kelp_segment *seg);
+
+/* sync.c */
+int kelp_sync_start(kelp_storage *s);
+void kelp_sync_stop(kelp_storage *s);
+/* One group commit round: syncs everything dirty now; reports completions. */
+void kelp_sync_round(kelp_storage *s);
+/* Publishes an append to the sync thread (loop thread, takes the lock). */
+int kelp_sync_mark_dirty(kelp_partition *p, kelp_segment *seg, bool new_file);
+
+#endif
