@@ -8,3 +8,9 @@ libkelpcore_la_SOURCES += \
 	storage/storage.c storage/storage.h storage/storage_internal.h \
 	storage/sync.c \
 	storage/topic_name.c storage/topic_name.h
+
+check_PROGRAMS += t/unit/test_storage
+TESTS += t/unit/test_storage
+t_unit_test_storage_SOURCES = t/unit/test_storage.c t/unit/batch_builder.c t/unit/batch_builder.h
+t_unit_test_storage_CFLAGS = $(UNIT_CFLAGS)
+t_unit_test_storage_LDADD = $(UNIT_LDADD) $(ZLIB_LIBS) $(SNAPPY_LIBS) $(LZ4_LIBS) $(ZSTD_LIBS)

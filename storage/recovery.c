@@ -103,7 +103,8 @@ int kelp_partition_recover(kelp_partition *p)
         free(bases.v);
         return rc != 0 ? KELP_STORAGE_ERR_IO : KELP_STORAGE_ERR_NO_MEMORY;
     }
-    qsort(bases.v, bases.n, sizeof(*bases.v), cmp_i64);
+    if (bases.n > 1)
+        qsort(bases.v, bases.n, sizeof(*bases.v), cmp_i64);
     int64_t checkpoint = read_log_start_checkpoint(p);
     rc = KELP_STORAGE_OK;
     for (size_t i = 0; i < bases.n && rc == 0; i++) {

@@ -1,0 +1,489 @@
+/* Storage: topic names, appends and reads across segments, group commit,
+ * recovery of torn logs and lost indexes, timestamp lookups. */
+#include <check.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "records/byte_order.h"
+#include "records/compression.h"
+#include "records/record_batch.h"
+#include "storage/storage.h"
+#include "storage/topic_name.h"
+#include "t/unit/batch_builder.h"
+
+static char root[256];
+
+static void make_root(void)
+{
+    snprintf(root, sizeof(root), "/tmp/kelp-test-storage-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(root));
+}
+
+static void remove_root(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+typedef struct durable_log {
+    int calls;
+    kelp_partition *last_p;
+    int64_t last_hw;
+} durable_log;
+
+static void on_durable(void *ctx, kelp_partition *p, int64_t hw)
+{
+    durable_log *d = ctx;
+    d->calls++;
+    d->last_p = p;
+    d->last_hw = hw;
+}
+
+static kelp_storage *open_storage(int64_t segment_bytes, int32_t interval, durable_log *d)
+{
+    kelp_storage_options opt = {.root = root, .segment_bytes = segment_bytes, .index_interval_bytes = interval,
+                                .on_durable = on_durable, .ctx = d};
+    kelp_storage *s = NULL;
+    char err[256] = "";
+    ck_assert_msg(kelp_storage_open(&opt, &s, err, sizeof(err)) == 0, "open: %s", err);
+    return s;
+}
+
+/* Waits (without a deadline) for the sync thread, then delivers completions. */
+static void wait_durable(kelp_storage *s)
+{
+    kelp_storage_request_sync(s);
+    struct pollfd pfd = {.fd = kelp_storage_completion_fd(s), .events = POLLIN};
+    ck_assert_int_eq(poll(&pfd, 1, -1), 1);
+    kelp_storage_process_completions(s);
+}
+
+/* Appends one batch of n records with timestamps ts0.. ; returns its base offset. */
+static int64_t append_simple(kelp_partition *p, int n, int64_t ts0)
+{
+    kelp_buf b;
+    kelp_buf_init(&b);
+    ck_assert_int_eq(test_batch_simple(&b, n, ts0), 0);
+    int64_t base, last;
+    ck_assert_int_eq(kelp_partition_append(p, b.data, b.len, &base, &last), KELP_STORAGE_OK);
+    ck_assert_int_eq(last, base + n - 1);
+    /* Only offsets and leader epoch were touched; the CRC still holds. */
+    ck_assert_int_eq(kelp_batches_validate(b.data, b.len, 1 << 20, NULL), KELP_BATCH_OK);
+    kelp_buf_free(&b);
+    return base;
+}
+
+/* Checks that buf holds whole batches with consecutive offsets from first. */
+static int64_t check_batches(const kelp_buf *buf, int64_t first)
+{
+    size_t pos = 0;
+    int64_t next = first;
+    while (pos < buf->len) {
+        kelp_batch_header h;
+        ck_assert_int_eq(kelp_batch_header_parse(buf->data + pos, buf->len - pos, &h), 0);
+        ck_assert_int_eq(h.base_offset, next);
+        ck_assert_int_eq(h.partition_leader_epoch, 0);
+        size_t total = (size_t)h.batch_length + KELP_BATCH_LOG_OVERHEAD;
+        ck_assert_uint_le(pos + total, buf->len);
+        ck_assert_int_eq(kelp_batch_check_crc(buf->data + pos, total), KELP_BATCH_OK);
+        next += h.record_count;
+        pos += total;
+    }
+    return next;
+}
+
+START_TEST(topic_names_follow_kafka_rules)
+{
+    ck_assert(kelp_topic_name_valid("orders", 6));
+    ck_assert(kelp_topic_name_valid("a.b_c-D9", 8));
+    ck_assert(kelp_topic_name_valid("...", 3));
+    ck_assert(!kelp_topic_name_valid("", 0));
+    ck_assert(!kelp_topic_name_valid(".", 1));
+    ck_assert(!kelp_topic_name_valid("..", 2));
+    ck_assert(!kelp_topic_name_valid("a/b", 3));
+    ck_assert(!kelp_topic_name_valid("a\0b", 3));
+    ck_assert(!kelp_topic_name_valid("a b", 3));
+    ck_assert(!kelp_topic_name_valid("caf\xc3\xa9", 5));
+    char long_name[251];
+    memset(long_name, 'x', sizeof(long_name));
+    ck_assert(kelp_topic_name_valid(long_name, 249));
+    ck_assert(!kelp_topic_name_valid(long_name, 250));
+    ck_assert(kelp_topic_name_valid(".meta", 5));
+    ck_assert(kelp_topic_name_reserved(".meta", 5));
+    ck_assert(!kelp_topic_name_reserved(".metadata", 9));
+    ck_assert(!kelp_topic_name_reserved("meta", 4));
+}
+END_TEST
+
+START_TEST(topics_are_created_durably_and_reloaded)
+{
+    make_root();
+    durable_log d = {0};
+    kelp_storage *s = open_storage(0, 0, &d);
+    kelp_topic *t = NULL;
+    ck_assert_int_eq(kelp_storage_create_topic(s, "zeta", 4, 3, &t), KELP_STORAGE_OK);
+    ck_assert_int_eq(kelp_storage_create_topic(s, "alpha", 5, 1, NULL), KELP_STORAGE_OK);
+    ck_assert_int_eq(kelp_storage_create_topic(s, "zeta", 4, 3, NULL), KELP_STORAGE_ERR_EXISTS);
+    ck_assert_int_eq(kelp_storage_create_topic(s, "..", 2, 1, NULL), KELP_STORAGE_ERR_INVALID);
+    ck_assert_int_eq(kelp_storage_create_topic(s, ".meta", 5, 1, NULL), KELP_STORAGE_ERR_INVALID);
+    ck_assert_int_eq(kelp_storage_create_topic(s, "a/b", 3, 1, NULL), KELP_STORAGE_ERR_INVALID);
+    ck_assert_int_eq(kelp_storage_create_topic(s, "zero", 4, 0, NULL), KELP_STORAGE_ERR_INVALID);
+    ck_assert_uint_eq(kelp_storage_topic_count(s), 2);
+    ck_assert_str_eq(kelp_topic_name(kelp_storage_topic_at(s, 0)), "alpha");
+    ck_assert_str_eq(kelp_topic_name(kelp_storage_topic_at(s, 1)), "zeta");
+    ck_assert_int_eq(kelp_topic_partition_count(t), 3);
+    ck_assert_ptr_null(kelp_topic_partition(t, 3));
+    ck_assert_ptr_null(kelp_topic_partition(t, -1));
+    ck_assert_ptr_eq(kelp_partition_topic(kelp_topic_partition(t, 2)), t);
+    ck_assert_int_eq(kelp_partition_index(kelp_topic_partition(t, 2)), 2);
+    uint8_t id[16];
+    memcpy(id, kelp_topic_id(t), 16);
+    static const uint8_t zero[16];
+    ck_assert(memcmp(id, zero, 16) != 0);
+    ck_assert_ptr_eq(kelp_storage_find_topic_by_id(s, id), t);
+    ck_assert_ptr_null(kelp_storage_find_topic(s, "zet", 3));
+    ck_assert_int_eq(kelp_storage_close(s), 0);
+
+    s = open_storage(0, 0, &d);
+    ck_assert_uint_eq(kelp_storage_topic_count(s), 2);
+    t = kelp_storage_find_topic(s, "zeta", 4);
+    ck_assert_ptr_nonnull(t);
+    ck_assert_mem_eq(kelp_topic_id(t), id, 16);
+    ck_assert_int_eq(kelp_topic_partition_count(t), 3);
+    ck_assert_int_eq(kelp_partition_high_watermark(kelp_topic_partition(t, 0)), 0);
+    ck_assert_int_eq(kelp_storage_close(s), 0);
+    char path[400];
+    snprintf(path, sizeof(path), "%s/topics/kafka/zeta/topic.json", root);
+    ck_assert_int_eq(access(path, R_OK), 0);
+    snprintf(path, sizeof(path), "%s/topics/kafka/zeta/2/00000000000000000000.log", root);
+    ck_assert_int_eq(access(path, R_OK), 0);
+    remove_root();
+}
+END_TEST
+
+START_TEST(appends_are_consecutive_and_durable_after_sync)
+{
+    make_root();
+    durable_log d = {0};
+    kelp_storage *s = open_storage(0, 0, &d);
+    kelp_topic *t;
+    ck_assert_int_eq(kelp_storage_create_topic(s, "t", 1, 1, &t), 0);
+    kelp_partition *p = kelp_topic_partition(t, 0);
+    ck_assert_int_eq(append_simple(p, 3, 100), 0);
+    ck_assert_int_eq(append_simple(p, 5, 200), 3);
+    ck_assert_int_eq(kelp_partition_log_end_offset(p), 8);
+    /* Not durable yet: consumers see nothing. */
+    ck_assert_int_eq(kelp_partition_high_watermark(p), 0);
+    kelp_buf out;
+    kelp_buf_init(&out);
+    ck_assert_int_eq(kelp_partition_read(p, 0, 1 << 20, &out), 0);
+    ck_assert_int_eq(kelp_partition_read(p, 1, 1 << 20, &out), KELP_STORAGE_ERR_OFFSET_OUT_OF_RANGE);
+    wait_durable(s);
+    ck_assert_int_eq(d.calls, 1);
+    ck_assert_ptr_eq(d.last_p, p);
+    ck_assert_int_eq(d.last_hw, 8);
+    ck_assert_int_eq(kelp_partition_high_watermark(p), 8);
+    int64_t n = kelp_partition_read(p, 0, 1 << 20, &out);
+    ck_assert_int_gt(n, 0);
+    ck_assert_int_eq(check_batches(&out, 0), 8);
+    /* An offset inside the second batch returns that whole batch. */
+    kelp_buf_clear(&out);
+    ck_assert_int_gt(kelp_partition_read(p, 5, 1 << 20, &out), 0);
+    ck_assert_int_eq(check_batches(&out, 3), 8);
+    kelp_buf_clear(&out);
+    ck_assert_int_eq(kelp_partition_read(p, 8, 1 << 20, &out), 0);
+    ck_assert_int_eq(kelp_partition_read(p, 9, 1 << 20, &out), KELP_STORAGE_ERR_OFFSET_OUT_OF_RANGE);
+    ck_assert_int_eq(kelp_partition_read(p, -1, 1 << 20, &out), KELP_STORAGE_ERR_OFFSET_OUT_OF_RANGE);
+    /* Bad payloads are refused before anything is written. */
+    uint8_t junk[80] = {0};
+    int64_t b, l;
+    ck_assert_int_eq(kelp_partition_append(p, junk, sizeof(junk), &b, &l), KELP_STORAGE_ERR_INVALID);
+    ck_assert_int_eq(kelp_partition_log_end_offset(p), 8);
+    kelp_buf_free(&out);
+    ck_assert_int_eq(kelp_storage_close(s), 0);
+    remove_root();
+}
+END_TEST
+
+START_TEST(reads_respect_limits_and_segment_rolls)
+{
+    make_root();
+    durable_log d = {0};
+    kelp_storage *s = open_storage(2000, 300, &d);
+    kelp_topic *t;
+    ck_assert_int_eq(kelp_storage_create_topic(s, "roll", 4, 1, &t), 0);
+    kelp_partition *p = kelp_topic_partition(t, 0);
+    int64_t next = 0;
+    for (int i = 0; i < 60; i++) {
+        ck_assert_int_eq(append_simple(p, 1 + i % 7, 1000 + i * 10), next);
+        next += 1 + i % 7;
+    }
+    wait_durable(s);
+    ck_assert_int_eq(kelp_partition_high_watermark(p), next);
+    char path[400];
+    snprintf(path, sizeof(path), "%s/topics/kafka/roll/0/00000000000000000000.log", root);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_le(st.st_size, 2000);
+
+    /* Walk the whole log with small reads: every offset once, in order. */
+    kelp_buf out;
+    kelp_buf_init(&out);
+    int64_t at = 0;
+    int reads = 0;
+    while (at < next) {
+        kelp_buf_clear(&out);
+        int64_t n = kelp_partition_read(p, at, 1, &out); /* smaller than any batch */
+        ck_assert_int_gt(n, 0);
+        kelp_batch_header h;
+        ck_assert_int_eq(kelp_batch_header_parse(out.data, out.len, &h), 0);
+        ck_assert_int_eq((size_t)n, (size_t)h.batch_length + KELP_BATCH_LOG_OVERHEAD); /* one whole batch */
+        ck_assert_int_le(h.base_offset, at);
+        at = check_batches(&out, h.base_offset);
+        reads++;
+    }
+    ck_assert_int_eq(reads, 60);
+    /* Large reads stop at a segment end; a partial trailing batch may follow. */
+    kelp_buf_clear(&out);
+    int64_t n = kelp_partition_read(p, 0, 700, &out);
+    ck_assert_int_le(n, 700);
+    ck_assert_int_gt(n, 0);
+    kelp_buf_free(&out);
+    ck_assert_int_eq(kelp_storage_close(s), 0);
+
+    /* Reopen: everything is still there. */
+    s = open_storage(2000, 300, &d);
+    p = kelp_topic_partition(kelp_storage_find_topic(s, "roll", 4), 0);
+    ck_assert_int_eq(kelp_partition_high_watermark(p), next);
+    ck_assert_int_eq(kelp_partition_log_start_offset(p), 0);
+    kelp_buf_init(&out);
+    for (int64_t o = 0; o < next; o += 5) {
+        kelp_buf_clear(&out);
+        ck_assert_int_gt(kelp_partition_read(p, o, 1, &out), 0);
+        kelp_batch_header h;
+        ck_assert_int_eq(kelp_batch_header_parse(out.data, out.len, &h), 0);
+        ck_assert_int_le(h.base_offset, o);
+        ck_assert_int_ge(h.base_offset + h.last_offset_delta, o);
+    }
+    ck_assert_int_eq(append_simple(p, 2, 5000), next);
+    kelp_buf_free(&out);
+    ck_assert_int_eq(kelp_storage_close(s), 0);
+    remove_root();
+}
+END_TEST
+
+static int64_t file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (int64_t)st.st_size : -1;
+}
+
+START_TEST(recovery_cuts_torn_tail_and_rebuilds_indexes)
+{
+    make_root();
+    durable_log d = {0};
+    kelp_storage *s = open_storage(0, 100, &d);
+    kelp_topic *t;
+    ck_assert_int_eq(kelp_storage_create_topic(s, "crash", 5, 1, &t), 0);
+    kelp_partition *p = kelp_topic_partition(t, 0);
+    for (int i = 0; i < 10; i++)
+        append_simple(p, 4, 100 * i);
+    ck_assert_int_eq(kelp_storage_close(s), 0);
+
+    char log[400], index[400];
+    snprintf(log, sizeof(log), "%s/topics/kafka/crash/0/00000000000000000000.log", root);
+    snprintf(index, sizeof(index), "%s/topics/kafka/crash/0/00000000000000000000.index", root);
+    int64_t size = file_size(log);
+    ck_assert_int_gt(size, 0);
+    ck_assert_int_gt(file_size(index), 0);
+    /* Chop the last batch in the middle, then add garbage. */
+    ck_assert_int_eq(truncate(log, size - 20), 0);
+    int fd = open(log, O_WRONLY | O_APPEND);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, "garbage-garbage-garbage", 23), 23);
+    close(fd);
+
+    s = open_storage(0, 100, &d);
+    p = kelp_topic_partition(kelp_storage_find_topic(s, "crash", 5), 0);
+    ck_assert_int_eq(kelp_partition_log_end_offset(p), 36);
+    ck_assert_int_eq(kelp_partition_high_watermark(p), 36);
+    ck_assert_int_lt(file_size(log), size);
+    kelp_buf out;
+    kelp_buf_init(&out);
+    ck_assert_int_gt(kelp_partition_read(p, 0, 1 << 20, &out), 0);
+    ck_assert_int_eq(check_batches(&out, 0), 36);
+    ck_assert_int_eq(append_simple(p, 4, 2000), 36);
+    ck_assert_int_eq(kelp_storage_close(s), 0);
+
+    /* A lost index is rebuilt; reads still land on the right batches. */
+    ck_assert_int_eq(unlink(index), 0);
+    s = open_storage(0, 100, &d);
+    p = kelp_topic_partition(kelp_storage_find_topic(s, "crash", 5), 0);
+    ck_assert_int_eq(kelp_partition_high_watermark(p), 40);
+    ck_assert_int_gt(file_size(index), 0);
+    for (int64_t o = 0; o < 40; o++) {
+        kelp_buf_clear(&out);
+        ck_assert_int_gt(kelp_partition_read(p, o, 1, &out), 0);
+        kelp_batch_header h;
+        ck_assert_int_eq(kelp_batch_header_parse(out.data, out.len, &h), 0);
+        ck_assert_int_eq(h.base_offset, o - o % 4);
+    }
+    kelp_buf_free(&out);
+    ck_assert_int_eq(kelp_storage_close(s), 0);
+    remove_root();
+}
+END_TEST
+
+START_TEST(sealed_segment_with_broken_index_is_rebuilt)
+{
+    make_root();
+    durable_log d = {0};
+    kelp_storage *s = open_storage(1000, 100, &d);
+    kelp_topic *t;
+    ck_assert_int_eq(kelp_storage_create_topic(s, "seal", 4, 1, &t), 0);
+    kelp_partition *p = kelp_topic_partition(t, 0);
+    for (int i = 0; i < 40; i++)
+        append_simple(p, 2, 10 * i);
+    ck_assert_int_eq(kelp_storage_close(s), 0);
+    char index[400];
+    snprintf(index, sizeof(index), "%s/topics/kafka/seal/0/00000000000000000000.index", root);
+    /* An entry pointing past the end of the log. */
+    int fd = open(index, O_WRONLY | O_APPEND);
+    uint8_t bogus[8] = {0, 0, 0, 50, 0, 1, 0, 0};
+    ck_assert_int_eq(write(fd, bogus, 8), 8);
+    close(fd);
+    s = open_storage(1000, 100, &d);
+    p = kelp_topic_partition(kelp_storage_find_topic(s, "seal", 4), 0);
+    ck_assert_int_eq(kelp_partition_high_watermark(p), 80);
+    kelp_buf out;
+    kelp_buf_init(&out);
+    for (int64_t o = 0; o < 80; o += 3) {
+        kelp_buf_clear(&out);
+        ck_assert_int_gt(kelp_partition_read(p, o, 1, &out), 0);
+        ck_assert_int_eq((int64_t)kelp_be64(out.data), o - o % 2);
+    }
+    int64_t off, ts;
+    ck_assert_int_eq(kelp_partition_offset_for_timestamp(p, 55, &off, &ts), 1);
+    ck_assert_int_eq(off, 12); /* batch 6 holds 60, 61 */
+    ck_assert_int_eq(ts, 60);
+    kelp_buf_free(&out);
+    ck_assert_int_eq(kelp_storage_close(s), 0);
+    remove_root();
+}
+END_TEST
+
+START_TEST(timestamp_lookups_over_plain_and_compressed_batches)
+{
+    make_root();
+    durable_log d = {0};
+    kelp_storage *s = open_storage(1500, 200, &d);
+    kelp_topic *t;
+    ck_assert_int_eq(kelp_storage_create_topic(s, "ts", 2, 1, &t), 0);
+    kelp_partition *p = kelp_topic_partition(t, 0);
+    int64_t off, ts;
+    ck_assert_int_eq(kelp_partition_max_timestamp(p, &off, &ts), 0);
+    ck_assert_int_eq(kelp_partition_offset_for_timestamp(p, 0, &off, &ts), 0);
+    int codecs[] = {KELP_COMPRESSION_NONE, KELP_COMPRESSION_ZSTD, KELP_COMPRESSION_GZIP, KELP_COMPRESSION_LZ4,
+                    KELP_COMPRESSION_SNAPPY};
+    /* 30 batches of 3 records; batch i has timestamps 1000*i + {0, 500, 250}. */
+    for (int i = 0; i < 30; i++) {
+        test_record recs[3] = {{.value = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", .timestamp = 1000 * i},
+                               {.value = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", .timestamp = 1000 * i + 500},
+                               {.value = "cccccccccccccccccccccccccccccccccccc", .timestamp = 1000 * i + 250}};
+        test_batch_options opt = {.codec = codecs[i % 5], .producer_id = -1};
+        kelp_buf b;
+        kelp_buf_init(&b);
+        ck_assert_int_eq(test_batch_build(&b, &opt, recs, 3), 0);
+        int64_t base, last;
+        ck_assert_int_eq(kelp_partition_append(p, b.data, b.len, &base, &last), 0);
+        ck_assert_int_eq(base, 3 * i);
+        kelp_buf_free(&b);
+    }
+    /* Before the commit nothing is visible. */
+    ck_assert_int_eq(kelp_partition_offset_for_timestamp(p, 0, &off, &ts), 0);
+    wait_durable(s);
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 30; i++) {
+            ck_assert_int_eq(kelp_partition_offset_for_timestamp(p, 1000 * i, &off, &ts), 1);
+            ck_assert_int_eq(off, 3 * i);
+            ck_assert_int_eq(ts, 1000 * i);
+            ck_assert_int_eq(kelp_partition_offset_for_timestamp(p, 1000 * i + 1, &off, &ts), 1);
+            ck_assert_int_eq(off, 3 * i + 1);
+            ck_assert_int_eq(ts, 1000 * i + 500);
+            if (i < 29) {
+                ck_assert_int_eq(kelp_partition_offset_for_timestamp(p, 1000 * i + 501, &off, &ts), 1);
+                ck_assert_int_eq(off, 3 * i + 3);
+                ck_assert_int_eq(ts, 1000 * (i + 1));
+            }
+        }
+        ck_assert_int_eq(kelp_partition_offset_for_timestamp(p, 29501, &off, &ts), 0);
+        ck_assert_int_eq(kelp_partition_max_timestamp(p, &off, &ts), 1);
+        ck_assert_int_eq(off, 88);
+        ck_assert_int_eq(ts, 29500);
+        /* Same answers after a reopen (indexes loaded or rebuilt). */
+        ck_assert_int_eq(kelp_storage_close(s), 0);
+        s = open_storage(1500, 200, &d);
+        p = kelp_topic_partition(kelp_storage_find_topic(s, "ts", 2), 0);
+    }
+    ck_assert_int_eq(kelp_storage_close(s), 0);
+    remove_root();
+}
+END_TEST
+
+START_TEST(large_first_batch_is_returned_whole)
+{
+    make_root();
+    durable_log d = {0};
+    kelp_storage *s = open_storage(0, 0, &d);
+    kelp_topic *t;
+    ck_assert_int_eq(kelp_storage_create_topic(s, "big", 3, 1, &t), 0);
+    kelp_partition *p = kelp_topic_partition(t, 0);
+    append_simple(p, 200, 1);
+    append_simple(p, 200, 1);
+    kelp_storage_sync_all(s);
+    ck_assert_int_eq(kelp_partition_high_watermark(p), 400);
+    ck_assert_int_eq(d.calls, 1);
+    kelp_buf out;
+    kelp_buf_init(&out);
+    int64_t n = kelp_partition_read(p, 10, 100, &out);
+    kelp_batch_header h;
+    ck_assert_int_eq(kelp_batch_header_parse(out.data, out.len, &h), 0);
+    ck_assert_int_eq(n, h.batch_length + KELP_BATCH_LOG_OVERHEAD);
+    ck_assert_int_gt(n, 100);
+    ck_assert_int_eq(h.base_offset, 0);
+    /* A limit between one and two batches gives the first plus a partial second. */
+    kelp_buf_clear(&out);
+    n = kelp_partition_read(p, 0, (size_t)(h.batch_length + KELP_BATCH_LOG_OVERHEAD + 100), &out);
+    ck_assert_int_eq(n, h.batch_length + KELP_BATCH_LOG_OVERHEAD + 100);
+    kelp_buf_free(&out);
+    ck_assert_int_eq(kelp_storage_close(s), 0);
+    remove_root();
+}
+END_TEST
+
+int main(void)
+{
+    Suite *su = suite_create("storage");
+    TCase *tc = tcase_create("storage");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, topic_names_follow_kafka_rules);
+    tcase_add_test(tc, topics_are_created_durably_and_reloaded);
+    tcase_add_test(tc, appends_are_consecutive_and_durable_after_sync);
+    tcase_add_test(tc, reads_respect_limits_and_segment_rolls);
+    tcase_add_test(tc, recovery_cuts_torn_tail_and_rebuilds_indexes);
+    tcase_add_test(tc, sealed_segment_with_broken_index_is_rebuilt);
+    tcase_add_test(tc, timestamp_lookups_over_plain_and_compressed_batches);
+    tcase_add_test(tc, large_first_batch_is_returned_whole);
+    suite_add_tcase(su, tc);
+    SRunner *sr = srunner_create(su);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
