@@ -1,5 +1,8 @@
 /* Local directory backend of the storage file-system table: every path is
  * resolved relative to an open descriptor of the root directory. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* openat family, d_type, mkdtemp */
+#endif
 #include "storage/fs.h"
 
 #include <dirent.h>

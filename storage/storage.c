@@ -277,10 +277,11 @@ static int collect_topic(void *ctx, const char *name, bool is_dir)
         l->v = v;
         l->cap = cap;
     }
-    if (!(l->v[l->n] = strdup(name))) {
+    if (!(l->v[l->n] = malloc(len + 1))) {
         l->failed = true;
         return 1;
     }
+    memcpy(l->v[l->n], name, len + 1);
     l->n++;
     return 0;
 }

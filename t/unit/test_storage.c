@@ -1,5 +1,8 @@
 /* Storage: topic names, appends and reads across segments, group commit,
  * recovery of torn logs and lost indexes, timestamp lookups. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* openat family, d_type, mkdtemp */
+#endif
 #include <check.h>
 #include <fcntl.h>
 #include <poll.h>
