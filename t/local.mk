@@ -10,3 +10,26 @@ t_clients_produce_consume_LDADD = $(RDKAFKA_LIBS)
 t_clients_mock_cluster_SOURCES = t/clients/mock_cluster.c
 t_clients_mock_cluster_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 t_clients_mock_cluster_LDADD = $(RDKAFKA_LIBS)
+
+# Integration tests: each starts its own kelpd (t/integration/lib.sh).
+TESTS += \
+	t/integration/kcat.sh \
+	t/integration/librdkafka.sh \
+	t/integration/kafka_python.sh \
+	t/integration/confluent_kafka.sh \
+	t/integration/kafkajs.sh
+
+EXTRA_DIST += \
+	t/integration/lib.sh \
+	t/integration/kcat.sh \
+	t/integration/kcat_client.py \
+	t/integration/librdkafka.sh \
+	t/integration/kafka_python.sh \
+	t/integration/kafka_python.py \
+	t/integration/confluent_kafka.sh \
+	t/integration/confluent_kafka_client.py \
+	t/integration/kelp_messages.py \
+	t/integration/kafkajs.sh \
+	t/integration/node/kafkajs_test.js \
+	t/integration/node/package.json \
+	t/integration/node/package-lock.json
