@@ -53,8 +53,13 @@ static kelp_segment *active_segment(kelp_partition *p) { return p->segments[p->s
 
 int kelp_partition_roll(kelp_partition *p)
 {
-    if (p->segment_count > 0)
+    if (p->segment_count > 0) {
+        /* The final time index entry must reach the disk with the rest. */
         kelp_segment_seal(p->storage, active_segment(p));
+        int mr = kelp_sync_mark_dirty(p, active_segment(p), false);
+        if (mr != 0)
+            return mr;
+    }
     kelp_segment *seg;
     int rc = kelp_segment_open(p, p->log_end, &seg);
     if (rc != 0)
