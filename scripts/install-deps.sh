@@ -1,0 +1,54 @@
+#!/bin/bash
+# Install everything needed to build and test Kelp on Debian 12: compilers
+# and autotools, the libraries kelp links, the Check unit-test library, and
+# the real Kafka clients of the integration tests (librdkafka, kcat,
+# kafka-python, confluent-kafka, kafkajs). Safe to run again: it installs
+# only what is missing. Runs apt-get through sudo when not root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+    build-essential autoconf automake libtool pkg-config
+    libcjson-dev libmicrohttpd-dev check
+    zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
+    librdkafka-dev kcat curl
+    python3 python3-kafka python3-confluent-kafka
+)
+# A node/npm installed some other way (e.g. from nodejs.org) is kept.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        echo "install-deps: need root (or sudo) to run: $*" >&2
+        exit 1
+    fi
+}
+
+missing=()
+for p in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+    [ "$status" = installed ] || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "install-deps: installing ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${packages[@]}"
+else
+    echo "install-deps: all Debian packages present"
+fi
+
+# kafkajs for the integration tests, pinned by the committed lock file.
+node_dir=t/integration/node
+wanted=$(node -p 'require("./'"$node_dir"'/package-lock.json").packages["node_modules/kafkajs"].version')
+have=$(node -p 'try { require("./'"$node_dir"'/node_modules/kafkajs/package.json").version } catch (e) { "none" }')
+if [ "$have" != "$wanted" ]; then
+    echo "install-deps: npm ci in $node_dir (kafkajs $wanted)"
+    (cd "$node_dir" && npm ci --no-audit --no-fund)
+else
+    echo "install-deps: kafkajs $have present in $node_dir/node_modules"
+fi
