@@ -1,0 +1,57 @@
+/* Kelp configuration: defaults, JSON parsing with cJSON, validation. The same
+ * parser serves kelpd's --config file and the admin endpoint's PUT /v1/config. */
+#ifndef KELP_MODULE_CONFIG_H
+#define KELP_MODULE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define KELP_CONFIG_ADDR_MAX 300
+#define KELP_CONFIG_PATH_MAX 4096
+
+typedef struct kelp_config {
+    char listen[KELP_CONFIG_ADDR_MAX];          /* "listen": Kafka "host:port" */
+    char admin[KELP_CONFIG_ADDR_MAX];           /* "admin": HTTP "host:port", "" disables */
+    char advertised_host[KELP_CONFIG_ADDR_MAX]; /* "advertised_host": "" = the listen host */
+    char data_dir[KELP_CONFIG_PATH_MAX];        /* "data": filer root of the local store */
+    int32_t node_id;                            /* "node_id" */
+    int32_t default_partitions;                 /* "default_partitions" (auto-create) */
+    bool auto_create_topics;                    /* "auto_create_topics" */
+    int64_t segment_bytes;                      /* "segment_bytes": roll size */
+    int32_t index_interval_bytes;               /* "index_interval_bytes" */
+    int32_t max_request_bytes;                  /* "max_request_bytes": frame limit */
+    int32_t message_max_bytes;                  /* "message_max_bytes": largest batch */
+    int32_t max_connections;                    /* "max_connections" */
+    int32_t log_level;                          /* "log_level": "error".."debug" */
+} kelp_config;
+
+void kelp_config_defaults(kelp_config *cfg);
+
+/* Applies the keys of a JSON object onto cfg; keys not named keep their
+ * value. An unknown key, a value of the wrong type or out of range is an
+ * error whose message names the key; cfg is unchanged then.
+ *
+ * Accepted values (bounds inclusive):
+ *   listen                HOST:PORT or [V6]:PORT, port 0-65535 (0: ephemeral)
+ *   admin                 the same, or "" (disabled)
+ *   advertised_host       any string shorter than KELP_CONFIG_ADDR_MAX
+ *   data                  non-empty, shorter than KELP_CONFIG_PATH_MAX
+ *   node_id               0 .. 2147483647
+ *   default_partitions    1 .. 10000
+ *   segment_bytes         1 MiB .. 2147483647 (positions fit a 32-bit index)
+ *   index_interval_bytes  1 .. 16 MiB
+ *   max_request_bytes     64 KiB .. 1 GiB
+ *   message_max_bytes     1 KiB .. 1 GiB, and at most max_request_bytes
+ *   max_connections       1 .. 1000000
+ *   log_level             "error", "warn", "info" or "debug"
+ * Numbers must be integers; booleans must be JSON true/false. */
+int kelp_config_apply_json(kelp_config *cfg, const char *json, char *err, size_t errlen);
+
+/* The whole configuration as a JSON object (malloc'd string). */
+char *kelp_config_to_json(const kelp_config *cfg);
+
+/* Splits "host:port" or "[v6]:port"; port 0 is allowed (ephemeral). */
+int kelp_config_split_hostport(const char *addr, char *host, size_t hostlen, uint16_t *port);
+
+#endif
