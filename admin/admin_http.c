@@ -1,9 +1,5 @@
 /* The admin HTTP daemon: binding, request bodies, route dispatch and JSON
  * responses. Handlers live in admin/routes_*.c. */
-/* First: the generated config.h (angle brackets, so not module/config.h)
- * turns on the POSIX and GNU interfaces that -std=c11 hides. */
-#include <config.h>
-
 #include "admin/admin_http.h"
 
 #include <arpa/inet.h>

@@ -1,9 +1,5 @@
 /* GET and PUT /v1/config: the running configuration, and run-time changes
  * to it (validated by the module; a refused change changes nothing). */
-/* First: the generated config.h (angle brackets, so not module/config.h)
- * turns on the POSIX and GNU interfaces that -std=c11 hides. */
-#include <config.h>
-
 #include <stdio.h>
 
 #include "admin/routes.h"

@@ -1,8 +1,4 @@
 /* GET /healthz: answers as long as the admin thread runs. */
-/* First: the generated config.h (angle brackets, so not module/config.h)
- * turns on the POSIX and GNU interfaces that -std=c11 hides. */
-#include <config.h>
-
 #include <stdlib.h>
 #include <string.h>
 

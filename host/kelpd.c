@@ -1,10 +1,6 @@
 /* kelpd: loads kelp.so, hands it the configuration, runs it until SIGINT or
  * SIGTERM, and reloads the configuration file on SIGHUP. It talks to the
  * module only through kelp/module.h. */
-/* First: the generated config.h (angle brackets, so not module/config.h)
- * turns on the POSIX and GNU interfaces that -std=c11 hides. */
-#include <config.h>
-
 #include <cjson/cJSON.h>
 #include <dlfcn.h>
 #include <errno.h>

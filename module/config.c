@@ -1,10 +1,6 @@
 /* Configuration: defaults, a table of keys with their types and bounds, and
  * JSON in both directions. Bounds (inclusive) are listed in config_keys
  * below; README.md documents them for operators. */
-/* First: the generated config.h (angle brackets, so not module/config.h)
- * turns on the POSIX and GNU interfaces that -std=c11 hides. */
-#include <config.h>
-
 #include "module/config.h"
 
 #include <cjson/cJSON.h>

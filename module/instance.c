@@ -5,10 +5,6 @@
  * server, admin and life-cycle fields; cfg_lock guards cfg for the short
  * reads the admin thread makes. stop never holds state_lock while it joins
  * the admin thread, because an admin request may be waiting for it. */
-/* First: the generated config.h (angle brackets, so not module/config.h)
- * turns on the POSIX and GNU interfaces that -std=c11 hides. */
-#include <config.h>
-
 #include "module/instance.h"
 
 #include <pthread.h>

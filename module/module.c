@@ -1,14 +1,11 @@
 /* The one symbol kelp.so exports: the module descriptor. */
-/* First: the generated config.h (angle brackets, so not module/config.h). */
-#include <config.h>
-
 #include "kelp/module.h"
 #include "module/instance.h"
 
 static const kelp_module_descriptor descriptor = {
     .abi_version = KELP_MODULE_ABI_VERSION,
     .name = "kelp",
-    .version = PACKAGE_VERSION,
+    .version = PACKAGE_VERSION, /* from config.h, included into every file by the build */
     .create = kelp_instance_create,
     .start = kelp_instance_start,
     .reconfigure = kelp_instance_reconfigure,

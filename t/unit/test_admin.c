@@ -1,10 +1,6 @@
 /* The admin HTTP layer over real sockets, with a fake configuration behind
  * its callbacks: status codes, JSON bodies, and that refused changes change
  * nothing. */
-/* First: the generated config.h (angle brackets, so not module/config.h)
- * turns on the POSIX and GNU interfaces that -std=c11 hides. */
-#include <config.h>
-
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>

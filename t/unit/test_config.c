@@ -1,9 +1,5 @@
 /* Configuration: defaults, every key, errors that name the key and leave the
  * configuration unchanged, and the JSON round trip. */
-/* First: the generated config.h (angle brackets, so not module/config.h)
- * turns on the POSIX and GNU interfaces that -std=c11 hides. */
-#include <config.h>
-
 #include <check.h>
 #include <cjson/cJSON.h>
 #include <stdbool.h>
