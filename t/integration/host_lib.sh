@@ -53,6 +53,7 @@ start_kelpd() {
         sleep 0.1
     done
     # The admin line, when enabled, is printed together with the kafka line.
+    # shellcheck disable=SC2034 # read by the tests that source this file
     KAFKA_ADDR=$(sed -n 's/^kelpd: kafka listening on //p' "$WORK/kelpd.out")
     ADMIN_ADDR=$(sed -n 's/^kelpd: admin listening on //p' "$WORK/kelpd.out")
 }
