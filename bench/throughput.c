@@ -1,0 +1,247 @@
+/* Produce-then-consume throughput with librdkafka.
+ *
+ * usage: throughput (--bootstrap HOST:PORT | --mock) [--messages N]
+ *                   [--size BYTES] [--topic NAME]
+ *
+ * Produces N messages of SIZE bytes (default 16000 x 1024) round-robin to
+ * the 4 partitions of a topic with acks=all and linger.ms=5, waits until
+ * every one is acknowledged, then consumes them all back (assign, from the
+ * beginning). --mock runs librdkafka's in-memory mock cluster (one broker)
+ * in this process and talks to it over loopback TCP, as a reference. The
+ * mock keeps only about 5 MB per partition and drops older messages, hence
+ * the default of 16000 messages (4 MB per partition).
+ *
+ * Prints a human-readable line per phase and one machine-readable line:
+ *   RESULT produce_msgs_per_s=... produce_mb_per_s=... consume_msgs_per_s=... consume_mb_per_s=...
+ * where MB is 10^6 bytes of message values. Exits 1 if anything fails. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { PARTITIONS = 4, WAIT_MS = 120000 };
+
+struct options {
+    const char *bootstrap;
+    const char *topic;
+    int mock;
+    long messages;
+    size_t size;
+};
+
+struct rate {
+    double msgs_per_s;
+    double mb_per_s;
+};
+
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("throughput: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(1);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void conf_set(rd_kafka_conf_t *conf, const char *name, const char *value)
+{
+    char errstr[512];
+    if (rd_kafka_conf_set(conf, name, value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
+        die("config %s=%s: %s", name, value, errstr);
+}
+
+static rd_kafka_t *client_new(rd_kafka_type_t type, rd_kafka_conf_t *conf)
+{
+    char errstr[512];
+    rd_kafka_t *rk = rd_kafka_new(type, conf, errstr, sizeof(errstr));
+    if (!rk)
+        die("rd_kafka_new: %s", errstr);
+    return rk;
+}
+
+static struct rate rate_of(long messages, size_t size, double seconds)
+{
+    return (struct rate){ (double)messages / seconds, (double)messages * (double)size / seconds / 1e6 };
+}
+
+static long delivery_errors;
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    if (m->err && delivery_errors++ == 0)
+        fprintf(stderr, "throughput: delivery failed: %s\n", rd_kafka_err2str(m->err));
+}
+
+static struct rate produce_all(const struct options *o)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    conf_set(conf, "bootstrap.servers", o->bootstrap);
+    conf_set(conf, "acks", "all");
+    conf_set(conf, "linger.ms", "5");
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_t *rk = client_new(RD_KAFKA_PRODUCER, conf);
+
+    /* Learn the topic (creating it) before the clock starts. */
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, o->topic, NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, WAIT_MS);
+    if (err)
+        die("metadata: %s", rd_kafka_err2str(err));
+    rd_kafka_metadata_destroy(md);
+
+    char *payload = malloc(o->size);
+    if (!payload)
+        die("out of memory");
+    for (size_t k = 0; k < o->size; k++)
+        payload[k] = (char)('a' + k % 26);
+
+    double start = now_s();
+    for (long i = 0; i < o->messages; i++) {
+        while (rd_kafka_produce(rkt, (int32_t)(i % PARTITIONS), RD_KAFKA_MSG_F_COPY, payload,
+                                o->size, NULL, 0, NULL) != 0) {
+            err = rd_kafka_last_error();
+            if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                die("produce: %s", rd_kafka_err2str(err));
+            rd_kafka_poll(rk, 10);
+        }
+        rd_kafka_poll(rk, 0);
+    }
+    err = rd_kafka_flush(rk, WAIT_MS);
+    double seconds = now_s() - start;
+    if (err)
+        die("flush: %s", rd_kafka_err2str(err));
+    if (delivery_errors)
+        die("%ld message(s) failed", delivery_errors);
+
+    /* Everything must still be there to be consumed. */
+    for (int p = 0; p < PARTITIONS; p++) {
+        int64_t low = -1, high = -1;
+        err = rd_kafka_query_watermark_offsets(rk, o->topic, p, &low, &high, WAIT_MS);
+        if (err)
+            die("watermarks of partition %d: %s", p, rd_kafka_err2str(err));
+        if (low != 0)
+            die("partition %d starts at offset %lld: the cluster dropped old messages "
+                "(try fewer --messages)", p, (long long)low);
+    }
+
+    free(payload);
+    rd_kafka_topic_destroy(rkt);
+    rd_kafka_destroy(rk);
+    return rate_of(o->messages, o->size, seconds);
+}
+
+static struct rate consume_all(const struct options *o)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    conf_set(conf, "bootstrap.servers", o->bootstrap);
+    conf_set(conf, "group.id", "kelp-bench-assign-only"); /* assign() needs one; nothing is committed */
+    conf_set(conf, "enable.auto.commit", "false");
+    conf_set(conf, "enable.auto.offset.store", "false");
+    rd_kafka_t *rk = client_new(RD_KAFKA_CONSUMER, conf);
+
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(PARTITIONS);
+    for (int p = 0; p < PARTITIONS; p++)
+        rd_kafka_topic_partition_list_add(parts, o->topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+
+    double assigned = now_s(), start = 0;
+    rd_kafka_resp_err_t err = rd_kafka_assign(rk, parts);
+    if (err)
+        die("assign: %s", rd_kafka_err2str(err));
+    rd_kafka_topic_partition_list_destroy(parts);
+    long received = 0;
+    while (received < o->messages) {
+        if (now_s() - assigned > WAIT_MS / 1000.0)
+            die("consumed only %ld of %ld message(s)", received, o->messages);
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+        if (!m)
+            continue;
+        if (m->err)
+            die("consume: %s", rd_kafka_message_errstr(m));
+        if (m->len != o->size)
+            die("consumed a message of %zu bytes, produced %zu", m->len, o->size);
+        /* The clock starts at the first message: connecting and looking up
+         * the start offsets are not throughput. */
+        if (received++ == 0)
+            start = now_s();
+        rd_kafka_message_destroy(m);
+    }
+    double seconds = now_s() - start;
+
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    /* The first message was the start signal, not part of the timed run. */
+    return o->messages > 1 ? rate_of(o->messages - 1, o->size, seconds)
+                           : rate_of(o->messages, o->size, seconds);
+}
+
+int main(int argc, char **argv)
+{
+    struct options o = { .messages = 16000, .size = 1024 };
+    char topic[64];
+    snprintf(topic, sizeof(topic), "bench-%ld-%ld", (long)getpid(), (long)time(NULL));
+    o.topic = topic;
+    for (int k = 1; k < argc; k++) {
+        int has_value = k + 1 < argc;
+        if (strcmp(argv[k], "--mock") == 0)
+            o.mock = 1;
+        else if (strcmp(argv[k], "--bootstrap") == 0 && has_value)
+            o.bootstrap = argv[++k];
+        else if (strcmp(argv[k], "--messages") == 0 && has_value)
+            o.messages = atol(argv[++k]);
+        else if (strcmp(argv[k], "--size") == 0 && has_value)
+            o.size = (size_t)atol(argv[++k]);
+        else if (strcmp(argv[k], "--topic") == 0 && has_value)
+            o.topic = argv[++k];
+        else
+            die("usage: throughput (--bootstrap HOST:PORT | --mock) [--messages N] [--size BYTES] "
+                "[--topic NAME]");
+    }
+    if (!o.mock == !o.bootstrap || o.messages <= 0 || o.size == 0)
+        die("give exactly one of --bootstrap and --mock, and positive --messages and --size");
+
+    rd_kafka_t *host = NULL;
+    rd_kafka_mock_cluster_t *cluster = NULL;
+    if (o.mock) {
+        char errstr[512];
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        conf_set(conf, "log_level", "4"); /* only hosts the cluster: no bootstrap notice */
+        host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+        if (!host || !(cluster = rd_kafka_mock_cluster_new(host, 1)))
+            die("cannot start the mock cluster");
+        if (rd_kafka_mock_topic_create(cluster, o.topic, PARTITIONS, 1))
+            die("cannot create topic %s on the mock cluster", o.topic);
+        o.bootstrap = rd_kafka_mock_cluster_bootstraps(cluster);
+    }
+
+    struct rate produced = produce_all(&o);
+    printf("produce: %ld x %zu B: %.0f msgs/s, %.1f MB/s\n", o.messages, o.size,
+           produced.msgs_per_s, produced.mb_per_s);
+    struct rate consumed = consume_all(&o);
+    printf("consume: %ld x %zu B: %.0f msgs/s, %.1f MB/s\n", o.messages, o.size,
+           consumed.msgs_per_s, consumed.mb_per_s);
+    printf("RESULT produce_msgs_per_s=%.0f produce_mb_per_s=%.2f consume_msgs_per_s=%.0f "
+           "consume_mb_per_s=%.2f\n",
+           produced.msgs_per_s, produced.mb_per_s, consumed.msgs_per_s, consumed.mb_per_s);
+
+    if (cluster)
+        rd_kafka_mock_cluster_destroy(cluster);
+    if (host)
+        rd_kafka_destroy(host);
+    return 0;
+}
