@@ -33,3 +33,10 @@ EXTRA_DIST += \
 	t/integration/node/kafkajs_test.js \
 	t/integration/node/package.json \
 	t/integration/node/package-lock.json
+
+# The commands of the README and of CI travel with the source too.
+EXTRA_DIST += \
+	scripts/install-deps.sh \
+	scripts/test.sh \
+	scripts/run.sh \
+	.ci/run
