@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,7 +27,7 @@ static int mkdir_p(char *path)
 
 int kelp_cluster_id_load(const char *data_dir, char *out, size_t outlen, char *err, size_t errlen)
 {
-    char dir[4200], path[4300], tmp[4300];
+    char dir[4200], path[4300], tmp[4400];
     snprintf(dir, sizeof(dir), "%s/topics/kafka/.meta", data_dir);
     snprintf(path, sizeof(path), "%s/cluster_id", dir);
     FILE *f = fopen(path, "r");
@@ -53,8 +54,12 @@ int kelp_cluster_id_load(const char *data_dir, char *out, size_t outlen, char *e
     /* Written to a temporary file, synced, then renamed: never half a file. */
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || dprintf(fd, "%s\n", text) < 0 || fsync(fd) != 0 || close(fd) != 0 ||
-        rename(tmp, path) != 0) {
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    bool written = dprintf(fd, "%s\n", text) > 0 && fsync(fd) == 0;
+    if (close(fd) != 0 || !written || rename(tmp, path) != 0) {
         snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
         return -1;
     }

@@ -1,4 +1,4 @@
 # server: life cycle, connections to requests, dispatch to the broker.
-#PENDING libkelpcore_la_SOURCES += \
-#PENDING	server/server.c server/server.h \
-#PENDING	server/request.c server/request.h
+libkelpcore_la_SOURCES += \
+	server/server.c server/server.h \
+	server/request.c server/request.h
