@@ -156,6 +156,16 @@ void *kw_alloc_array(kw_reader *r, kelp_arena *a, int32_t n, size_t elem_size)
 
 void kw_skip(kw_reader *r, size_t n) { take(r, n); }
 
+void kw_skip_tagged_fields(kw_reader *r)
+{
+    uint32_t ntags = kw_read_uvarint(r);
+    for (uint32_t t = 0; t < ntags && !r->err; t++) {
+        kw_read_uvarint(r); /* tag */
+        uint32_t size = kw_read_uvarint(r);
+        kw_skip(r, size);
+    }
+}
+
 /* Writers. */
 static void put(kw_writer *w, const void *p, size_t n)
 {

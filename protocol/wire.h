@@ -63,8 +63,11 @@ kw_bytes kw_read_bytes(kw_reader *r, bool compact, bool nullable);
 int32_t kw_read_array_len(kw_reader *r, bool compact, bool nullable);
 /* Arena memory for n elements, or NULL with r->err set. */
 void *kw_alloc_array(kw_reader *r, kelp_arena *a, int32_t n, size_t elem_size);
-/* Skips a tagged field's data. */
+/* Skips n bytes (a tagged field's data). */
 void kw_skip(kw_reader *r, size_t n);
+/* Reads a whole tagged-field section (count, then tag/size/data each) and
+ * ignores every field: for structs that know no tagged fields. */
+void kw_skip_tagged_fields(kw_reader *r);
 
 void kw_write_int8(kw_writer *w, int8_t v);
 void kw_write_int16(kw_writer *w, int16_t v);

@@ -43,19 +43,8 @@ int kafka_BrokerRegistrationRequest_Listener_decode(kw_reader *r, kelp_arena *a,
     if (v <= 4) {
         m->security_protocol = kw_read_int16(r);
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 
@@ -116,19 +105,8 @@ int kafka_BrokerRegistrationRequest_Feature_decode(kw_reader *r, kelp_arena *a, 
     if (v <= 4) {
         m->max_supported_version = kw_read_int16(r);
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 
@@ -237,19 +215,8 @@ int kafka_BrokerRegistrationRequest_decode(kw_reader *r, kelp_arena *a, int16_t 
     if (v >= 3 && v <= 4) {
         m->previous_broker_epoch = kw_read_int64(r);
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 
@@ -331,19 +298,8 @@ int kafka_BrokerRegistrationResponse_decode(kw_reader *r, kelp_arena *a, int16_t
     if (v <= 4) {
         m->broker_epoch = kw_read_int64(r);
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 

@@ -61,19 +61,8 @@ int kafka_CreateAclsRequest_AclCreation_decode(kw_reader *r, kelp_arena *a, int1
     if (v <= 3) {
         m->permission_type = kw_read_int8(r);
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 
@@ -136,19 +125,8 @@ int kafka_CreateAclsRequest_decode(kw_reader *r, kelp_arena *a, int16_t v, kafka
                 kafka_CreateAclsRequest_AclCreation_decode(r, a, v, &m->creations[i]);
         }
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 
@@ -196,19 +174,8 @@ int kafka_CreateAclsResponse_AclCreationResult_decode(kw_reader *r, kelp_arena *
     if (v <= 3) {
         m->error_message = kw_read_string(r, flex, 1);
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 
@@ -262,19 +229,8 @@ int kafka_CreateAclsResponse_decode(kw_reader *r, kelp_arena *a, int16_t v, kafk
                 kafka_CreateAclsResponse_AclCreationResult_decode(r, a, v, &m->results[i]);
         }
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 

@@ -30,19 +30,8 @@ int kafka_DeleteGroupsRequest_decode(kw_reader *r, kelp_arena *a, int16_t v, kaf
                 m->groups_names[i] = kw_read_string(r, flex, 0);
         }
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 
@@ -90,19 +79,8 @@ int kafka_DeleteGroupsResponse_DeletableGroupResult_decode(kw_reader *r, kelp_ar
     if (v <= 2) {
         m->error_code = kw_read_int16(r);
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 
@@ -156,19 +134,8 @@ int kafka_DeleteGroupsResponse_decode(kw_reader *r, kelp_arena *a, int16_t v, ka
                 kafka_DeleteGroupsResponse_DeletableGroupResult_decode(r, a, v, &m->results[i]);
         }
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 

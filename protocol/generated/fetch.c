@@ -31,19 +31,8 @@ int kafka_FetchRequest_ReplicaState_decode(kw_reader *r, kelp_arena *a, int16_t 
     if (v >= 15 && v <= 17) {
         m->replica_epoch = kw_read_int64(r);
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 
@@ -238,19 +227,8 @@ int kafka_FetchRequest_FetchTopic_decode(kw_reader *r, kelp_arena *a, int16_t v,
                 kafka_FetchRequest_FetchPartition_decode(r, a, v, &m->partitions[i]);
         }
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 
@@ -315,19 +293,8 @@ int kafka_FetchRequest_ForgottenTopic_decode(kw_reader *r, kelp_arena *a, int16_
                 m->partitions[i] = kw_read_int32(r);
         }
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 
@@ -591,19 +558,8 @@ int kafka_FetchResponse_EpochEndOffset_decode(kw_reader *r, kelp_arena *a, int16
     if (v >= 12 && v <= 17) {
         m->end_offset = kw_read_int64(r);
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 
@@ -652,19 +608,8 @@ int kafka_FetchResponse_LeaderIdAndEpoch_decode(kw_reader *r, kelp_arena *a, int
     if (v >= 12 && v <= 17) {
         m->leader_epoch = kw_read_int32(r);
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 
@@ -713,19 +658,8 @@ int kafka_FetchResponse_SnapshotId_decode(kw_reader *r, kelp_arena *a, int16_t v
     if (v <= 17) {
         m->epoch = kw_read_int32(r);
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 
@@ -774,19 +708,8 @@ int kafka_FetchResponse_AbortedTransaction_decode(kw_reader *r, kelp_arena *a, i
     if (v >= 4 && v <= 17) {
         m->first_offset = kw_read_int64(r);
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 
@@ -1056,19 +979,8 @@ int kafka_FetchResponse_FetchableTopicResponse_decode(kw_reader *r, kelp_arena *
                 kafka_FetchResponse_PartitionData_decode(r, a, v, &m->partitions[i]);
         }
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 
@@ -1134,19 +1046,8 @@ int kafka_FetchResponse_NodeEndpoint_decode(kw_reader *r, kelp_arena *a, int16_t
     if (v >= 16 && v <= 17) {
         m->rack = kw_read_string(r, flex, v >= 16);
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 

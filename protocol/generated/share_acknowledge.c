@@ -42,19 +42,8 @@ int kafka_ShareAcknowledgeRequest_AcknowledgementBatch_decode(kw_reader *r, kelp
                 m->acknowledge_types[i] = kw_read_int8(r);
         }
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 
@@ -113,19 +102,8 @@ int kafka_ShareAcknowledgeRequest_AcknowledgePartition_decode(kw_reader *r, kelp
                 kafka_ShareAcknowledgeRequest_AcknowledgementBatch_decode(r, a, v, &m->acknowledgement_batches[i]);
         }
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 
@@ -181,19 +159,8 @@ int kafka_ShareAcknowledgeRequest_AcknowledgeTopic_decode(kw_reader *r, kelp_are
                 kafka_ShareAcknowledgeRequest_AcknowledgePartition_decode(r, a, v, &m->partitions[i]);
         }
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 
@@ -261,19 +228,8 @@ int kafka_ShareAcknowledgeRequest_decode(kw_reader *r, kelp_arena *a, int16_t v,
                 kafka_ShareAcknowledgeRequest_AcknowledgeTopic_decode(r, a, v, &m->topics[i]);
         }
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 
@@ -330,19 +286,8 @@ int kafka_ShareAcknowledgeResponse_LeaderIdAndEpoch_decode(kw_reader *r, kelp_ar
     if (v <= 0) {
         m->leader_epoch = kw_read_int32(r);
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 
@@ -403,19 +348,8 @@ int kafka_ShareAcknowledgeResponse_PartitionData_decode(kw_reader *r, kelp_arena
     if (v <= 0) {
         kafka_ShareAcknowledgeResponse_LeaderIdAndEpoch_decode(r, a, v, &m->current_leader);
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 
@@ -475,19 +409,8 @@ int kafka_ShareAcknowledgeResponse_ShareAcknowledgeTopicResponse_decode(kw_reade
                 kafka_ShareAcknowledgeResponse_PartitionData_decode(r, a, v, &m->partitions[i]);
         }
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 
@@ -550,19 +473,8 @@ int kafka_ShareAcknowledgeResponse_NodeEndpoint_decode(kw_reader *r, kelp_arena 
     if (v <= 0) {
         m->rack = kw_read_string(r, flex, 1);
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 
@@ -645,19 +557,8 @@ int kafka_ShareAcknowledgeResponse_decode(kw_reader *r, kelp_arena *a, int16_t v
                 kafka_ShareAcknowledgeResponse_NodeEndpoint_decode(r, a, v, &m->node_endpoints[i]);
         }
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 

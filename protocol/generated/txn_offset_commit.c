@@ -43,19 +43,8 @@ int kafka_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition_decode(kw_reade
     if (v <= 4) {
         m->committed_metadata = kw_read_string(r, flex, 1);
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 
@@ -115,19 +104,8 @@ int kafka_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic_decode(kw_reader *r
                 kafka_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition_decode(r, a, v, &m->partitions[i]);
         }
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 
@@ -219,19 +197,8 @@ int kafka_TxnOffsetCommitRequest_decode(kw_reader *r, kelp_arena *a, int16_t v, 
                 kafka_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic_decode(r, a, v, &m->topics[i]);
         }
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 
@@ -300,19 +267,8 @@ int kafka_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition_decode(kw_rea
     if (v <= 4) {
         m->error_code = kw_read_int16(r);
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 
@@ -366,19 +322,8 @@ int kafka_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic_decode(kw_reader 
                 kafka_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition_decode(r, a, v, &m->partitions[i]);
         }
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 
@@ -434,19 +379,8 @@ int kafka_TxnOffsetCommitResponse_decode(kw_reader *r, kelp_arena *a, int16_t v,
                 kafka_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic_decode(r, a, v, &m->topics[i]);
         }
     }
-    if (flex) {
-        uint32_t ntags = kw_read_uvarint(r);
-        for (uint32_t t = 0; t < ntags && !r->err; t++) {
-            uint32_t tag = kw_read_uvarint(r);
-            uint32_t size = kw_read_uvarint(r);
-            if (r->err || size > kw_remaining(r)) {
-                r->err = 1;
-                break;
-            }
-            (void)tag;
-            kw_skip(r, size);
-        }
-    }
+    if (flex)
+        kw_skip_tagged_fields(r);
     return r->err ? -1 : 0;
 }
 

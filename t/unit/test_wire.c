@@ -1,4 +1,4 @@
-/* Wire primitives: varints, strings, arrays, hostile lengths. */
+/* Wire primitives: varints, strings, arrays, hostile lengths, tagged sections. */
 #include <check.h>
 #include <stdlib.h>
 
@@ -99,6 +99,34 @@ START_TEST(hostile_lengths_never_read_past_the_end)
 }
 END_TEST
 
+START_TEST(tagged_sections_are_skipped_whole)
+{
+    /* Two fields (tag 0: 2 bytes, tag 300: 1 byte), then an int16 after the section. */
+    const uint8_t section[] = {2, 0, 2, 0xaa, 0xbb, 0xac, 0x02, 1, 0xcc, 0x12, 0x34};
+    kw_reader r = {section, sizeof(section), 0, 0};
+    kw_skip_tagged_fields(&r);
+    ck_assert_int_eq(r.err, 0);
+    ck_assert_int_eq(kw_read_int16(&r), 0x1234);
+    /* Every truncation of the section is an error, never a read past the end. */
+    for (size_t cut = 0; cut < 9; cut++) {
+        kw_reader t = {section, cut, 0, 0};
+        kw_skip_tagged_fields(&t);
+        ck_assert_msg(t.err != 0, "section cut at %zu accepted", cut);
+    }
+    /* A field claiming more bytes than remain. */
+    const uint8_t lying[] = {1, 5, 0x7f, 0};
+    kw_reader l = {lying, sizeof(lying), 0, 0};
+    kw_skip_tagged_fields(&l);
+    ck_assert_int_ne(l.err, 0);
+    /* An empty section is one zero byte. */
+    const uint8_t empty[] = {0};
+    kw_reader e = {empty, sizeof(empty), 0, 0};
+    kw_skip_tagged_fields(&e);
+    ck_assert_int_eq(e.err, 0);
+    ck_assert_uint_eq(e.pos, 1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("wire");
@@ -108,6 +136,7 @@ int main(void)
     tcase_add_test(tc, overlong_varint_is_an_error);
     tcase_add_test(tc, strings_classic_compact_and_null);
     tcase_add_test(tc, hostile_lengths_never_read_past_the_end);
+    tcase_add_test(tc, tagged_sections_are_skipped_whole);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
