@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "admin/routes.h"
-#include "core/buf.h"
-#include "core/log.h"
+#include "util/buf.h"
+#include "util/log.h"
 #include "module/config.h"
 
 #define ADMIN_CONNECTION_LIMIT 64u

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "broker/cluster_id.h"
-#include "core/log.h"
+#include "util/log.h"
 #include "protocol/generated/kafka_apis.h"
 
 /* The lowest versions match Kafka 4.0 (KIP-896 removed the older ones); the

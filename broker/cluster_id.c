@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/uuid.h"
+#include "util/uuid.h"
 
 static int mkdir_p(char *path)
 {

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "broker/broker.h"
-#include "core/clock.h"
-#include "core/log.h"
+#include "util/clock.h"
+#include "util/log.h"
 #include "protocol/generated/kafka_messages.h"
 #include "protocol/kafka_errors.h"
 #include "storage/topic_name.h"

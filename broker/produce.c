@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "broker/broker.h"
-#include "core/log.h"
+#include "util/log.h"
 #include "protocol/generated/kafka_messages.h"
 #include "protocol/kafka_errors.h"
 #include "records/record_batch.h"

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
+#include "util/log.h"
 
 enum key_type {
     KEY_HOSTPORT,          /* "host:port", required */

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "admin/admin_http.h"
-#include "core/log.h"
+#include "util/log.h"
 #include "server/server.h"
 
 struct kelp_instance {

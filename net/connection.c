@@ -10,7 +10,7 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
-#include "core/log.h"
+#include "util/log.h"
 
 #define READ_CHUNK 65536
 

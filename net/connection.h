@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 #include "net/event_loop.h"
 
 typedef struct kelp_conn kelp_conn;

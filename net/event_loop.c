@@ -9,8 +9,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "core/clock.h"
-#include "core/log.h"
+#include "util/clock.h"
+#include "util/log.h"
 
 struct kelp_timer {
     int64_t due;

@@ -27,7 +27,7 @@ int kelp_watch_add(kelp_loop *loop, kelp_watch *w, int fd, uint32_t events, kelp
 int kelp_watch_modify(kelp_loop *loop, kelp_watch *w, uint32_t events);
 void kelp_watch_remove(kelp_loop *loop, kelp_watch *w);
 
-/* Calls fn(ctx) once, at or after mono_ms (core/clock.h). */
+/* Calls fn(ctx) once, at or after mono_ms (util/clock.h). */
 kelp_timer *kelp_timer_add(kelp_loop *loop, int64_t due_mono_ms, kelp_task_fn fn, void *ctx);
 void kelp_timer_cancel(kelp_loop *loop, kelp_timer *t);
 

@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "core/log.h"
+#include "util/log.h"
 
 struct kelp_listener {
     int fd;

@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "core/arena.h"
-#include "core/buf.h"
+#include "util/arena.h"
+#include "util/buf.h"
 
 typedef struct { const char *ptr; int32_t len; } kw_str;      /* len -1: null */
 typedef struct { const uint8_t *ptr; int32_t len; } kw_bytes; /* len -1: null */

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 
 enum kelp_compression {
     KELP_COMPRESSION_NONE = 0,

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 
 #define KELP_BATCH_HEADER_SIZE 61  /* bytes before the first record */
 #define KELP_BATCH_LOG_OVERHEAD 12 /* baseOffset(8) + batchLength(4) */

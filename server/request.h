@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/arena.h"
-#include "core/buf.h"
+#include "util/arena.h"
+#include "util/buf.h"
 #include "net/connection.h"
 #include "protocol/wire.h"
 

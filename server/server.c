@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "broker/broker.h"
-#include "core/clock.h"
-#include "core/log.h"
+#include "util/clock.h"
+#include "util/log.h"
 #include "net/connection.h"
 #include "net/event_loop.h"
 #include "net/listener.h"

@@ -17,7 +17,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 
 typedef struct kelp_fs kelp_fs;
 typedef struct kelp_fs_file kelp_fs_file;

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
+#include "util/log.h"
 #include "records/byte_order.h"
 #include "records/record_batch.h"
 #include "storage/storage_internal.h"

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/clock.h"
-#include "core/log.h"
-#include "core/uuid.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/uuid.h"
 #include "storage/storage_internal.h"
 #include "storage/topic_name.h"
 

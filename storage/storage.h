@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 
 typedef struct kelp_storage kelp_storage;
 typedef struct kelp_topic kelp_topic;

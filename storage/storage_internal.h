@@ -5,7 +5,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 #include "storage/fs.h"
 #include "storage/layout.h"
 #include "storage/storage.h"

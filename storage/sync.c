@@ -9,7 +9,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "core/log.h"
+#include "util/log.h"
 #include "storage/storage_internal.h"
 
 int kelp_sync_mark_dirty(kelp_partition *p, kelp_segment *seg, bool new_file)

@@ -1,4 +1,4 @@
-#include "core/arena.h"
+#include "util/arena.h"
 
 #include <stdint.h>
 #include <stdlib.h>

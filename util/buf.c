@@ -1,4 +1,4 @@
-#include "core/buf.h"
+#include "util/buf.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,10 +1,10 @@
-# core: small utilities shared by every layer.
+# util: small utilities shared by every layer.
 libkelpcore_la_SOURCES += \
-	core/arena.c core/arena.h \
-	core/buf.c core/buf.h \
-	core/clock.c core/clock.h \
-	core/log.c core/log.h \
-	core/uuid.c core/uuid.h
+	util/arena.c util/arena.h \
+	util/buf.c util/buf.h \
+	util/clock.c util/clock.h \
+	util/log.c util/log.h \
+	util/uuid.c util/uuid.h
 
 check_PROGRAMS += t/unit/test_core
 TESTS += t/unit/test_core

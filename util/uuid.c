@@ -1,4 +1,4 @@
-#include "core/uuid.h"
+#include "util/uuid.h"
 
 #include <string.h>
 #include <sys/random.h>

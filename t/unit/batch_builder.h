@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/buf.h"
+#include "util/buf.h"
 
 typedef struct test_record {
     const char *key;   /* NULL: null key */

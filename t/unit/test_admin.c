@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "admin/admin_http.h"
-#include "core/buf.h"
+#include "util/buf.h"
 #include "module/config.h"
 
 /* The fake module: a configuration under a lock; "data" is fixed as in the

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
+#include "util/log.h"
 #include "module/config.h"
 
 /* Field by field: padding bytes are not part of the value. */

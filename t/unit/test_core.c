@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/arena.h"
-#include "core/buf.h"
-#include "core/uuid.h"
+#include "util/arena.h"
+#include "util/buf.h"
+#include "util/uuid.h"
 
 START_TEST(arena_memory_is_zeroed_aligned_and_survives_large_blocks)
 {

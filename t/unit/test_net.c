@@ -7,7 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "core/clock.h"
+#include "util/clock.h"
 #include "net/connection.h"
 #include "net/event_loop.h"
 
