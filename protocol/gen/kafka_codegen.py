@@ -725,7 +725,7 @@ def gen_roundtrip_test(msgs, path):
         e("            ck_assert_msg(%s_encode(&w2, v, &out) == 0, \"%s v%%d re-encode\", v);" % (cn, m.name))
         e("            ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), \"%s v%%d seed %%d: bytes differ\", v, seed);" % m.name)
         e("            /* Every shorter input must fail cleanly. */")
-        e("            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {")
+        e("            for (size_t cut = 0; cut < b1.len; cut++) {")
         e("                kw_reader rc = {b1.data, cut, 0, 0};")
         e("                %s tmp;" % cn)
         e("                ck_assert_msg(%s_decode(&rc, &a, v, &tmp) != 0, \"%s v%%d: truncated at %%zu accepted\", v, cut);" % (cn, m.name))

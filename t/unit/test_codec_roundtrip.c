@@ -10296,7 +10296,7 @@ static void roundtrip_kafka_AddOffsetsToTxnRequest(void)
             ck_assert_msg(kafka_AddOffsetsToTxnRequest_encode(&w2, v, &out) == 0, "AddOffsetsToTxnRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "AddOffsetsToTxnRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_AddOffsetsToTxnRequest tmp;
                 ck_assert_msg(kafka_AddOffsetsToTxnRequest_decode(&rc, &a, v, &tmp) != 0, "AddOffsetsToTxnRequest v%d: truncated at %zu accepted", v, cut);
@@ -10327,7 +10327,7 @@ static void roundtrip_kafka_AddOffsetsToTxnResponse(void)
             ck_assert_msg(kafka_AddOffsetsToTxnResponse_encode(&w2, v, &out) == 0, "AddOffsetsToTxnResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "AddOffsetsToTxnResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_AddOffsetsToTxnResponse tmp;
                 ck_assert_msg(kafka_AddOffsetsToTxnResponse_decode(&rc, &a, v, &tmp) != 0, "AddOffsetsToTxnResponse v%d: truncated at %zu accepted", v, cut);
@@ -10358,7 +10358,7 @@ static void roundtrip_kafka_AddPartitionsToTxnRequest(void)
             ck_assert_msg(kafka_AddPartitionsToTxnRequest_encode(&w2, v, &out) == 0, "AddPartitionsToTxnRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "AddPartitionsToTxnRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_AddPartitionsToTxnRequest tmp;
                 ck_assert_msg(kafka_AddPartitionsToTxnRequest_decode(&rc, &a, v, &tmp) != 0, "AddPartitionsToTxnRequest v%d: truncated at %zu accepted", v, cut);
@@ -10389,7 +10389,7 @@ static void roundtrip_kafka_AddPartitionsToTxnResponse(void)
             ck_assert_msg(kafka_AddPartitionsToTxnResponse_encode(&w2, v, &out) == 0, "AddPartitionsToTxnResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "AddPartitionsToTxnResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_AddPartitionsToTxnResponse tmp;
                 ck_assert_msg(kafka_AddPartitionsToTxnResponse_decode(&rc, &a, v, &tmp) != 0, "AddPartitionsToTxnResponse v%d: truncated at %zu accepted", v, cut);
@@ -10420,7 +10420,7 @@ static void roundtrip_kafka_AddRaftVoterRequest(void)
             ck_assert_msg(kafka_AddRaftVoterRequest_encode(&w2, v, &out) == 0, "AddRaftVoterRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "AddRaftVoterRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_AddRaftVoterRequest tmp;
                 ck_assert_msg(kafka_AddRaftVoterRequest_decode(&rc, &a, v, &tmp) != 0, "AddRaftVoterRequest v%d: truncated at %zu accepted", v, cut);
@@ -10451,7 +10451,7 @@ static void roundtrip_kafka_AddRaftVoterResponse(void)
             ck_assert_msg(kafka_AddRaftVoterResponse_encode(&w2, v, &out) == 0, "AddRaftVoterResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "AddRaftVoterResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_AddRaftVoterResponse tmp;
                 ck_assert_msg(kafka_AddRaftVoterResponse_decode(&rc, &a, v, &tmp) != 0, "AddRaftVoterResponse v%d: truncated at %zu accepted", v, cut);
@@ -10482,7 +10482,7 @@ static void roundtrip_kafka_AllocateProducerIdsRequest(void)
             ck_assert_msg(kafka_AllocateProducerIdsRequest_encode(&w2, v, &out) == 0, "AllocateProducerIdsRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "AllocateProducerIdsRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_AllocateProducerIdsRequest tmp;
                 ck_assert_msg(kafka_AllocateProducerIdsRequest_decode(&rc, &a, v, &tmp) != 0, "AllocateProducerIdsRequest v%d: truncated at %zu accepted", v, cut);
@@ -10513,7 +10513,7 @@ static void roundtrip_kafka_AllocateProducerIdsResponse(void)
             ck_assert_msg(kafka_AllocateProducerIdsResponse_encode(&w2, v, &out) == 0, "AllocateProducerIdsResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "AllocateProducerIdsResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_AllocateProducerIdsResponse tmp;
                 ck_assert_msg(kafka_AllocateProducerIdsResponse_decode(&rc, &a, v, &tmp) != 0, "AllocateProducerIdsResponse v%d: truncated at %zu accepted", v, cut);
@@ -10544,7 +10544,7 @@ static void roundtrip_kafka_AlterClientQuotasRequest(void)
             ck_assert_msg(kafka_AlterClientQuotasRequest_encode(&w2, v, &out) == 0, "AlterClientQuotasRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "AlterClientQuotasRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_AlterClientQuotasRequest tmp;
                 ck_assert_msg(kafka_AlterClientQuotasRequest_decode(&rc, &a, v, &tmp) != 0, "AlterClientQuotasRequest v%d: truncated at %zu accepted", v, cut);
@@ -10575,7 +10575,7 @@ static void roundtrip_kafka_AlterClientQuotasResponse(void)
             ck_assert_msg(kafka_AlterClientQuotasResponse_encode(&w2, v, &out) == 0, "AlterClientQuotasResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "AlterClientQuotasResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_AlterClientQuotasResponse tmp;
                 ck_assert_msg(kafka_AlterClientQuotasResponse_decode(&rc, &a, v, &tmp) != 0, "AlterClientQuotasResponse v%d: truncated at %zu accepted", v, cut);
@@ -10606,7 +10606,7 @@ static void roundtrip_kafka_AlterConfigsRequest(void)
             ck_assert_msg(kafka_AlterConfigsRequest_encode(&w2, v, &out) == 0, "AlterConfigsRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "AlterConfigsRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_AlterConfigsRequest tmp;
                 ck_assert_msg(kafka_AlterConfigsRequest_decode(&rc, &a, v, &tmp) != 0, "AlterConfigsRequest v%d: truncated at %zu accepted", v, cut);
@@ -10637,7 +10637,7 @@ static void roundtrip_kafka_AlterConfigsResponse(void)
             ck_assert_msg(kafka_AlterConfigsResponse_encode(&w2, v, &out) == 0, "AlterConfigsResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "AlterConfigsResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_AlterConfigsResponse tmp;
                 ck_assert_msg(kafka_AlterConfigsResponse_decode(&rc, &a, v, &tmp) != 0, "AlterConfigsResponse v%d: truncated at %zu accepted", v, cut);
@@ -10668,7 +10668,7 @@ static void roundtrip_kafka_AlterPartitionReassignmentsRequest(void)
             ck_assert_msg(kafka_AlterPartitionReassignmentsRequest_encode(&w2, v, &out) == 0, "AlterPartitionReassignmentsRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "AlterPartitionReassignmentsRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_AlterPartitionReassignmentsRequest tmp;
                 ck_assert_msg(kafka_AlterPartitionReassignmentsRequest_decode(&rc, &a, v, &tmp) != 0, "AlterPartitionReassignmentsRequest v%d: truncated at %zu accepted", v, cut);
@@ -10699,7 +10699,7 @@ static void roundtrip_kafka_AlterPartitionReassignmentsResponse(void)
             ck_assert_msg(kafka_AlterPartitionReassignmentsResponse_encode(&w2, v, &out) == 0, "AlterPartitionReassignmentsResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "AlterPartitionReassignmentsResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_AlterPartitionReassignmentsResponse tmp;
                 ck_assert_msg(kafka_AlterPartitionReassignmentsResponse_decode(&rc, &a, v, &tmp) != 0, "AlterPartitionReassignmentsResponse v%d: truncated at %zu accepted", v, cut);
@@ -10730,7 +10730,7 @@ static void roundtrip_kafka_AlterPartitionRequest(void)
             ck_assert_msg(kafka_AlterPartitionRequest_encode(&w2, v, &out) == 0, "AlterPartitionRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "AlterPartitionRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_AlterPartitionRequest tmp;
                 ck_assert_msg(kafka_AlterPartitionRequest_decode(&rc, &a, v, &tmp) != 0, "AlterPartitionRequest v%d: truncated at %zu accepted", v, cut);
@@ -10761,7 +10761,7 @@ static void roundtrip_kafka_AlterPartitionResponse(void)
             ck_assert_msg(kafka_AlterPartitionResponse_encode(&w2, v, &out) == 0, "AlterPartitionResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "AlterPartitionResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_AlterPartitionResponse tmp;
                 ck_assert_msg(kafka_AlterPartitionResponse_decode(&rc, &a, v, &tmp) != 0, "AlterPartitionResponse v%d: truncated at %zu accepted", v, cut);
@@ -10792,7 +10792,7 @@ static void roundtrip_kafka_AlterReplicaLogDirsRequest(void)
             ck_assert_msg(kafka_AlterReplicaLogDirsRequest_encode(&w2, v, &out) == 0, "AlterReplicaLogDirsRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "AlterReplicaLogDirsRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_AlterReplicaLogDirsRequest tmp;
                 ck_assert_msg(kafka_AlterReplicaLogDirsRequest_decode(&rc, &a, v, &tmp) != 0, "AlterReplicaLogDirsRequest v%d: truncated at %zu accepted", v, cut);
@@ -10823,7 +10823,7 @@ static void roundtrip_kafka_AlterReplicaLogDirsResponse(void)
             ck_assert_msg(kafka_AlterReplicaLogDirsResponse_encode(&w2, v, &out) == 0, "AlterReplicaLogDirsResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "AlterReplicaLogDirsResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_AlterReplicaLogDirsResponse tmp;
                 ck_assert_msg(kafka_AlterReplicaLogDirsResponse_decode(&rc, &a, v, &tmp) != 0, "AlterReplicaLogDirsResponse v%d: truncated at %zu accepted", v, cut);
@@ -10854,7 +10854,7 @@ static void roundtrip_kafka_AlterUserScramCredentialsRequest(void)
             ck_assert_msg(kafka_AlterUserScramCredentialsRequest_encode(&w2, v, &out) == 0, "AlterUserScramCredentialsRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "AlterUserScramCredentialsRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_AlterUserScramCredentialsRequest tmp;
                 ck_assert_msg(kafka_AlterUserScramCredentialsRequest_decode(&rc, &a, v, &tmp) != 0, "AlterUserScramCredentialsRequest v%d: truncated at %zu accepted", v, cut);
@@ -10885,7 +10885,7 @@ static void roundtrip_kafka_AlterUserScramCredentialsResponse(void)
             ck_assert_msg(kafka_AlterUserScramCredentialsResponse_encode(&w2, v, &out) == 0, "AlterUserScramCredentialsResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "AlterUserScramCredentialsResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_AlterUserScramCredentialsResponse tmp;
                 ck_assert_msg(kafka_AlterUserScramCredentialsResponse_decode(&rc, &a, v, &tmp) != 0, "AlterUserScramCredentialsResponse v%d: truncated at %zu accepted", v, cut);
@@ -10916,7 +10916,7 @@ static void roundtrip_kafka_ApiVersionsRequest(void)
             ck_assert_msg(kafka_ApiVersionsRequest_encode(&w2, v, &out) == 0, "ApiVersionsRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ApiVersionsRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ApiVersionsRequest tmp;
                 ck_assert_msg(kafka_ApiVersionsRequest_decode(&rc, &a, v, &tmp) != 0, "ApiVersionsRequest v%d: truncated at %zu accepted", v, cut);
@@ -10947,7 +10947,7 @@ static void roundtrip_kafka_ApiVersionsResponse(void)
             ck_assert_msg(kafka_ApiVersionsResponse_encode(&w2, v, &out) == 0, "ApiVersionsResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ApiVersionsResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ApiVersionsResponse tmp;
                 ck_assert_msg(kafka_ApiVersionsResponse_decode(&rc, &a, v, &tmp) != 0, "ApiVersionsResponse v%d: truncated at %zu accepted", v, cut);
@@ -10978,7 +10978,7 @@ static void roundtrip_kafka_AssignReplicasToDirsRequest(void)
             ck_assert_msg(kafka_AssignReplicasToDirsRequest_encode(&w2, v, &out) == 0, "AssignReplicasToDirsRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "AssignReplicasToDirsRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_AssignReplicasToDirsRequest tmp;
                 ck_assert_msg(kafka_AssignReplicasToDirsRequest_decode(&rc, &a, v, &tmp) != 0, "AssignReplicasToDirsRequest v%d: truncated at %zu accepted", v, cut);
@@ -11009,7 +11009,7 @@ static void roundtrip_kafka_AssignReplicasToDirsResponse(void)
             ck_assert_msg(kafka_AssignReplicasToDirsResponse_encode(&w2, v, &out) == 0, "AssignReplicasToDirsResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "AssignReplicasToDirsResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_AssignReplicasToDirsResponse tmp;
                 ck_assert_msg(kafka_AssignReplicasToDirsResponse_decode(&rc, &a, v, &tmp) != 0, "AssignReplicasToDirsResponse v%d: truncated at %zu accepted", v, cut);
@@ -11040,7 +11040,7 @@ static void roundtrip_kafka_BeginQuorumEpochRequest(void)
             ck_assert_msg(kafka_BeginQuorumEpochRequest_encode(&w2, v, &out) == 0, "BeginQuorumEpochRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "BeginQuorumEpochRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_BeginQuorumEpochRequest tmp;
                 ck_assert_msg(kafka_BeginQuorumEpochRequest_decode(&rc, &a, v, &tmp) != 0, "BeginQuorumEpochRequest v%d: truncated at %zu accepted", v, cut);
@@ -11071,7 +11071,7 @@ static void roundtrip_kafka_BeginQuorumEpochResponse(void)
             ck_assert_msg(kafka_BeginQuorumEpochResponse_encode(&w2, v, &out) == 0, "BeginQuorumEpochResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "BeginQuorumEpochResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_BeginQuorumEpochResponse tmp;
                 ck_assert_msg(kafka_BeginQuorumEpochResponse_decode(&rc, &a, v, &tmp) != 0, "BeginQuorumEpochResponse v%d: truncated at %zu accepted", v, cut);
@@ -11102,7 +11102,7 @@ static void roundtrip_kafka_BrokerHeartbeatRequest(void)
             ck_assert_msg(kafka_BrokerHeartbeatRequest_encode(&w2, v, &out) == 0, "BrokerHeartbeatRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "BrokerHeartbeatRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_BrokerHeartbeatRequest tmp;
                 ck_assert_msg(kafka_BrokerHeartbeatRequest_decode(&rc, &a, v, &tmp) != 0, "BrokerHeartbeatRequest v%d: truncated at %zu accepted", v, cut);
@@ -11133,7 +11133,7 @@ static void roundtrip_kafka_BrokerHeartbeatResponse(void)
             ck_assert_msg(kafka_BrokerHeartbeatResponse_encode(&w2, v, &out) == 0, "BrokerHeartbeatResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "BrokerHeartbeatResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_BrokerHeartbeatResponse tmp;
                 ck_assert_msg(kafka_BrokerHeartbeatResponse_decode(&rc, &a, v, &tmp) != 0, "BrokerHeartbeatResponse v%d: truncated at %zu accepted", v, cut);
@@ -11164,7 +11164,7 @@ static void roundtrip_kafka_BrokerRegistrationRequest(void)
             ck_assert_msg(kafka_BrokerRegistrationRequest_encode(&w2, v, &out) == 0, "BrokerRegistrationRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "BrokerRegistrationRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_BrokerRegistrationRequest tmp;
                 ck_assert_msg(kafka_BrokerRegistrationRequest_decode(&rc, &a, v, &tmp) != 0, "BrokerRegistrationRequest v%d: truncated at %zu accepted", v, cut);
@@ -11195,7 +11195,7 @@ static void roundtrip_kafka_BrokerRegistrationResponse(void)
             ck_assert_msg(kafka_BrokerRegistrationResponse_encode(&w2, v, &out) == 0, "BrokerRegistrationResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "BrokerRegistrationResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_BrokerRegistrationResponse tmp;
                 ck_assert_msg(kafka_BrokerRegistrationResponse_decode(&rc, &a, v, &tmp) != 0, "BrokerRegistrationResponse v%d: truncated at %zu accepted", v, cut);
@@ -11226,7 +11226,7 @@ static void roundtrip_kafka_ConsumerGroupDescribeRequest(void)
             ck_assert_msg(kafka_ConsumerGroupDescribeRequest_encode(&w2, v, &out) == 0, "ConsumerGroupDescribeRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ConsumerGroupDescribeRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ConsumerGroupDescribeRequest tmp;
                 ck_assert_msg(kafka_ConsumerGroupDescribeRequest_decode(&rc, &a, v, &tmp) != 0, "ConsumerGroupDescribeRequest v%d: truncated at %zu accepted", v, cut);
@@ -11257,7 +11257,7 @@ static void roundtrip_kafka_ConsumerGroupDescribeResponse(void)
             ck_assert_msg(kafka_ConsumerGroupDescribeResponse_encode(&w2, v, &out) == 0, "ConsumerGroupDescribeResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ConsumerGroupDescribeResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ConsumerGroupDescribeResponse tmp;
                 ck_assert_msg(kafka_ConsumerGroupDescribeResponse_decode(&rc, &a, v, &tmp) != 0, "ConsumerGroupDescribeResponse v%d: truncated at %zu accepted", v, cut);
@@ -11288,7 +11288,7 @@ static void roundtrip_kafka_ConsumerGroupHeartbeatRequest(void)
             ck_assert_msg(kafka_ConsumerGroupHeartbeatRequest_encode(&w2, v, &out) == 0, "ConsumerGroupHeartbeatRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ConsumerGroupHeartbeatRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ConsumerGroupHeartbeatRequest tmp;
                 ck_assert_msg(kafka_ConsumerGroupHeartbeatRequest_decode(&rc, &a, v, &tmp) != 0, "ConsumerGroupHeartbeatRequest v%d: truncated at %zu accepted", v, cut);
@@ -11319,7 +11319,7 @@ static void roundtrip_kafka_ConsumerGroupHeartbeatResponse(void)
             ck_assert_msg(kafka_ConsumerGroupHeartbeatResponse_encode(&w2, v, &out) == 0, "ConsumerGroupHeartbeatResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ConsumerGroupHeartbeatResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ConsumerGroupHeartbeatResponse tmp;
                 ck_assert_msg(kafka_ConsumerGroupHeartbeatResponse_decode(&rc, &a, v, &tmp) != 0, "ConsumerGroupHeartbeatResponse v%d: truncated at %zu accepted", v, cut);
@@ -11350,7 +11350,7 @@ static void roundtrip_kafka_ControlledShutdownRequest(void)
             ck_assert_msg(kafka_ControlledShutdownRequest_encode(&w2, v, &out) == 0, "ControlledShutdownRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ControlledShutdownRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ControlledShutdownRequest tmp;
                 ck_assert_msg(kafka_ControlledShutdownRequest_decode(&rc, &a, v, &tmp) != 0, "ControlledShutdownRequest v%d: truncated at %zu accepted", v, cut);
@@ -11381,7 +11381,7 @@ static void roundtrip_kafka_ControlledShutdownResponse(void)
             ck_assert_msg(kafka_ControlledShutdownResponse_encode(&w2, v, &out) == 0, "ControlledShutdownResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ControlledShutdownResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ControlledShutdownResponse tmp;
                 ck_assert_msg(kafka_ControlledShutdownResponse_decode(&rc, &a, v, &tmp) != 0, "ControlledShutdownResponse v%d: truncated at %zu accepted", v, cut);
@@ -11412,7 +11412,7 @@ static void roundtrip_kafka_ControllerRegistrationRequest(void)
             ck_assert_msg(kafka_ControllerRegistrationRequest_encode(&w2, v, &out) == 0, "ControllerRegistrationRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ControllerRegistrationRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ControllerRegistrationRequest tmp;
                 ck_assert_msg(kafka_ControllerRegistrationRequest_decode(&rc, &a, v, &tmp) != 0, "ControllerRegistrationRequest v%d: truncated at %zu accepted", v, cut);
@@ -11443,7 +11443,7 @@ static void roundtrip_kafka_ControllerRegistrationResponse(void)
             ck_assert_msg(kafka_ControllerRegistrationResponse_encode(&w2, v, &out) == 0, "ControllerRegistrationResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ControllerRegistrationResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ControllerRegistrationResponse tmp;
                 ck_assert_msg(kafka_ControllerRegistrationResponse_decode(&rc, &a, v, &tmp) != 0, "ControllerRegistrationResponse v%d: truncated at %zu accepted", v, cut);
@@ -11474,7 +11474,7 @@ static void roundtrip_kafka_CreateAclsRequest(void)
             ck_assert_msg(kafka_CreateAclsRequest_encode(&w2, v, &out) == 0, "CreateAclsRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "CreateAclsRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_CreateAclsRequest tmp;
                 ck_assert_msg(kafka_CreateAclsRequest_decode(&rc, &a, v, &tmp) != 0, "CreateAclsRequest v%d: truncated at %zu accepted", v, cut);
@@ -11505,7 +11505,7 @@ static void roundtrip_kafka_CreateAclsResponse(void)
             ck_assert_msg(kafka_CreateAclsResponse_encode(&w2, v, &out) == 0, "CreateAclsResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "CreateAclsResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_CreateAclsResponse tmp;
                 ck_assert_msg(kafka_CreateAclsResponse_decode(&rc, &a, v, &tmp) != 0, "CreateAclsResponse v%d: truncated at %zu accepted", v, cut);
@@ -11536,7 +11536,7 @@ static void roundtrip_kafka_CreateDelegationTokenRequest(void)
             ck_assert_msg(kafka_CreateDelegationTokenRequest_encode(&w2, v, &out) == 0, "CreateDelegationTokenRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "CreateDelegationTokenRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_CreateDelegationTokenRequest tmp;
                 ck_assert_msg(kafka_CreateDelegationTokenRequest_decode(&rc, &a, v, &tmp) != 0, "CreateDelegationTokenRequest v%d: truncated at %zu accepted", v, cut);
@@ -11567,7 +11567,7 @@ static void roundtrip_kafka_CreateDelegationTokenResponse(void)
             ck_assert_msg(kafka_CreateDelegationTokenResponse_encode(&w2, v, &out) == 0, "CreateDelegationTokenResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "CreateDelegationTokenResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_CreateDelegationTokenResponse tmp;
                 ck_assert_msg(kafka_CreateDelegationTokenResponse_decode(&rc, &a, v, &tmp) != 0, "CreateDelegationTokenResponse v%d: truncated at %zu accepted", v, cut);
@@ -11598,7 +11598,7 @@ static void roundtrip_kafka_CreatePartitionsRequest(void)
             ck_assert_msg(kafka_CreatePartitionsRequest_encode(&w2, v, &out) == 0, "CreatePartitionsRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "CreatePartitionsRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_CreatePartitionsRequest tmp;
                 ck_assert_msg(kafka_CreatePartitionsRequest_decode(&rc, &a, v, &tmp) != 0, "CreatePartitionsRequest v%d: truncated at %zu accepted", v, cut);
@@ -11629,7 +11629,7 @@ static void roundtrip_kafka_CreatePartitionsResponse(void)
             ck_assert_msg(kafka_CreatePartitionsResponse_encode(&w2, v, &out) == 0, "CreatePartitionsResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "CreatePartitionsResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_CreatePartitionsResponse tmp;
                 ck_assert_msg(kafka_CreatePartitionsResponse_decode(&rc, &a, v, &tmp) != 0, "CreatePartitionsResponse v%d: truncated at %zu accepted", v, cut);
@@ -11660,7 +11660,7 @@ static void roundtrip_kafka_CreateTopicsRequest(void)
             ck_assert_msg(kafka_CreateTopicsRequest_encode(&w2, v, &out) == 0, "CreateTopicsRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "CreateTopicsRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_CreateTopicsRequest tmp;
                 ck_assert_msg(kafka_CreateTopicsRequest_decode(&rc, &a, v, &tmp) != 0, "CreateTopicsRequest v%d: truncated at %zu accepted", v, cut);
@@ -11691,7 +11691,7 @@ static void roundtrip_kafka_CreateTopicsResponse(void)
             ck_assert_msg(kafka_CreateTopicsResponse_encode(&w2, v, &out) == 0, "CreateTopicsResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "CreateTopicsResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_CreateTopicsResponse tmp;
                 ck_assert_msg(kafka_CreateTopicsResponse_decode(&rc, &a, v, &tmp) != 0, "CreateTopicsResponse v%d: truncated at %zu accepted", v, cut);
@@ -11722,7 +11722,7 @@ static void roundtrip_kafka_DeleteAclsRequest(void)
             ck_assert_msg(kafka_DeleteAclsRequest_encode(&w2, v, &out) == 0, "DeleteAclsRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DeleteAclsRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DeleteAclsRequest tmp;
                 ck_assert_msg(kafka_DeleteAclsRequest_decode(&rc, &a, v, &tmp) != 0, "DeleteAclsRequest v%d: truncated at %zu accepted", v, cut);
@@ -11753,7 +11753,7 @@ static void roundtrip_kafka_DeleteAclsResponse(void)
             ck_assert_msg(kafka_DeleteAclsResponse_encode(&w2, v, &out) == 0, "DeleteAclsResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DeleteAclsResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DeleteAclsResponse tmp;
                 ck_assert_msg(kafka_DeleteAclsResponse_decode(&rc, &a, v, &tmp) != 0, "DeleteAclsResponse v%d: truncated at %zu accepted", v, cut);
@@ -11784,7 +11784,7 @@ static void roundtrip_kafka_DeleteGroupsRequest(void)
             ck_assert_msg(kafka_DeleteGroupsRequest_encode(&w2, v, &out) == 0, "DeleteGroupsRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DeleteGroupsRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DeleteGroupsRequest tmp;
                 ck_assert_msg(kafka_DeleteGroupsRequest_decode(&rc, &a, v, &tmp) != 0, "DeleteGroupsRequest v%d: truncated at %zu accepted", v, cut);
@@ -11815,7 +11815,7 @@ static void roundtrip_kafka_DeleteGroupsResponse(void)
             ck_assert_msg(kafka_DeleteGroupsResponse_encode(&w2, v, &out) == 0, "DeleteGroupsResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DeleteGroupsResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DeleteGroupsResponse tmp;
                 ck_assert_msg(kafka_DeleteGroupsResponse_decode(&rc, &a, v, &tmp) != 0, "DeleteGroupsResponse v%d: truncated at %zu accepted", v, cut);
@@ -11846,7 +11846,7 @@ static void roundtrip_kafka_DeleteRecordsRequest(void)
             ck_assert_msg(kafka_DeleteRecordsRequest_encode(&w2, v, &out) == 0, "DeleteRecordsRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DeleteRecordsRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DeleteRecordsRequest tmp;
                 ck_assert_msg(kafka_DeleteRecordsRequest_decode(&rc, &a, v, &tmp) != 0, "DeleteRecordsRequest v%d: truncated at %zu accepted", v, cut);
@@ -11877,7 +11877,7 @@ static void roundtrip_kafka_DeleteRecordsResponse(void)
             ck_assert_msg(kafka_DeleteRecordsResponse_encode(&w2, v, &out) == 0, "DeleteRecordsResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DeleteRecordsResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DeleteRecordsResponse tmp;
                 ck_assert_msg(kafka_DeleteRecordsResponse_decode(&rc, &a, v, &tmp) != 0, "DeleteRecordsResponse v%d: truncated at %zu accepted", v, cut);
@@ -11908,7 +11908,7 @@ static void roundtrip_kafka_DeleteShareGroupStateRequest(void)
             ck_assert_msg(kafka_DeleteShareGroupStateRequest_encode(&w2, v, &out) == 0, "DeleteShareGroupStateRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DeleteShareGroupStateRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DeleteShareGroupStateRequest tmp;
                 ck_assert_msg(kafka_DeleteShareGroupStateRequest_decode(&rc, &a, v, &tmp) != 0, "DeleteShareGroupStateRequest v%d: truncated at %zu accepted", v, cut);
@@ -11939,7 +11939,7 @@ static void roundtrip_kafka_DeleteShareGroupStateResponse(void)
             ck_assert_msg(kafka_DeleteShareGroupStateResponse_encode(&w2, v, &out) == 0, "DeleteShareGroupStateResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DeleteShareGroupStateResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DeleteShareGroupStateResponse tmp;
                 ck_assert_msg(kafka_DeleteShareGroupStateResponse_decode(&rc, &a, v, &tmp) != 0, "DeleteShareGroupStateResponse v%d: truncated at %zu accepted", v, cut);
@@ -11970,7 +11970,7 @@ static void roundtrip_kafka_DeleteTopicsRequest(void)
             ck_assert_msg(kafka_DeleteTopicsRequest_encode(&w2, v, &out) == 0, "DeleteTopicsRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DeleteTopicsRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DeleteTopicsRequest tmp;
                 ck_assert_msg(kafka_DeleteTopicsRequest_decode(&rc, &a, v, &tmp) != 0, "DeleteTopicsRequest v%d: truncated at %zu accepted", v, cut);
@@ -12001,7 +12001,7 @@ static void roundtrip_kafka_DeleteTopicsResponse(void)
             ck_assert_msg(kafka_DeleteTopicsResponse_encode(&w2, v, &out) == 0, "DeleteTopicsResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DeleteTopicsResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DeleteTopicsResponse tmp;
                 ck_assert_msg(kafka_DeleteTopicsResponse_decode(&rc, &a, v, &tmp) != 0, "DeleteTopicsResponse v%d: truncated at %zu accepted", v, cut);
@@ -12032,7 +12032,7 @@ static void roundtrip_kafka_DescribeAclsRequest(void)
             ck_assert_msg(kafka_DescribeAclsRequest_encode(&w2, v, &out) == 0, "DescribeAclsRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DescribeAclsRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DescribeAclsRequest tmp;
                 ck_assert_msg(kafka_DescribeAclsRequest_decode(&rc, &a, v, &tmp) != 0, "DescribeAclsRequest v%d: truncated at %zu accepted", v, cut);
@@ -12063,7 +12063,7 @@ static void roundtrip_kafka_DescribeAclsResponse(void)
             ck_assert_msg(kafka_DescribeAclsResponse_encode(&w2, v, &out) == 0, "DescribeAclsResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DescribeAclsResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DescribeAclsResponse tmp;
                 ck_assert_msg(kafka_DescribeAclsResponse_decode(&rc, &a, v, &tmp) != 0, "DescribeAclsResponse v%d: truncated at %zu accepted", v, cut);
@@ -12094,7 +12094,7 @@ static void roundtrip_kafka_DescribeClientQuotasRequest(void)
             ck_assert_msg(kafka_DescribeClientQuotasRequest_encode(&w2, v, &out) == 0, "DescribeClientQuotasRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DescribeClientQuotasRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DescribeClientQuotasRequest tmp;
                 ck_assert_msg(kafka_DescribeClientQuotasRequest_decode(&rc, &a, v, &tmp) != 0, "DescribeClientQuotasRequest v%d: truncated at %zu accepted", v, cut);
@@ -12125,7 +12125,7 @@ static void roundtrip_kafka_DescribeClientQuotasResponse(void)
             ck_assert_msg(kafka_DescribeClientQuotasResponse_encode(&w2, v, &out) == 0, "DescribeClientQuotasResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DescribeClientQuotasResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DescribeClientQuotasResponse tmp;
                 ck_assert_msg(kafka_DescribeClientQuotasResponse_decode(&rc, &a, v, &tmp) != 0, "DescribeClientQuotasResponse v%d: truncated at %zu accepted", v, cut);
@@ -12156,7 +12156,7 @@ static void roundtrip_kafka_DescribeClusterRequest(void)
             ck_assert_msg(kafka_DescribeClusterRequest_encode(&w2, v, &out) == 0, "DescribeClusterRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DescribeClusterRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DescribeClusterRequest tmp;
                 ck_assert_msg(kafka_DescribeClusterRequest_decode(&rc, &a, v, &tmp) != 0, "DescribeClusterRequest v%d: truncated at %zu accepted", v, cut);
@@ -12187,7 +12187,7 @@ static void roundtrip_kafka_DescribeClusterResponse(void)
             ck_assert_msg(kafka_DescribeClusterResponse_encode(&w2, v, &out) == 0, "DescribeClusterResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DescribeClusterResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DescribeClusterResponse tmp;
                 ck_assert_msg(kafka_DescribeClusterResponse_decode(&rc, &a, v, &tmp) != 0, "DescribeClusterResponse v%d: truncated at %zu accepted", v, cut);
@@ -12218,7 +12218,7 @@ static void roundtrip_kafka_DescribeConfigsRequest(void)
             ck_assert_msg(kafka_DescribeConfigsRequest_encode(&w2, v, &out) == 0, "DescribeConfigsRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DescribeConfigsRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DescribeConfigsRequest tmp;
                 ck_assert_msg(kafka_DescribeConfigsRequest_decode(&rc, &a, v, &tmp) != 0, "DescribeConfigsRequest v%d: truncated at %zu accepted", v, cut);
@@ -12249,7 +12249,7 @@ static void roundtrip_kafka_DescribeConfigsResponse(void)
             ck_assert_msg(kafka_DescribeConfigsResponse_encode(&w2, v, &out) == 0, "DescribeConfigsResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DescribeConfigsResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DescribeConfigsResponse tmp;
                 ck_assert_msg(kafka_DescribeConfigsResponse_decode(&rc, &a, v, &tmp) != 0, "DescribeConfigsResponse v%d: truncated at %zu accepted", v, cut);
@@ -12280,7 +12280,7 @@ static void roundtrip_kafka_DescribeDelegationTokenRequest(void)
             ck_assert_msg(kafka_DescribeDelegationTokenRequest_encode(&w2, v, &out) == 0, "DescribeDelegationTokenRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DescribeDelegationTokenRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DescribeDelegationTokenRequest tmp;
                 ck_assert_msg(kafka_DescribeDelegationTokenRequest_decode(&rc, &a, v, &tmp) != 0, "DescribeDelegationTokenRequest v%d: truncated at %zu accepted", v, cut);
@@ -12311,7 +12311,7 @@ static void roundtrip_kafka_DescribeDelegationTokenResponse(void)
             ck_assert_msg(kafka_DescribeDelegationTokenResponse_encode(&w2, v, &out) == 0, "DescribeDelegationTokenResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DescribeDelegationTokenResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DescribeDelegationTokenResponse tmp;
                 ck_assert_msg(kafka_DescribeDelegationTokenResponse_decode(&rc, &a, v, &tmp) != 0, "DescribeDelegationTokenResponse v%d: truncated at %zu accepted", v, cut);
@@ -12342,7 +12342,7 @@ static void roundtrip_kafka_DescribeGroupsRequest(void)
             ck_assert_msg(kafka_DescribeGroupsRequest_encode(&w2, v, &out) == 0, "DescribeGroupsRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DescribeGroupsRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DescribeGroupsRequest tmp;
                 ck_assert_msg(kafka_DescribeGroupsRequest_decode(&rc, &a, v, &tmp) != 0, "DescribeGroupsRequest v%d: truncated at %zu accepted", v, cut);
@@ -12373,7 +12373,7 @@ static void roundtrip_kafka_DescribeGroupsResponse(void)
             ck_assert_msg(kafka_DescribeGroupsResponse_encode(&w2, v, &out) == 0, "DescribeGroupsResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DescribeGroupsResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DescribeGroupsResponse tmp;
                 ck_assert_msg(kafka_DescribeGroupsResponse_decode(&rc, &a, v, &tmp) != 0, "DescribeGroupsResponse v%d: truncated at %zu accepted", v, cut);
@@ -12404,7 +12404,7 @@ static void roundtrip_kafka_DescribeLogDirsRequest(void)
             ck_assert_msg(kafka_DescribeLogDirsRequest_encode(&w2, v, &out) == 0, "DescribeLogDirsRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DescribeLogDirsRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DescribeLogDirsRequest tmp;
                 ck_assert_msg(kafka_DescribeLogDirsRequest_decode(&rc, &a, v, &tmp) != 0, "DescribeLogDirsRequest v%d: truncated at %zu accepted", v, cut);
@@ -12435,7 +12435,7 @@ static void roundtrip_kafka_DescribeLogDirsResponse(void)
             ck_assert_msg(kafka_DescribeLogDirsResponse_encode(&w2, v, &out) == 0, "DescribeLogDirsResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DescribeLogDirsResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DescribeLogDirsResponse tmp;
                 ck_assert_msg(kafka_DescribeLogDirsResponse_decode(&rc, &a, v, &tmp) != 0, "DescribeLogDirsResponse v%d: truncated at %zu accepted", v, cut);
@@ -12466,7 +12466,7 @@ static void roundtrip_kafka_DescribeProducersRequest(void)
             ck_assert_msg(kafka_DescribeProducersRequest_encode(&w2, v, &out) == 0, "DescribeProducersRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DescribeProducersRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DescribeProducersRequest tmp;
                 ck_assert_msg(kafka_DescribeProducersRequest_decode(&rc, &a, v, &tmp) != 0, "DescribeProducersRequest v%d: truncated at %zu accepted", v, cut);
@@ -12497,7 +12497,7 @@ static void roundtrip_kafka_DescribeProducersResponse(void)
             ck_assert_msg(kafka_DescribeProducersResponse_encode(&w2, v, &out) == 0, "DescribeProducersResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DescribeProducersResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DescribeProducersResponse tmp;
                 ck_assert_msg(kafka_DescribeProducersResponse_decode(&rc, &a, v, &tmp) != 0, "DescribeProducersResponse v%d: truncated at %zu accepted", v, cut);
@@ -12528,7 +12528,7 @@ static void roundtrip_kafka_DescribeQuorumRequest(void)
             ck_assert_msg(kafka_DescribeQuorumRequest_encode(&w2, v, &out) == 0, "DescribeQuorumRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DescribeQuorumRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DescribeQuorumRequest tmp;
                 ck_assert_msg(kafka_DescribeQuorumRequest_decode(&rc, &a, v, &tmp) != 0, "DescribeQuorumRequest v%d: truncated at %zu accepted", v, cut);
@@ -12559,7 +12559,7 @@ static void roundtrip_kafka_DescribeQuorumResponse(void)
             ck_assert_msg(kafka_DescribeQuorumResponse_encode(&w2, v, &out) == 0, "DescribeQuorumResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DescribeQuorumResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DescribeQuorumResponse tmp;
                 ck_assert_msg(kafka_DescribeQuorumResponse_decode(&rc, &a, v, &tmp) != 0, "DescribeQuorumResponse v%d: truncated at %zu accepted", v, cut);
@@ -12590,7 +12590,7 @@ static void roundtrip_kafka_DescribeTopicPartitionsRequest(void)
             ck_assert_msg(kafka_DescribeTopicPartitionsRequest_encode(&w2, v, &out) == 0, "DescribeTopicPartitionsRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DescribeTopicPartitionsRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DescribeTopicPartitionsRequest tmp;
                 ck_assert_msg(kafka_DescribeTopicPartitionsRequest_decode(&rc, &a, v, &tmp) != 0, "DescribeTopicPartitionsRequest v%d: truncated at %zu accepted", v, cut);
@@ -12621,7 +12621,7 @@ static void roundtrip_kafka_DescribeTopicPartitionsResponse(void)
             ck_assert_msg(kafka_DescribeTopicPartitionsResponse_encode(&w2, v, &out) == 0, "DescribeTopicPartitionsResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DescribeTopicPartitionsResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DescribeTopicPartitionsResponse tmp;
                 ck_assert_msg(kafka_DescribeTopicPartitionsResponse_decode(&rc, &a, v, &tmp) != 0, "DescribeTopicPartitionsResponse v%d: truncated at %zu accepted", v, cut);
@@ -12652,7 +12652,7 @@ static void roundtrip_kafka_DescribeTransactionsRequest(void)
             ck_assert_msg(kafka_DescribeTransactionsRequest_encode(&w2, v, &out) == 0, "DescribeTransactionsRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DescribeTransactionsRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DescribeTransactionsRequest tmp;
                 ck_assert_msg(kafka_DescribeTransactionsRequest_decode(&rc, &a, v, &tmp) != 0, "DescribeTransactionsRequest v%d: truncated at %zu accepted", v, cut);
@@ -12683,7 +12683,7 @@ static void roundtrip_kafka_DescribeTransactionsResponse(void)
             ck_assert_msg(kafka_DescribeTransactionsResponse_encode(&w2, v, &out) == 0, "DescribeTransactionsResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DescribeTransactionsResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DescribeTransactionsResponse tmp;
                 ck_assert_msg(kafka_DescribeTransactionsResponse_decode(&rc, &a, v, &tmp) != 0, "DescribeTransactionsResponse v%d: truncated at %zu accepted", v, cut);
@@ -12714,7 +12714,7 @@ static void roundtrip_kafka_DescribeUserScramCredentialsRequest(void)
             ck_assert_msg(kafka_DescribeUserScramCredentialsRequest_encode(&w2, v, &out) == 0, "DescribeUserScramCredentialsRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DescribeUserScramCredentialsRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DescribeUserScramCredentialsRequest tmp;
                 ck_assert_msg(kafka_DescribeUserScramCredentialsRequest_decode(&rc, &a, v, &tmp) != 0, "DescribeUserScramCredentialsRequest v%d: truncated at %zu accepted", v, cut);
@@ -12745,7 +12745,7 @@ static void roundtrip_kafka_DescribeUserScramCredentialsResponse(void)
             ck_assert_msg(kafka_DescribeUserScramCredentialsResponse_encode(&w2, v, &out) == 0, "DescribeUserScramCredentialsResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "DescribeUserScramCredentialsResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_DescribeUserScramCredentialsResponse tmp;
                 ck_assert_msg(kafka_DescribeUserScramCredentialsResponse_decode(&rc, &a, v, &tmp) != 0, "DescribeUserScramCredentialsResponse v%d: truncated at %zu accepted", v, cut);
@@ -12776,7 +12776,7 @@ static void roundtrip_kafka_ElectLeadersRequest(void)
             ck_assert_msg(kafka_ElectLeadersRequest_encode(&w2, v, &out) == 0, "ElectLeadersRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ElectLeadersRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ElectLeadersRequest tmp;
                 ck_assert_msg(kafka_ElectLeadersRequest_decode(&rc, &a, v, &tmp) != 0, "ElectLeadersRequest v%d: truncated at %zu accepted", v, cut);
@@ -12807,7 +12807,7 @@ static void roundtrip_kafka_ElectLeadersResponse(void)
             ck_assert_msg(kafka_ElectLeadersResponse_encode(&w2, v, &out) == 0, "ElectLeadersResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ElectLeadersResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ElectLeadersResponse tmp;
                 ck_assert_msg(kafka_ElectLeadersResponse_decode(&rc, &a, v, &tmp) != 0, "ElectLeadersResponse v%d: truncated at %zu accepted", v, cut);
@@ -12838,7 +12838,7 @@ static void roundtrip_kafka_EndQuorumEpochRequest(void)
             ck_assert_msg(kafka_EndQuorumEpochRequest_encode(&w2, v, &out) == 0, "EndQuorumEpochRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "EndQuorumEpochRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_EndQuorumEpochRequest tmp;
                 ck_assert_msg(kafka_EndQuorumEpochRequest_decode(&rc, &a, v, &tmp) != 0, "EndQuorumEpochRequest v%d: truncated at %zu accepted", v, cut);
@@ -12869,7 +12869,7 @@ static void roundtrip_kafka_EndQuorumEpochResponse(void)
             ck_assert_msg(kafka_EndQuorumEpochResponse_encode(&w2, v, &out) == 0, "EndQuorumEpochResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "EndQuorumEpochResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_EndQuorumEpochResponse tmp;
                 ck_assert_msg(kafka_EndQuorumEpochResponse_decode(&rc, &a, v, &tmp) != 0, "EndQuorumEpochResponse v%d: truncated at %zu accepted", v, cut);
@@ -12900,7 +12900,7 @@ static void roundtrip_kafka_EndTxnRequest(void)
             ck_assert_msg(kafka_EndTxnRequest_encode(&w2, v, &out) == 0, "EndTxnRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "EndTxnRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_EndTxnRequest tmp;
                 ck_assert_msg(kafka_EndTxnRequest_decode(&rc, &a, v, &tmp) != 0, "EndTxnRequest v%d: truncated at %zu accepted", v, cut);
@@ -12931,7 +12931,7 @@ static void roundtrip_kafka_EndTxnResponse(void)
             ck_assert_msg(kafka_EndTxnResponse_encode(&w2, v, &out) == 0, "EndTxnResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "EndTxnResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_EndTxnResponse tmp;
                 ck_assert_msg(kafka_EndTxnResponse_decode(&rc, &a, v, &tmp) != 0, "EndTxnResponse v%d: truncated at %zu accepted", v, cut);
@@ -12962,7 +12962,7 @@ static void roundtrip_kafka_EnvelopeRequest(void)
             ck_assert_msg(kafka_EnvelopeRequest_encode(&w2, v, &out) == 0, "EnvelopeRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "EnvelopeRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_EnvelopeRequest tmp;
                 ck_assert_msg(kafka_EnvelopeRequest_decode(&rc, &a, v, &tmp) != 0, "EnvelopeRequest v%d: truncated at %zu accepted", v, cut);
@@ -12993,7 +12993,7 @@ static void roundtrip_kafka_EnvelopeResponse(void)
             ck_assert_msg(kafka_EnvelopeResponse_encode(&w2, v, &out) == 0, "EnvelopeResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "EnvelopeResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_EnvelopeResponse tmp;
                 ck_assert_msg(kafka_EnvelopeResponse_decode(&rc, &a, v, &tmp) != 0, "EnvelopeResponse v%d: truncated at %zu accepted", v, cut);
@@ -13024,7 +13024,7 @@ static void roundtrip_kafka_ExpireDelegationTokenRequest(void)
             ck_assert_msg(kafka_ExpireDelegationTokenRequest_encode(&w2, v, &out) == 0, "ExpireDelegationTokenRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ExpireDelegationTokenRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ExpireDelegationTokenRequest tmp;
                 ck_assert_msg(kafka_ExpireDelegationTokenRequest_decode(&rc, &a, v, &tmp) != 0, "ExpireDelegationTokenRequest v%d: truncated at %zu accepted", v, cut);
@@ -13055,7 +13055,7 @@ static void roundtrip_kafka_ExpireDelegationTokenResponse(void)
             ck_assert_msg(kafka_ExpireDelegationTokenResponse_encode(&w2, v, &out) == 0, "ExpireDelegationTokenResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ExpireDelegationTokenResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ExpireDelegationTokenResponse tmp;
                 ck_assert_msg(kafka_ExpireDelegationTokenResponse_decode(&rc, &a, v, &tmp) != 0, "ExpireDelegationTokenResponse v%d: truncated at %zu accepted", v, cut);
@@ -13086,7 +13086,7 @@ static void roundtrip_kafka_FetchRequest(void)
             ck_assert_msg(kafka_FetchRequest_encode(&w2, v, &out) == 0, "FetchRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "FetchRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_FetchRequest tmp;
                 ck_assert_msg(kafka_FetchRequest_decode(&rc, &a, v, &tmp) != 0, "FetchRequest v%d: truncated at %zu accepted", v, cut);
@@ -13117,7 +13117,7 @@ static void roundtrip_kafka_FetchResponse(void)
             ck_assert_msg(kafka_FetchResponse_encode(&w2, v, &out) == 0, "FetchResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "FetchResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_FetchResponse tmp;
                 ck_assert_msg(kafka_FetchResponse_decode(&rc, &a, v, &tmp) != 0, "FetchResponse v%d: truncated at %zu accepted", v, cut);
@@ -13148,7 +13148,7 @@ static void roundtrip_kafka_FetchSnapshotRequest(void)
             ck_assert_msg(kafka_FetchSnapshotRequest_encode(&w2, v, &out) == 0, "FetchSnapshotRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "FetchSnapshotRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_FetchSnapshotRequest tmp;
                 ck_assert_msg(kafka_FetchSnapshotRequest_decode(&rc, &a, v, &tmp) != 0, "FetchSnapshotRequest v%d: truncated at %zu accepted", v, cut);
@@ -13179,7 +13179,7 @@ static void roundtrip_kafka_FetchSnapshotResponse(void)
             ck_assert_msg(kafka_FetchSnapshotResponse_encode(&w2, v, &out) == 0, "FetchSnapshotResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "FetchSnapshotResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_FetchSnapshotResponse tmp;
                 ck_assert_msg(kafka_FetchSnapshotResponse_decode(&rc, &a, v, &tmp) != 0, "FetchSnapshotResponse v%d: truncated at %zu accepted", v, cut);
@@ -13210,7 +13210,7 @@ static void roundtrip_kafka_FindCoordinatorRequest(void)
             ck_assert_msg(kafka_FindCoordinatorRequest_encode(&w2, v, &out) == 0, "FindCoordinatorRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "FindCoordinatorRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_FindCoordinatorRequest tmp;
                 ck_assert_msg(kafka_FindCoordinatorRequest_decode(&rc, &a, v, &tmp) != 0, "FindCoordinatorRequest v%d: truncated at %zu accepted", v, cut);
@@ -13241,7 +13241,7 @@ static void roundtrip_kafka_FindCoordinatorResponse(void)
             ck_assert_msg(kafka_FindCoordinatorResponse_encode(&w2, v, &out) == 0, "FindCoordinatorResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "FindCoordinatorResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_FindCoordinatorResponse tmp;
                 ck_assert_msg(kafka_FindCoordinatorResponse_decode(&rc, &a, v, &tmp) != 0, "FindCoordinatorResponse v%d: truncated at %zu accepted", v, cut);
@@ -13272,7 +13272,7 @@ static void roundtrip_kafka_GetTelemetrySubscriptionsRequest(void)
             ck_assert_msg(kafka_GetTelemetrySubscriptionsRequest_encode(&w2, v, &out) == 0, "GetTelemetrySubscriptionsRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "GetTelemetrySubscriptionsRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_GetTelemetrySubscriptionsRequest tmp;
                 ck_assert_msg(kafka_GetTelemetrySubscriptionsRequest_decode(&rc, &a, v, &tmp) != 0, "GetTelemetrySubscriptionsRequest v%d: truncated at %zu accepted", v, cut);
@@ -13303,7 +13303,7 @@ static void roundtrip_kafka_GetTelemetrySubscriptionsResponse(void)
             ck_assert_msg(kafka_GetTelemetrySubscriptionsResponse_encode(&w2, v, &out) == 0, "GetTelemetrySubscriptionsResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "GetTelemetrySubscriptionsResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_GetTelemetrySubscriptionsResponse tmp;
                 ck_assert_msg(kafka_GetTelemetrySubscriptionsResponse_decode(&rc, &a, v, &tmp) != 0, "GetTelemetrySubscriptionsResponse v%d: truncated at %zu accepted", v, cut);
@@ -13334,7 +13334,7 @@ static void roundtrip_kafka_HeartbeatRequest(void)
             ck_assert_msg(kafka_HeartbeatRequest_encode(&w2, v, &out) == 0, "HeartbeatRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "HeartbeatRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_HeartbeatRequest tmp;
                 ck_assert_msg(kafka_HeartbeatRequest_decode(&rc, &a, v, &tmp) != 0, "HeartbeatRequest v%d: truncated at %zu accepted", v, cut);
@@ -13365,7 +13365,7 @@ static void roundtrip_kafka_HeartbeatResponse(void)
             ck_assert_msg(kafka_HeartbeatResponse_encode(&w2, v, &out) == 0, "HeartbeatResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "HeartbeatResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_HeartbeatResponse tmp;
                 ck_assert_msg(kafka_HeartbeatResponse_decode(&rc, &a, v, &tmp) != 0, "HeartbeatResponse v%d: truncated at %zu accepted", v, cut);
@@ -13396,7 +13396,7 @@ static void roundtrip_kafka_IncrementalAlterConfigsRequest(void)
             ck_assert_msg(kafka_IncrementalAlterConfigsRequest_encode(&w2, v, &out) == 0, "IncrementalAlterConfigsRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "IncrementalAlterConfigsRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_IncrementalAlterConfigsRequest tmp;
                 ck_assert_msg(kafka_IncrementalAlterConfigsRequest_decode(&rc, &a, v, &tmp) != 0, "IncrementalAlterConfigsRequest v%d: truncated at %zu accepted", v, cut);
@@ -13427,7 +13427,7 @@ static void roundtrip_kafka_IncrementalAlterConfigsResponse(void)
             ck_assert_msg(kafka_IncrementalAlterConfigsResponse_encode(&w2, v, &out) == 0, "IncrementalAlterConfigsResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "IncrementalAlterConfigsResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_IncrementalAlterConfigsResponse tmp;
                 ck_assert_msg(kafka_IncrementalAlterConfigsResponse_decode(&rc, &a, v, &tmp) != 0, "IncrementalAlterConfigsResponse v%d: truncated at %zu accepted", v, cut);
@@ -13458,7 +13458,7 @@ static void roundtrip_kafka_InitProducerIdRequest(void)
             ck_assert_msg(kafka_InitProducerIdRequest_encode(&w2, v, &out) == 0, "InitProducerIdRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "InitProducerIdRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_InitProducerIdRequest tmp;
                 ck_assert_msg(kafka_InitProducerIdRequest_decode(&rc, &a, v, &tmp) != 0, "InitProducerIdRequest v%d: truncated at %zu accepted", v, cut);
@@ -13489,7 +13489,7 @@ static void roundtrip_kafka_InitProducerIdResponse(void)
             ck_assert_msg(kafka_InitProducerIdResponse_encode(&w2, v, &out) == 0, "InitProducerIdResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "InitProducerIdResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_InitProducerIdResponse tmp;
                 ck_assert_msg(kafka_InitProducerIdResponse_decode(&rc, &a, v, &tmp) != 0, "InitProducerIdResponse v%d: truncated at %zu accepted", v, cut);
@@ -13520,7 +13520,7 @@ static void roundtrip_kafka_InitializeShareGroupStateRequest(void)
             ck_assert_msg(kafka_InitializeShareGroupStateRequest_encode(&w2, v, &out) == 0, "InitializeShareGroupStateRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "InitializeShareGroupStateRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_InitializeShareGroupStateRequest tmp;
                 ck_assert_msg(kafka_InitializeShareGroupStateRequest_decode(&rc, &a, v, &tmp) != 0, "InitializeShareGroupStateRequest v%d: truncated at %zu accepted", v, cut);
@@ -13551,7 +13551,7 @@ static void roundtrip_kafka_InitializeShareGroupStateResponse(void)
             ck_assert_msg(kafka_InitializeShareGroupStateResponse_encode(&w2, v, &out) == 0, "InitializeShareGroupStateResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "InitializeShareGroupStateResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_InitializeShareGroupStateResponse tmp;
                 ck_assert_msg(kafka_InitializeShareGroupStateResponse_decode(&rc, &a, v, &tmp) != 0, "InitializeShareGroupStateResponse v%d: truncated at %zu accepted", v, cut);
@@ -13582,7 +13582,7 @@ static void roundtrip_kafka_JoinGroupRequest(void)
             ck_assert_msg(kafka_JoinGroupRequest_encode(&w2, v, &out) == 0, "JoinGroupRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "JoinGroupRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_JoinGroupRequest tmp;
                 ck_assert_msg(kafka_JoinGroupRequest_decode(&rc, &a, v, &tmp) != 0, "JoinGroupRequest v%d: truncated at %zu accepted", v, cut);
@@ -13613,7 +13613,7 @@ static void roundtrip_kafka_JoinGroupResponse(void)
             ck_assert_msg(kafka_JoinGroupResponse_encode(&w2, v, &out) == 0, "JoinGroupResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "JoinGroupResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_JoinGroupResponse tmp;
                 ck_assert_msg(kafka_JoinGroupResponse_decode(&rc, &a, v, &tmp) != 0, "JoinGroupResponse v%d: truncated at %zu accepted", v, cut);
@@ -13644,7 +13644,7 @@ static void roundtrip_kafka_LeaderAndIsrRequest(void)
             ck_assert_msg(kafka_LeaderAndIsrRequest_encode(&w2, v, &out) == 0, "LeaderAndIsrRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "LeaderAndIsrRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_LeaderAndIsrRequest tmp;
                 ck_assert_msg(kafka_LeaderAndIsrRequest_decode(&rc, &a, v, &tmp) != 0, "LeaderAndIsrRequest v%d: truncated at %zu accepted", v, cut);
@@ -13675,7 +13675,7 @@ static void roundtrip_kafka_LeaderAndIsrResponse(void)
             ck_assert_msg(kafka_LeaderAndIsrResponse_encode(&w2, v, &out) == 0, "LeaderAndIsrResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "LeaderAndIsrResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_LeaderAndIsrResponse tmp;
                 ck_assert_msg(kafka_LeaderAndIsrResponse_decode(&rc, &a, v, &tmp) != 0, "LeaderAndIsrResponse v%d: truncated at %zu accepted", v, cut);
@@ -13706,7 +13706,7 @@ static void roundtrip_kafka_LeaveGroupRequest(void)
             ck_assert_msg(kafka_LeaveGroupRequest_encode(&w2, v, &out) == 0, "LeaveGroupRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "LeaveGroupRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_LeaveGroupRequest tmp;
                 ck_assert_msg(kafka_LeaveGroupRequest_decode(&rc, &a, v, &tmp) != 0, "LeaveGroupRequest v%d: truncated at %zu accepted", v, cut);
@@ -13737,7 +13737,7 @@ static void roundtrip_kafka_LeaveGroupResponse(void)
             ck_assert_msg(kafka_LeaveGroupResponse_encode(&w2, v, &out) == 0, "LeaveGroupResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "LeaveGroupResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_LeaveGroupResponse tmp;
                 ck_assert_msg(kafka_LeaveGroupResponse_decode(&rc, &a, v, &tmp) != 0, "LeaveGroupResponse v%d: truncated at %zu accepted", v, cut);
@@ -13768,7 +13768,7 @@ static void roundtrip_kafka_ListClientMetricsResourcesRequest(void)
             ck_assert_msg(kafka_ListClientMetricsResourcesRequest_encode(&w2, v, &out) == 0, "ListClientMetricsResourcesRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ListClientMetricsResourcesRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ListClientMetricsResourcesRequest tmp;
                 ck_assert_msg(kafka_ListClientMetricsResourcesRequest_decode(&rc, &a, v, &tmp) != 0, "ListClientMetricsResourcesRequest v%d: truncated at %zu accepted", v, cut);
@@ -13799,7 +13799,7 @@ static void roundtrip_kafka_ListClientMetricsResourcesResponse(void)
             ck_assert_msg(kafka_ListClientMetricsResourcesResponse_encode(&w2, v, &out) == 0, "ListClientMetricsResourcesResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ListClientMetricsResourcesResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ListClientMetricsResourcesResponse tmp;
                 ck_assert_msg(kafka_ListClientMetricsResourcesResponse_decode(&rc, &a, v, &tmp) != 0, "ListClientMetricsResourcesResponse v%d: truncated at %zu accepted", v, cut);
@@ -13830,7 +13830,7 @@ static void roundtrip_kafka_ListGroupsRequest(void)
             ck_assert_msg(kafka_ListGroupsRequest_encode(&w2, v, &out) == 0, "ListGroupsRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ListGroupsRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ListGroupsRequest tmp;
                 ck_assert_msg(kafka_ListGroupsRequest_decode(&rc, &a, v, &tmp) != 0, "ListGroupsRequest v%d: truncated at %zu accepted", v, cut);
@@ -13861,7 +13861,7 @@ static void roundtrip_kafka_ListGroupsResponse(void)
             ck_assert_msg(kafka_ListGroupsResponse_encode(&w2, v, &out) == 0, "ListGroupsResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ListGroupsResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ListGroupsResponse tmp;
                 ck_assert_msg(kafka_ListGroupsResponse_decode(&rc, &a, v, &tmp) != 0, "ListGroupsResponse v%d: truncated at %zu accepted", v, cut);
@@ -13892,7 +13892,7 @@ static void roundtrip_kafka_ListOffsetsRequest(void)
             ck_assert_msg(kafka_ListOffsetsRequest_encode(&w2, v, &out) == 0, "ListOffsetsRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ListOffsetsRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ListOffsetsRequest tmp;
                 ck_assert_msg(kafka_ListOffsetsRequest_decode(&rc, &a, v, &tmp) != 0, "ListOffsetsRequest v%d: truncated at %zu accepted", v, cut);
@@ -13923,7 +13923,7 @@ static void roundtrip_kafka_ListOffsetsResponse(void)
             ck_assert_msg(kafka_ListOffsetsResponse_encode(&w2, v, &out) == 0, "ListOffsetsResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ListOffsetsResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ListOffsetsResponse tmp;
                 ck_assert_msg(kafka_ListOffsetsResponse_decode(&rc, &a, v, &tmp) != 0, "ListOffsetsResponse v%d: truncated at %zu accepted", v, cut);
@@ -13954,7 +13954,7 @@ static void roundtrip_kafka_ListPartitionReassignmentsRequest(void)
             ck_assert_msg(kafka_ListPartitionReassignmentsRequest_encode(&w2, v, &out) == 0, "ListPartitionReassignmentsRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ListPartitionReassignmentsRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ListPartitionReassignmentsRequest tmp;
                 ck_assert_msg(kafka_ListPartitionReassignmentsRequest_decode(&rc, &a, v, &tmp) != 0, "ListPartitionReassignmentsRequest v%d: truncated at %zu accepted", v, cut);
@@ -13985,7 +13985,7 @@ static void roundtrip_kafka_ListPartitionReassignmentsResponse(void)
             ck_assert_msg(kafka_ListPartitionReassignmentsResponse_encode(&w2, v, &out) == 0, "ListPartitionReassignmentsResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ListPartitionReassignmentsResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ListPartitionReassignmentsResponse tmp;
                 ck_assert_msg(kafka_ListPartitionReassignmentsResponse_decode(&rc, &a, v, &tmp) != 0, "ListPartitionReassignmentsResponse v%d: truncated at %zu accepted", v, cut);
@@ -14016,7 +14016,7 @@ static void roundtrip_kafka_ListTransactionsRequest(void)
             ck_assert_msg(kafka_ListTransactionsRequest_encode(&w2, v, &out) == 0, "ListTransactionsRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ListTransactionsRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ListTransactionsRequest tmp;
                 ck_assert_msg(kafka_ListTransactionsRequest_decode(&rc, &a, v, &tmp) != 0, "ListTransactionsRequest v%d: truncated at %zu accepted", v, cut);
@@ -14047,7 +14047,7 @@ static void roundtrip_kafka_ListTransactionsResponse(void)
             ck_assert_msg(kafka_ListTransactionsResponse_encode(&w2, v, &out) == 0, "ListTransactionsResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ListTransactionsResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ListTransactionsResponse tmp;
                 ck_assert_msg(kafka_ListTransactionsResponse_decode(&rc, &a, v, &tmp) != 0, "ListTransactionsResponse v%d: truncated at %zu accepted", v, cut);
@@ -14078,7 +14078,7 @@ static void roundtrip_kafka_MetadataRequest(void)
             ck_assert_msg(kafka_MetadataRequest_encode(&w2, v, &out) == 0, "MetadataRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "MetadataRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_MetadataRequest tmp;
                 ck_assert_msg(kafka_MetadataRequest_decode(&rc, &a, v, &tmp) != 0, "MetadataRequest v%d: truncated at %zu accepted", v, cut);
@@ -14109,7 +14109,7 @@ static void roundtrip_kafka_MetadataResponse(void)
             ck_assert_msg(kafka_MetadataResponse_encode(&w2, v, &out) == 0, "MetadataResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "MetadataResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_MetadataResponse tmp;
                 ck_assert_msg(kafka_MetadataResponse_decode(&rc, &a, v, &tmp) != 0, "MetadataResponse v%d: truncated at %zu accepted", v, cut);
@@ -14140,7 +14140,7 @@ static void roundtrip_kafka_OffsetCommitRequest(void)
             ck_assert_msg(kafka_OffsetCommitRequest_encode(&w2, v, &out) == 0, "OffsetCommitRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "OffsetCommitRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_OffsetCommitRequest tmp;
                 ck_assert_msg(kafka_OffsetCommitRequest_decode(&rc, &a, v, &tmp) != 0, "OffsetCommitRequest v%d: truncated at %zu accepted", v, cut);
@@ -14171,7 +14171,7 @@ static void roundtrip_kafka_OffsetCommitResponse(void)
             ck_assert_msg(kafka_OffsetCommitResponse_encode(&w2, v, &out) == 0, "OffsetCommitResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "OffsetCommitResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_OffsetCommitResponse tmp;
                 ck_assert_msg(kafka_OffsetCommitResponse_decode(&rc, &a, v, &tmp) != 0, "OffsetCommitResponse v%d: truncated at %zu accepted", v, cut);
@@ -14202,7 +14202,7 @@ static void roundtrip_kafka_OffsetDeleteRequest(void)
             ck_assert_msg(kafka_OffsetDeleteRequest_encode(&w2, v, &out) == 0, "OffsetDeleteRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "OffsetDeleteRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_OffsetDeleteRequest tmp;
                 ck_assert_msg(kafka_OffsetDeleteRequest_decode(&rc, &a, v, &tmp) != 0, "OffsetDeleteRequest v%d: truncated at %zu accepted", v, cut);
@@ -14233,7 +14233,7 @@ static void roundtrip_kafka_OffsetDeleteResponse(void)
             ck_assert_msg(kafka_OffsetDeleteResponse_encode(&w2, v, &out) == 0, "OffsetDeleteResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "OffsetDeleteResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_OffsetDeleteResponse tmp;
                 ck_assert_msg(kafka_OffsetDeleteResponse_decode(&rc, &a, v, &tmp) != 0, "OffsetDeleteResponse v%d: truncated at %zu accepted", v, cut);
@@ -14264,7 +14264,7 @@ static void roundtrip_kafka_OffsetFetchRequest(void)
             ck_assert_msg(kafka_OffsetFetchRequest_encode(&w2, v, &out) == 0, "OffsetFetchRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "OffsetFetchRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_OffsetFetchRequest tmp;
                 ck_assert_msg(kafka_OffsetFetchRequest_decode(&rc, &a, v, &tmp) != 0, "OffsetFetchRequest v%d: truncated at %zu accepted", v, cut);
@@ -14295,7 +14295,7 @@ static void roundtrip_kafka_OffsetFetchResponse(void)
             ck_assert_msg(kafka_OffsetFetchResponse_encode(&w2, v, &out) == 0, "OffsetFetchResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "OffsetFetchResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_OffsetFetchResponse tmp;
                 ck_assert_msg(kafka_OffsetFetchResponse_decode(&rc, &a, v, &tmp) != 0, "OffsetFetchResponse v%d: truncated at %zu accepted", v, cut);
@@ -14326,7 +14326,7 @@ static void roundtrip_kafka_OffsetForLeaderEpochRequest(void)
             ck_assert_msg(kafka_OffsetForLeaderEpochRequest_encode(&w2, v, &out) == 0, "OffsetForLeaderEpochRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "OffsetForLeaderEpochRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_OffsetForLeaderEpochRequest tmp;
                 ck_assert_msg(kafka_OffsetForLeaderEpochRequest_decode(&rc, &a, v, &tmp) != 0, "OffsetForLeaderEpochRequest v%d: truncated at %zu accepted", v, cut);
@@ -14357,7 +14357,7 @@ static void roundtrip_kafka_OffsetForLeaderEpochResponse(void)
             ck_assert_msg(kafka_OffsetForLeaderEpochResponse_encode(&w2, v, &out) == 0, "OffsetForLeaderEpochResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "OffsetForLeaderEpochResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_OffsetForLeaderEpochResponse tmp;
                 ck_assert_msg(kafka_OffsetForLeaderEpochResponse_decode(&rc, &a, v, &tmp) != 0, "OffsetForLeaderEpochResponse v%d: truncated at %zu accepted", v, cut);
@@ -14388,7 +14388,7 @@ static void roundtrip_kafka_ProduceRequest(void)
             ck_assert_msg(kafka_ProduceRequest_encode(&w2, v, &out) == 0, "ProduceRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ProduceRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ProduceRequest tmp;
                 ck_assert_msg(kafka_ProduceRequest_decode(&rc, &a, v, &tmp) != 0, "ProduceRequest v%d: truncated at %zu accepted", v, cut);
@@ -14419,7 +14419,7 @@ static void roundtrip_kafka_ProduceResponse(void)
             ck_assert_msg(kafka_ProduceResponse_encode(&w2, v, &out) == 0, "ProduceResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ProduceResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ProduceResponse tmp;
                 ck_assert_msg(kafka_ProduceResponse_decode(&rc, &a, v, &tmp) != 0, "ProduceResponse v%d: truncated at %zu accepted", v, cut);
@@ -14450,7 +14450,7 @@ static void roundtrip_kafka_PushTelemetryRequest(void)
             ck_assert_msg(kafka_PushTelemetryRequest_encode(&w2, v, &out) == 0, "PushTelemetryRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "PushTelemetryRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_PushTelemetryRequest tmp;
                 ck_assert_msg(kafka_PushTelemetryRequest_decode(&rc, &a, v, &tmp) != 0, "PushTelemetryRequest v%d: truncated at %zu accepted", v, cut);
@@ -14481,7 +14481,7 @@ static void roundtrip_kafka_PushTelemetryResponse(void)
             ck_assert_msg(kafka_PushTelemetryResponse_encode(&w2, v, &out) == 0, "PushTelemetryResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "PushTelemetryResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_PushTelemetryResponse tmp;
                 ck_assert_msg(kafka_PushTelemetryResponse_decode(&rc, &a, v, &tmp) != 0, "PushTelemetryResponse v%d: truncated at %zu accepted", v, cut);
@@ -14512,7 +14512,7 @@ static void roundtrip_kafka_ReadShareGroupStateRequest(void)
             ck_assert_msg(kafka_ReadShareGroupStateRequest_encode(&w2, v, &out) == 0, "ReadShareGroupStateRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ReadShareGroupStateRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ReadShareGroupStateRequest tmp;
                 ck_assert_msg(kafka_ReadShareGroupStateRequest_decode(&rc, &a, v, &tmp) != 0, "ReadShareGroupStateRequest v%d: truncated at %zu accepted", v, cut);
@@ -14543,7 +14543,7 @@ static void roundtrip_kafka_ReadShareGroupStateResponse(void)
             ck_assert_msg(kafka_ReadShareGroupStateResponse_encode(&w2, v, &out) == 0, "ReadShareGroupStateResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ReadShareGroupStateResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ReadShareGroupStateResponse tmp;
                 ck_assert_msg(kafka_ReadShareGroupStateResponse_decode(&rc, &a, v, &tmp) != 0, "ReadShareGroupStateResponse v%d: truncated at %zu accepted", v, cut);
@@ -14574,7 +14574,7 @@ static void roundtrip_kafka_ReadShareGroupStateSummaryRequest(void)
             ck_assert_msg(kafka_ReadShareGroupStateSummaryRequest_encode(&w2, v, &out) == 0, "ReadShareGroupStateSummaryRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ReadShareGroupStateSummaryRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ReadShareGroupStateSummaryRequest tmp;
                 ck_assert_msg(kafka_ReadShareGroupStateSummaryRequest_decode(&rc, &a, v, &tmp) != 0, "ReadShareGroupStateSummaryRequest v%d: truncated at %zu accepted", v, cut);
@@ -14605,7 +14605,7 @@ static void roundtrip_kafka_ReadShareGroupStateSummaryResponse(void)
             ck_assert_msg(kafka_ReadShareGroupStateSummaryResponse_encode(&w2, v, &out) == 0, "ReadShareGroupStateSummaryResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ReadShareGroupStateSummaryResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ReadShareGroupStateSummaryResponse tmp;
                 ck_assert_msg(kafka_ReadShareGroupStateSummaryResponse_decode(&rc, &a, v, &tmp) != 0, "ReadShareGroupStateSummaryResponse v%d: truncated at %zu accepted", v, cut);
@@ -14636,7 +14636,7 @@ static void roundtrip_kafka_RemoveRaftVoterRequest(void)
             ck_assert_msg(kafka_RemoveRaftVoterRequest_encode(&w2, v, &out) == 0, "RemoveRaftVoterRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "RemoveRaftVoterRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_RemoveRaftVoterRequest tmp;
                 ck_assert_msg(kafka_RemoveRaftVoterRequest_decode(&rc, &a, v, &tmp) != 0, "RemoveRaftVoterRequest v%d: truncated at %zu accepted", v, cut);
@@ -14667,7 +14667,7 @@ static void roundtrip_kafka_RemoveRaftVoterResponse(void)
             ck_assert_msg(kafka_RemoveRaftVoterResponse_encode(&w2, v, &out) == 0, "RemoveRaftVoterResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "RemoveRaftVoterResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_RemoveRaftVoterResponse tmp;
                 ck_assert_msg(kafka_RemoveRaftVoterResponse_decode(&rc, &a, v, &tmp) != 0, "RemoveRaftVoterResponse v%d: truncated at %zu accepted", v, cut);
@@ -14698,7 +14698,7 @@ static void roundtrip_kafka_RenewDelegationTokenRequest(void)
             ck_assert_msg(kafka_RenewDelegationTokenRequest_encode(&w2, v, &out) == 0, "RenewDelegationTokenRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "RenewDelegationTokenRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_RenewDelegationTokenRequest tmp;
                 ck_assert_msg(kafka_RenewDelegationTokenRequest_decode(&rc, &a, v, &tmp) != 0, "RenewDelegationTokenRequest v%d: truncated at %zu accepted", v, cut);
@@ -14729,7 +14729,7 @@ static void roundtrip_kafka_RenewDelegationTokenResponse(void)
             ck_assert_msg(kafka_RenewDelegationTokenResponse_encode(&w2, v, &out) == 0, "RenewDelegationTokenResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "RenewDelegationTokenResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_RenewDelegationTokenResponse tmp;
                 ck_assert_msg(kafka_RenewDelegationTokenResponse_decode(&rc, &a, v, &tmp) != 0, "RenewDelegationTokenResponse v%d: truncated at %zu accepted", v, cut);
@@ -14760,7 +14760,7 @@ static void roundtrip_kafka_RequestHeader(void)
             ck_assert_msg(kafka_RequestHeader_encode(&w2, v, &out) == 0, "RequestHeader v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "RequestHeader v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_RequestHeader tmp;
                 ck_assert_msg(kafka_RequestHeader_decode(&rc, &a, v, &tmp) != 0, "RequestHeader v%d: truncated at %zu accepted", v, cut);
@@ -14791,7 +14791,7 @@ static void roundtrip_kafka_ResponseHeader(void)
             ck_assert_msg(kafka_ResponseHeader_encode(&w2, v, &out) == 0, "ResponseHeader v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ResponseHeader v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ResponseHeader tmp;
                 ck_assert_msg(kafka_ResponseHeader_decode(&rc, &a, v, &tmp) != 0, "ResponseHeader v%d: truncated at %zu accepted", v, cut);
@@ -14822,7 +14822,7 @@ static void roundtrip_kafka_SaslAuthenticateRequest(void)
             ck_assert_msg(kafka_SaslAuthenticateRequest_encode(&w2, v, &out) == 0, "SaslAuthenticateRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "SaslAuthenticateRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_SaslAuthenticateRequest tmp;
                 ck_assert_msg(kafka_SaslAuthenticateRequest_decode(&rc, &a, v, &tmp) != 0, "SaslAuthenticateRequest v%d: truncated at %zu accepted", v, cut);
@@ -14853,7 +14853,7 @@ static void roundtrip_kafka_SaslAuthenticateResponse(void)
             ck_assert_msg(kafka_SaslAuthenticateResponse_encode(&w2, v, &out) == 0, "SaslAuthenticateResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "SaslAuthenticateResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_SaslAuthenticateResponse tmp;
                 ck_assert_msg(kafka_SaslAuthenticateResponse_decode(&rc, &a, v, &tmp) != 0, "SaslAuthenticateResponse v%d: truncated at %zu accepted", v, cut);
@@ -14884,7 +14884,7 @@ static void roundtrip_kafka_SaslHandshakeRequest(void)
             ck_assert_msg(kafka_SaslHandshakeRequest_encode(&w2, v, &out) == 0, "SaslHandshakeRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "SaslHandshakeRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_SaslHandshakeRequest tmp;
                 ck_assert_msg(kafka_SaslHandshakeRequest_decode(&rc, &a, v, &tmp) != 0, "SaslHandshakeRequest v%d: truncated at %zu accepted", v, cut);
@@ -14915,7 +14915,7 @@ static void roundtrip_kafka_SaslHandshakeResponse(void)
             ck_assert_msg(kafka_SaslHandshakeResponse_encode(&w2, v, &out) == 0, "SaslHandshakeResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "SaslHandshakeResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_SaslHandshakeResponse tmp;
                 ck_assert_msg(kafka_SaslHandshakeResponse_decode(&rc, &a, v, &tmp) != 0, "SaslHandshakeResponse v%d: truncated at %zu accepted", v, cut);
@@ -14946,7 +14946,7 @@ static void roundtrip_kafka_ShareAcknowledgeRequest(void)
             ck_assert_msg(kafka_ShareAcknowledgeRequest_encode(&w2, v, &out) == 0, "ShareAcknowledgeRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ShareAcknowledgeRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ShareAcknowledgeRequest tmp;
                 ck_assert_msg(kafka_ShareAcknowledgeRequest_decode(&rc, &a, v, &tmp) != 0, "ShareAcknowledgeRequest v%d: truncated at %zu accepted", v, cut);
@@ -14977,7 +14977,7 @@ static void roundtrip_kafka_ShareAcknowledgeResponse(void)
             ck_assert_msg(kafka_ShareAcknowledgeResponse_encode(&w2, v, &out) == 0, "ShareAcknowledgeResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ShareAcknowledgeResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ShareAcknowledgeResponse tmp;
                 ck_assert_msg(kafka_ShareAcknowledgeResponse_decode(&rc, &a, v, &tmp) != 0, "ShareAcknowledgeResponse v%d: truncated at %zu accepted", v, cut);
@@ -15008,7 +15008,7 @@ static void roundtrip_kafka_ShareFetchRequest(void)
             ck_assert_msg(kafka_ShareFetchRequest_encode(&w2, v, &out) == 0, "ShareFetchRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ShareFetchRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ShareFetchRequest tmp;
                 ck_assert_msg(kafka_ShareFetchRequest_decode(&rc, &a, v, &tmp) != 0, "ShareFetchRequest v%d: truncated at %zu accepted", v, cut);
@@ -15039,7 +15039,7 @@ static void roundtrip_kafka_ShareFetchResponse(void)
             ck_assert_msg(kafka_ShareFetchResponse_encode(&w2, v, &out) == 0, "ShareFetchResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ShareFetchResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ShareFetchResponse tmp;
                 ck_assert_msg(kafka_ShareFetchResponse_decode(&rc, &a, v, &tmp) != 0, "ShareFetchResponse v%d: truncated at %zu accepted", v, cut);
@@ -15070,7 +15070,7 @@ static void roundtrip_kafka_ShareGroupDescribeRequest(void)
             ck_assert_msg(kafka_ShareGroupDescribeRequest_encode(&w2, v, &out) == 0, "ShareGroupDescribeRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ShareGroupDescribeRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ShareGroupDescribeRequest tmp;
                 ck_assert_msg(kafka_ShareGroupDescribeRequest_decode(&rc, &a, v, &tmp) != 0, "ShareGroupDescribeRequest v%d: truncated at %zu accepted", v, cut);
@@ -15101,7 +15101,7 @@ static void roundtrip_kafka_ShareGroupDescribeResponse(void)
             ck_assert_msg(kafka_ShareGroupDescribeResponse_encode(&w2, v, &out) == 0, "ShareGroupDescribeResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ShareGroupDescribeResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ShareGroupDescribeResponse tmp;
                 ck_assert_msg(kafka_ShareGroupDescribeResponse_decode(&rc, &a, v, &tmp) != 0, "ShareGroupDescribeResponse v%d: truncated at %zu accepted", v, cut);
@@ -15132,7 +15132,7 @@ static void roundtrip_kafka_ShareGroupHeartbeatRequest(void)
             ck_assert_msg(kafka_ShareGroupHeartbeatRequest_encode(&w2, v, &out) == 0, "ShareGroupHeartbeatRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ShareGroupHeartbeatRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ShareGroupHeartbeatRequest tmp;
                 ck_assert_msg(kafka_ShareGroupHeartbeatRequest_decode(&rc, &a, v, &tmp) != 0, "ShareGroupHeartbeatRequest v%d: truncated at %zu accepted", v, cut);
@@ -15163,7 +15163,7 @@ static void roundtrip_kafka_ShareGroupHeartbeatResponse(void)
             ck_assert_msg(kafka_ShareGroupHeartbeatResponse_encode(&w2, v, &out) == 0, "ShareGroupHeartbeatResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "ShareGroupHeartbeatResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_ShareGroupHeartbeatResponse tmp;
                 ck_assert_msg(kafka_ShareGroupHeartbeatResponse_decode(&rc, &a, v, &tmp) != 0, "ShareGroupHeartbeatResponse v%d: truncated at %zu accepted", v, cut);
@@ -15194,7 +15194,7 @@ static void roundtrip_kafka_StopReplicaRequest(void)
             ck_assert_msg(kafka_StopReplicaRequest_encode(&w2, v, &out) == 0, "StopReplicaRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "StopReplicaRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_StopReplicaRequest tmp;
                 ck_assert_msg(kafka_StopReplicaRequest_decode(&rc, &a, v, &tmp) != 0, "StopReplicaRequest v%d: truncated at %zu accepted", v, cut);
@@ -15225,7 +15225,7 @@ static void roundtrip_kafka_StopReplicaResponse(void)
             ck_assert_msg(kafka_StopReplicaResponse_encode(&w2, v, &out) == 0, "StopReplicaResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "StopReplicaResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_StopReplicaResponse tmp;
                 ck_assert_msg(kafka_StopReplicaResponse_decode(&rc, &a, v, &tmp) != 0, "StopReplicaResponse v%d: truncated at %zu accepted", v, cut);
@@ -15256,7 +15256,7 @@ static void roundtrip_kafka_SyncGroupRequest(void)
             ck_assert_msg(kafka_SyncGroupRequest_encode(&w2, v, &out) == 0, "SyncGroupRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "SyncGroupRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_SyncGroupRequest tmp;
                 ck_assert_msg(kafka_SyncGroupRequest_decode(&rc, &a, v, &tmp) != 0, "SyncGroupRequest v%d: truncated at %zu accepted", v, cut);
@@ -15287,7 +15287,7 @@ static void roundtrip_kafka_SyncGroupResponse(void)
             ck_assert_msg(kafka_SyncGroupResponse_encode(&w2, v, &out) == 0, "SyncGroupResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "SyncGroupResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_SyncGroupResponse tmp;
                 ck_assert_msg(kafka_SyncGroupResponse_decode(&rc, &a, v, &tmp) != 0, "SyncGroupResponse v%d: truncated at %zu accepted", v, cut);
@@ -15318,7 +15318,7 @@ static void roundtrip_kafka_TxnOffsetCommitRequest(void)
             ck_assert_msg(kafka_TxnOffsetCommitRequest_encode(&w2, v, &out) == 0, "TxnOffsetCommitRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "TxnOffsetCommitRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_TxnOffsetCommitRequest tmp;
                 ck_assert_msg(kafka_TxnOffsetCommitRequest_decode(&rc, &a, v, &tmp) != 0, "TxnOffsetCommitRequest v%d: truncated at %zu accepted", v, cut);
@@ -15349,7 +15349,7 @@ static void roundtrip_kafka_TxnOffsetCommitResponse(void)
             ck_assert_msg(kafka_TxnOffsetCommitResponse_encode(&w2, v, &out) == 0, "TxnOffsetCommitResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "TxnOffsetCommitResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_TxnOffsetCommitResponse tmp;
                 ck_assert_msg(kafka_TxnOffsetCommitResponse_decode(&rc, &a, v, &tmp) != 0, "TxnOffsetCommitResponse v%d: truncated at %zu accepted", v, cut);
@@ -15380,7 +15380,7 @@ static void roundtrip_kafka_UnregisterBrokerRequest(void)
             ck_assert_msg(kafka_UnregisterBrokerRequest_encode(&w2, v, &out) == 0, "UnregisterBrokerRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "UnregisterBrokerRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_UnregisterBrokerRequest tmp;
                 ck_assert_msg(kafka_UnregisterBrokerRequest_decode(&rc, &a, v, &tmp) != 0, "UnregisterBrokerRequest v%d: truncated at %zu accepted", v, cut);
@@ -15411,7 +15411,7 @@ static void roundtrip_kafka_UnregisterBrokerResponse(void)
             ck_assert_msg(kafka_UnregisterBrokerResponse_encode(&w2, v, &out) == 0, "UnregisterBrokerResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "UnregisterBrokerResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_UnregisterBrokerResponse tmp;
                 ck_assert_msg(kafka_UnregisterBrokerResponse_decode(&rc, &a, v, &tmp) != 0, "UnregisterBrokerResponse v%d: truncated at %zu accepted", v, cut);
@@ -15442,7 +15442,7 @@ static void roundtrip_kafka_UpdateFeaturesRequest(void)
             ck_assert_msg(kafka_UpdateFeaturesRequest_encode(&w2, v, &out) == 0, "UpdateFeaturesRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "UpdateFeaturesRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_UpdateFeaturesRequest tmp;
                 ck_assert_msg(kafka_UpdateFeaturesRequest_decode(&rc, &a, v, &tmp) != 0, "UpdateFeaturesRequest v%d: truncated at %zu accepted", v, cut);
@@ -15473,7 +15473,7 @@ static void roundtrip_kafka_UpdateFeaturesResponse(void)
             ck_assert_msg(kafka_UpdateFeaturesResponse_encode(&w2, v, &out) == 0, "UpdateFeaturesResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "UpdateFeaturesResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_UpdateFeaturesResponse tmp;
                 ck_assert_msg(kafka_UpdateFeaturesResponse_decode(&rc, &a, v, &tmp) != 0, "UpdateFeaturesResponse v%d: truncated at %zu accepted", v, cut);
@@ -15504,7 +15504,7 @@ static void roundtrip_kafka_UpdateMetadataRequest(void)
             ck_assert_msg(kafka_UpdateMetadataRequest_encode(&w2, v, &out) == 0, "UpdateMetadataRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "UpdateMetadataRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_UpdateMetadataRequest tmp;
                 ck_assert_msg(kafka_UpdateMetadataRequest_decode(&rc, &a, v, &tmp) != 0, "UpdateMetadataRequest v%d: truncated at %zu accepted", v, cut);
@@ -15535,7 +15535,7 @@ static void roundtrip_kafka_UpdateMetadataResponse(void)
             ck_assert_msg(kafka_UpdateMetadataResponse_encode(&w2, v, &out) == 0, "UpdateMetadataResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "UpdateMetadataResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_UpdateMetadataResponse tmp;
                 ck_assert_msg(kafka_UpdateMetadataResponse_decode(&rc, &a, v, &tmp) != 0, "UpdateMetadataResponse v%d: truncated at %zu accepted", v, cut);
@@ -15566,7 +15566,7 @@ static void roundtrip_kafka_UpdateRaftVoterRequest(void)
             ck_assert_msg(kafka_UpdateRaftVoterRequest_encode(&w2, v, &out) == 0, "UpdateRaftVoterRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "UpdateRaftVoterRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_UpdateRaftVoterRequest tmp;
                 ck_assert_msg(kafka_UpdateRaftVoterRequest_decode(&rc, &a, v, &tmp) != 0, "UpdateRaftVoterRequest v%d: truncated at %zu accepted", v, cut);
@@ -15597,7 +15597,7 @@ static void roundtrip_kafka_UpdateRaftVoterResponse(void)
             ck_assert_msg(kafka_UpdateRaftVoterResponse_encode(&w2, v, &out) == 0, "UpdateRaftVoterResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "UpdateRaftVoterResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_UpdateRaftVoterResponse tmp;
                 ck_assert_msg(kafka_UpdateRaftVoterResponse_decode(&rc, &a, v, &tmp) != 0, "UpdateRaftVoterResponse v%d: truncated at %zu accepted", v, cut);
@@ -15628,7 +15628,7 @@ static void roundtrip_kafka_VoteRequest(void)
             ck_assert_msg(kafka_VoteRequest_encode(&w2, v, &out) == 0, "VoteRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "VoteRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_VoteRequest tmp;
                 ck_assert_msg(kafka_VoteRequest_decode(&rc, &a, v, &tmp) != 0, "VoteRequest v%d: truncated at %zu accepted", v, cut);
@@ -15659,7 +15659,7 @@ static void roundtrip_kafka_VoteResponse(void)
             ck_assert_msg(kafka_VoteResponse_encode(&w2, v, &out) == 0, "VoteResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "VoteResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_VoteResponse tmp;
                 ck_assert_msg(kafka_VoteResponse_decode(&rc, &a, v, &tmp) != 0, "VoteResponse v%d: truncated at %zu accepted", v, cut);
@@ -15690,7 +15690,7 @@ static void roundtrip_kafka_WriteShareGroupStateRequest(void)
             ck_assert_msg(kafka_WriteShareGroupStateRequest_encode(&w2, v, &out) == 0, "WriteShareGroupStateRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "WriteShareGroupStateRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_WriteShareGroupStateRequest tmp;
                 ck_assert_msg(kafka_WriteShareGroupStateRequest_decode(&rc, &a, v, &tmp) != 0, "WriteShareGroupStateRequest v%d: truncated at %zu accepted", v, cut);
@@ -15721,7 +15721,7 @@ static void roundtrip_kafka_WriteShareGroupStateResponse(void)
             ck_assert_msg(kafka_WriteShareGroupStateResponse_encode(&w2, v, &out) == 0, "WriteShareGroupStateResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "WriteShareGroupStateResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_WriteShareGroupStateResponse tmp;
                 ck_assert_msg(kafka_WriteShareGroupStateResponse_decode(&rc, &a, v, &tmp) != 0, "WriteShareGroupStateResponse v%d: truncated at %zu accepted", v, cut);
@@ -15752,7 +15752,7 @@ static void roundtrip_kafka_WriteTxnMarkersRequest(void)
             ck_assert_msg(kafka_WriteTxnMarkersRequest_encode(&w2, v, &out) == 0, "WriteTxnMarkersRequest v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "WriteTxnMarkersRequest v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_WriteTxnMarkersRequest tmp;
                 ck_assert_msg(kafka_WriteTxnMarkersRequest_decode(&rc, &a, v, &tmp) != 0, "WriteTxnMarkersRequest v%d: truncated at %zu accepted", v, cut);
@@ -15783,7 +15783,7 @@ static void roundtrip_kafka_WriteTxnMarkersResponse(void)
             ck_assert_msg(kafka_WriteTxnMarkersResponse_encode(&w2, v, &out) == 0, "WriteTxnMarkersResponse v%d re-encode", v);
             ck_assert_msg(b1.len == b2.len && (b1.len == 0 || memcmp(b1.data, b2.data, b1.len) == 0), "WriteTxnMarkersResponse v%d seed %d: bytes differ", v, seed);
             /* Every shorter input must fail cleanly. */
-            for (size_t cut = 0; cut < b1.len; cut += 1 + b1.len / 64) {
+            for (size_t cut = 0; cut < b1.len; cut++) {
                 kw_reader rc = {b1.data, cut, 0, 0};
                 kafka_WriteTxnMarkersResponse tmp;
                 ck_assert_msg(kafka_WriteTxnMarkersResponse_decode(&rc, &a, v, &tmp) != 0, "WriteTxnMarkersResponse v%d: truncated at %zu accepted", v, cut);
