@@ -161,6 +161,39 @@ START_TEST(produce_request_v3_layout)
 }
 END_TEST
 
+START_TEST(produce_request_v3_header_is_version_1)
+{
+    /* Produce v3 is not flexible: header v1, no tagged section. */
+    static const uint8_t expect[] = {0x00, 0x00,             /* api key 0 */
+                                     0x00, 0x03,             /* api version 3 */
+                                     0x00, 0x00, 0x00, 0x07, /* correlation id */
+                                     0x00, 0x01, 'c'};       /* client id */
+    static const uint8_t null_client[] = {0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x07, 0xff, 0xff};
+    ck_assert_int_eq(kafka_request_header_version(KAFKA_API_PRODUCE, 3), 1);
+    ck_assert_int_eq(kafka_response_header_version(KAFKA_API_PRODUCE, 3), 0);
+    kafka_RequestHeader h;
+    kafka_RequestHeader_init(&h);
+    h.request_api_key = KAFKA_API_PRODUCE;
+    h.request_api_version = 3;
+    h.correlation_id = 7;
+    h.client_id = kw_str_from_cstr("c");
+    ck_assert_int_eq(kafka_RequestHeader_encode(&w, 1, &h), 0);
+    ASSERT_BYTES(expect);
+    kelp_buf_clear(&buf);
+    h.client_id = (kw_str){NULL, -1};
+    ck_assert_int_eq(kafka_RequestHeader_encode(&w, 1, &h), 0);
+    ASSERT_BYTES(null_client);
+    kw_reader r = {expect, sizeof(expect), 0, 0};
+    kafka_RequestHeader d;
+    ck_assert_int_eq(kafka_RequestHeader_decode(&r, &arena, 1, &d), 0);
+    ck_assert_uint_eq(r.pos, sizeof(expect));
+    ck_assert_int_eq(d.request_api_key, 0);
+    ck_assert_int_eq(d.request_api_version, 3);
+    ck_assert_int_eq(d.correlation_id, 7);
+    ck_assert(kw_str_eq(d.client_id, "c"));
+}
+END_TEST
+
 START_TEST(api_table_matches_the_schemas)
 {
     const kafka_api_info *produce = kafka_api_lookup(KAFKA_API_PRODUCE);
@@ -185,6 +218,7 @@ int main(void)
     tcase_add_test(tc, metadata_request_v1_names_and_null);
     tcase_add_test(tc, unknown_tagged_fields_are_skipped_at_every_level);
     tcase_add_test(tc, produce_request_v3_layout);
+    tcase_add_test(tc, produce_request_v3_header_is_version_1);
     tcase_add_test(tc, api_table_matches_the_schemas);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
