@@ -97,7 +97,7 @@ kelp_on_exit() {
     exit $status
 }
 trap kelp_on_exit EXIT
-trap 'exit 1' INT TERM HUP
+trap 'exit 1' INT TERM HUP PIPE
 
 # Start the server on ephemeral ports and set KELP_BOOTSTRAP (and KELP_ADMIN).
 kelp_start() {
