@@ -41,7 +41,3 @@ EXTRA_DIST += \
 	scripts/run.sh \
 	.ci/run
 
-# configure's exit trap runs `rm -f core ... && rm -f -r ... confdefs*`; in a
-# build directory the core/ layer folder makes the first rm fail, so
-# confdefs.h stays behind and would fail distcheck's distclean check.
-DISTCLEANFILES = confdefs.h
