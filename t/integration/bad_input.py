@@ -1,0 +1,194 @@
+"""Bad input against a running kelpd, over raw sockets: malformed frames
+close only their own connection, bad fields get Kafka's error codes, invalid
+topic names never reach the file system, a corrupt batch stores nothing.
+
+The requests here are written byte by byte on purpose: they must be able to
+say things no well-behaved client library would.
+
+usage: bad_input.py HOST:PORT DATA_DIR
+"""
+import os
+import socket
+import struct
+import sys
+
+HOST, PORT = sys.argv[1].rsplit(":", 1)
+DATA = sys.argv[2]
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        failures.append(what)
+
+
+def connect():
+    s = socket.create_connection((HOST, int(PORT)), timeout=10)
+    return s
+
+
+def frame(api_key, version, corr, body, client_id=b"bad-input", header_v2=False):
+    hdr = struct.pack(">hhi", api_key, version, corr) + struct.pack(">h", len(client_id)) + client_id
+    if header_v2:
+        hdr += b"\x00"  # empty tagged fields
+    payload = hdr + body
+    return struct.pack(">i", len(payload)) + payload
+
+
+def read_response(s):
+    size = struct.unpack(">i", recv_exact(s, 4))[0]
+    return recv_exact(s, size)
+
+
+def recv_exact(s, n):
+    out = b""
+    while len(out) < n:
+        chunk = s.recv(n - len(out))
+        if not chunk:
+            raise EOFError("connection closed after %d of %d bytes" % (len(out), n))
+        out += chunk
+    return out
+
+
+def closed_by_server(s):
+    try:
+        return s.recv(1) == b""
+    except (ConnectionResetError, socket.timeout):
+        return False if isinstance(sys.exc_info()[1], socket.timeout) else True
+
+
+def kstr(s):
+    return struct.pack(">h", len(s)) + s
+
+
+def metadata_v1(names):
+    return struct.pack(">i", len(names)) + b"".join(kstr(n) for n in names)
+
+
+def parse_metadata_v1_topics(body):
+    # correlation id, brokers[], controller_id, topics[]
+    pos = 4
+    (nb,) = struct.unpack_from(">i", body, pos)
+    pos += 4
+    for _ in range(nb):
+        pos += 4
+        (hl,) = struct.unpack_from(">h", body, pos)
+        pos += 2 + hl + 4
+        (rl,) = struct.unpack_from(">h", body, pos)
+        pos += 2 + max(rl, 0)
+    pos += 4
+    (nt,) = struct.unpack_from(">i", body, pos)
+    pos += 4
+    topics = {}
+    for _ in range(nt):
+        (err,) = struct.unpack_from(">h", body, pos)
+        pos += 2
+        (nl,) = struct.unpack_from(">h", body, pos)
+        name = body[pos + 2 : pos + 2 + nl]
+        pos += 2 + nl + 1  # name, is_internal
+        (np_,) = struct.unpack_from(">i", body, pos)
+        pos += 4
+        for _ in range(np_):
+            pos += 2 + 4 + 4
+            for _arr in range(2):
+                (n,) = struct.unpack_from(">i", body, pos)
+                pos += 4 + 4 * n
+        topics[name] = err
+    return topics
+
+
+def healthy():
+    s = connect()
+    s.sendall(frame(18, 0, 42, b""))
+    body = read_response(s)
+    s.close()
+    return struct.unpack_from(">ih", body, 0) == (42, 0)
+
+
+# 1. Negative and oversized frame lengths close the connection.
+for label, raw in (("negative length", struct.pack(">i", -1)),
+                   ("length over max_request_bytes", struct.pack(">i", 200 * 1024 * 1024)),
+                   ("length shorter than a header", struct.pack(">i", 3) + b"abc")):
+    s = connect()
+    s.sendall(raw)
+    check(closed_by_server(s), "%s closes the connection" % label)
+    s.close()
+check(healthy(), "server still answers after bad frame lengths")
+
+# 2. An unknown API key closes the connection; a truncated body too.
+s = connect()
+s.sendall(frame(9999, 0, 1, b""))
+check(closed_by_server(s), "unknown api key closes the connection")
+s = connect()
+s.sendall(frame(3, 1, 2, struct.pack(">i", 5)))  # five topics announced, none sent
+check(closed_by_server(s), "truncated Metadata body closes the connection")
+
+# 3. ApiVersions with a version from the future: error 35 in v0 layout.
+s = connect()
+s.sendall(frame(18, 99, 7, b"\x00", header_v2=True))
+body = read_response(s)
+corr, err, n = struct.unpack_from(">ihi", body, 0)
+keys = {struct.unpack_from(">hhh", body, 10 + 6 * i)[0]: struct.unpack_from(">hhh", body, 10 + 6 * i)[1:] for i in range(n)}
+check(corr == 7 and err == 35, "ApiVersions v99 answered with UNSUPPORTED_VERSION (35)")
+check(keys.get(18) == (0, 4), "the v0 answer lists ApiVersions 0-4 so the client can retry")
+s.close()
+
+# 4. Invalid topic names: INVALID_TOPIC_EXCEPTION (17), nothing on disk.
+bad_names = [b"..", b".", b"a/b", b"x" * 250, b".meta", b"bad\x00name", b"sp ace"]
+s = connect()
+s.sendall(frame(3, 1, 3, metadata_v1(bad_names + [b"fine-topic"])))
+topics = parse_metadata_v1_topics(read_response(s))
+s.close()
+for n in bad_names:
+    check(topics.get(n) == 17, "Metadata for %r gets INVALID_TOPIC_EXCEPTION" % n)
+check(topics.get(b"fine-topic") == 0, "a valid name in the same request is auto-created")
+entries = sorted(os.listdir(os.path.join(DATA, "topics", "kafka")))
+check(entries == [".meta", "fine-topic"], "only the valid topic reached the file system: %r" % entries)
+
+# 5. A record batch with a wrong CRC: CORRUPT_MESSAGE (2), nothing stored.
+def produce_v3(topic, partition, records):
+    body = struct.pack(">h", -1) + struct.pack(">hi", -1, 5000)
+    body += struct.pack(">i", 1) + kstr(topic) + struct.pack(">i", 1)
+    body += struct.pack(">i", partition) + struct.pack(">i", len(records)) + records
+    return body
+
+# attributes, timestamp delta, offset delta, key null (-1), value length 1, "x", no headers
+record = bytes([0x00, 0x00, 0x00, 0x01, 0x02, ord("x"), 0x00])
+record = bytes([len(record) * 2]) + record  # zigzag length prefix
+after_crc = struct.pack(">hiqqqhii", 0, 0, 1000, 1000, -1, -1, -1, 1) + record
+batch = struct.pack(">qi", 0, 4 + 1 + 4 + len(after_crc)) + struct.pack(">ib", 0, 2) + struct.pack(">I", 0xdeadbeef) + after_crc
+s = connect()
+s.sendall(frame(0, 3, 9, produce_v3(b"fine-topic", 0, batch)))
+body = read_response(s)
+# corr, topics[1]: name, partitions[1]: index, error, base_offset, log_append_time
+pos = 4 + 4
+(nl,) = struct.unpack_from(">h", body, pos)
+pos += 2 + nl + 4
+index, error = struct.unpack_from(">ih", body, pos)
+check(index == 0 and error == 2, "a batch with a bad CRC gets CORRUPT_MESSAGE (got %d)" % error)
+s.close()
+seg = os.path.join(DATA, "topics", "kafka", "fine-topic", "0", "%020d.log" % 0)
+check(not os.path.exists(seg) or os.path.getsize(seg) == 0, "nothing was written to the partition log")
+
+
+# The same batch with its real CRC-32C is accepted at offset 0: the CRC was the only fault.
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 & -(crc & 1))
+    return crc ^ 0xFFFFFFFF
+
+good = batch[:17] + struct.pack(">I", crc32c(after_crc)) + after_crc
+s = connect()
+s.sendall(frame(0, 3, 10, produce_v3(b"fine-topic", 0, good)))
+body = read_response(s)
+index, error, base = struct.unpack_from(">ihq", body, 4 + 4 + 2 + len(b"fine-topic") + 4)
+check(error == 0 and base == 0, "the batch with a correct CRC is stored at offset 0 (error %d, base %d)" % (error, base))
+s.close()
+
+check(healthy(), "server still serves everyone after all of the above")
+if failures:
+    sys.exit("%d checks failed" % len(failures))
