@@ -34,7 +34,8 @@ static void lookup(kelp_request *req, kelp_partition *p, const kafka_ListOffsets
         out->offset = kelp_partition_log_start_offset(p);
     } else if (ts == TS_MAX_TIMESTAMP && v >= 7) {
         int64_t off, max_ts;
-        if (kelp_partition_max_timestamp(p, &off, &max_ts) == 1) {
+        /* A record not yet durable is not reported, as Fetch would not serve it. */
+        if (kelp_partition_max_timestamp(p, &off, &max_ts) == 1 && off < kelp_partition_high_watermark(p)) {
             out->offset = off;
             out->timestamp = max_ts;
         }
