@@ -60,7 +60,7 @@ int kelp_broker_init(kelp_broker *b, kelp_loop *loop, kelp_storage *storage, con
     b->storage = storage;
     b->cfg = *cfg;
     set_advertised(b, bound_host, bound_port);
-    if (kelp_cluster_id_load(cfg->data_dir, b->cluster_id, sizeof(b->cluster_id), err, errlen) != 0)
+    if (kelp_cluster_id_load(kelp_storage_fs(storage), b->cluster_id, sizeof(b->cluster_id), err, errlen) != 0)
         return -1;
     return 0;
 }

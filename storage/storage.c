@@ -374,3 +374,8 @@ int kelp_storage_close(kelp_storage *s)
     storage_free(s);
     return KELP_STORAGE_OK;
 }
+
+kelp_fs *kelp_storage_fs(kelp_storage *s)
+{
+    return s->fs;
+}

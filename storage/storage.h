@@ -59,6 +59,11 @@ kelp_partition *kelp_topic_partition(kelp_topic *t, int32_t index); /* NULL if o
 
 kelp_topic *kelp_partition_topic(kelp_partition *p);
 int32_t kelp_partition_index(const kelp_partition *p);
+/* The file-system table under the filer root, for the other files the
+ * gateway keeps there (cluster id, consumer offsets). Loop thread only. */
+struct kelp_fs;
+struct kelp_fs *kelp_storage_fs(kelp_storage *s);
+
 int64_t kelp_partition_log_start_offset(const kelp_partition *p);
 int64_t kelp_partition_high_watermark(const kelp_partition *p); /* durable end offset: what consumers may read */
 int64_t kelp_partition_log_end_offset(const kelp_partition *p); /* written end offset (maybe not durable yet) */
