@@ -11,7 +11,8 @@
 # tell a broken test from a broken server; the mock keeps nothing across a
 # restart and cannot look offsets up by timestamp, so with it kelp_restart
 # keeps the running cluster and KELP_TEST_MOCK=1 tells clients to leave the
-# timestamp lookup out.
+# timestamp lookup out. KELP_CONFIG names a JSON configuration file for kelpd
+# (the command-line addresses and data directory still win).
 
 set -u
 
@@ -113,8 +114,8 @@ kelp_start() {
     else
         [ -x "$KELPD" ] || kelp_fail "kelpd not found at $KELPD (set KELPD, or run through make check)"
         [ -f "$KELP_MODULE" ] || kelp_fail "kelp.so not found at $KELP_MODULE (set KELP_MODULE)"
-        "$KELPD" --module "$KELP_MODULE" --listen 127.0.0.1:0 --admin 127.0.0.1:0 \
-            --data "$KELP_DATA" >"$out" 2>"$err" &
+        "$KELPD" --module "$KELP_MODULE" ${KELP_CONFIG:+--config "$KELP_CONFIG"} \
+            --listen 127.0.0.1:0 --admin 127.0.0.1:0 --data "$KELP_DATA" >"$out" 2>"$err" &
         pattern='s/^kelpd: kafka listening on \([^ ]*\).*$/\1/p'
     fi
     KELP_PID=$!
