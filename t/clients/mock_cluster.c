@@ -4,8 +4,8 @@
  *
  * usage: mock_cluster [TOPIC...]
  * Prints "mock bootstrap HOST:PORT" and runs until SIGTERM or SIGINT. Each
- * TOPIC is created with 4 partitions; other topics are created with 4
- * partitions when a client first names them. */
+ * TOPIC is created with KELP_MOCK_PARTITIONS partitions (default 4); other
+ * topics are created with 4 partitions when a client first names them. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <librdkafka/rdkafka.h>
@@ -42,9 +42,13 @@ int main(int argc, char **argv)
         rd_kafka_destroy(rk);
         return 1;
     }
+    const char *env_partitions = getenv("KELP_MOCK_PARTITIONS");
+    int partitions = env_partitions ? atoi(env_partitions) : MOCK_PARTITIONS;
+    if (partitions <= 0)
+        partitions = MOCK_PARTITIONS;
     for (int i = 1; i < argc; i++) {
         rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(cluster, argv[i],
-                                                             MOCK_PARTITIONS, MOCK_REPLICATION);
+                                                             partitions, MOCK_REPLICATION);
         if (err) {
             fprintf(stderr, "mock_cluster: topic %s: %s\n", argv[i], rd_kafka_err2str(err));
             rd_kafka_mock_cluster_destroy(cluster);

@@ -109,7 +109,9 @@ kelp_start() {
         local mock="$KELP_BUILDDIR/t/clients/mock_cluster"
         [ -x "$mock" ] || kelp_fail "$mock is not built (make check builds it)"
         export KELP_TEST_MOCK=1
-        "$mock" >"$out" 2>"$err" &
+        # KELP_MOCK_TOPICS: topics to create up front, with KELP_MOCK_PARTITIONS each.
+        # shellcheck disable=SC2086
+        "$mock" ${KELP_MOCK_TOPICS:-} >"$out" 2>"$err" &
         pattern='s/^mock bootstrap \([^ ,]*\).*$/\1/p'
     else
         [ -x "$KELPD" ] || kelp_fail "kelpd not found at $KELPD (set KELPD, or run through make check)"
