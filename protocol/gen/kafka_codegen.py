@@ -483,7 +483,11 @@ def load_messages(src):
         if not fn.endswith(".json"):
             continue
         js = json.loads(strip_comments(open(os.path.join(src, fn)).read()))
-        if js.get("type") not in ("request", "response", "header"):
+        # Data schemas: only the consumer protocol's, which the group
+        # coordinator reads (subscriptions and assignments are opaque bytes on
+        # the wire, versioned by a leading int16).
+        is_consumer_protocol = js.get("type") == "data" and js.get("name", "").startswith("ConsumerProtocol")
+        if js.get("type") not in ("request", "response", "header") and not is_consumer_protocol:
             continue
         msgs.append(Message(js))
     return msgs

@@ -17,6 +17,8 @@ GENERATED_CODEC_SOURCES = \
 	protocol/generated/broker_registration.c protocol/generated/broker_registration.h \
 	protocol/generated/consumer_group_describe.c protocol/generated/consumer_group_describe.h \
 	protocol/generated/consumer_group_heartbeat.c protocol/generated/consumer_group_heartbeat.h \
+	protocol/generated/consumer_protocol_assignment.c protocol/generated/consumer_protocol_assignment.h \
+	protocol/generated/consumer_protocol_subscription.c protocol/generated/consumer_protocol_subscription.h \
 	protocol/generated/controlled_shutdown.c protocol/generated/controlled_shutdown.h \
 	protocol/generated/controller_registration.c protocol/generated/controller_registration.h \
 	protocol/generated/create_acls.c protocol/generated/create_acls.h \

@@ -19,6 +19,8 @@
 #include "protocol/generated/broker_registration.h"
 #include "protocol/generated/consumer_group_describe.h"
 #include "protocol/generated/consumer_group_heartbeat.h"
+#include "protocol/generated/consumer_protocol_assignment.h"
+#include "protocol/generated/consumer_protocol_subscription.h"
 #include "protocol/generated/controlled_shutdown.h"
 #include "protocol/generated/controller_registration.h"
 #include "protocol/generated/create_acls.h"

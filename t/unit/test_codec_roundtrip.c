@@ -97,6 +97,10 @@ static void fill_kafka_ConsumerGroupHeartbeatRequest(kafka_ConsumerGroupHeartbea
 static void fill_kafka_ConsumerGroupHeartbeatResponse_TopicPartitions(kafka_ConsumerGroupHeartbeatResponse_TopicPartitions *m, int16_t v, kelp_arena *a, int seed);
 static void fill_kafka_ConsumerGroupHeartbeatResponse_Assignment(kafka_ConsumerGroupHeartbeatResponse_Assignment *m, int16_t v, kelp_arena *a, int seed);
 static void fill_kafka_ConsumerGroupHeartbeatResponse(kafka_ConsumerGroupHeartbeatResponse *m, int16_t v, kelp_arena *a, int seed);
+static void fill_kafka_ConsumerProtocolAssignment_TopicPartition(kafka_ConsumerProtocolAssignment_TopicPartition *m, int16_t v, kelp_arena *a, int seed);
+static void fill_kafka_ConsumerProtocolAssignment(kafka_ConsumerProtocolAssignment *m, int16_t v, kelp_arena *a, int seed);
+static void fill_kafka_ConsumerProtocolSubscription_TopicPartition(kafka_ConsumerProtocolSubscription_TopicPartition *m, int16_t v, kelp_arena *a, int seed);
+static void fill_kafka_ConsumerProtocolSubscription(kafka_ConsumerProtocolSubscription *m, int16_t v, kelp_arena *a, int seed);
 static void fill_kafka_ControlledShutdownRequest(kafka_ControlledShutdownRequest *m, int16_t v, kelp_arena *a, int seed);
 static void fill_kafka_ControlledShutdownResponse_RemainingPartition(kafka_ControlledShutdownResponse_RemainingPartition *m, int16_t v, kelp_arena *a, int seed);
 static void fill_kafka_ControlledShutdownResponse(kafka_ControlledShutdownResponse *m, int16_t v, kelp_arena *a, int seed);
@@ -2365,6 +2369,103 @@ static void fill_kafka_ConsumerGroupHeartbeatResponse(kafka_ConsumerGroupHeartbe
     if (v <= 1) {
         m->assignment_is_null = (1) && seed % 3 == 2;
         fill_kafka_ConsumerGroupHeartbeatResponse_Assignment(&m->assignment, v, a, seed + 7);
+    }
+}
+
+static void fill_kafka_ConsumerProtocolAssignment_TopicPartition(kafka_ConsumerProtocolAssignment_TopicPartition *m, int16_t v, kelp_arena *a, int seed)
+{
+    kafka_ConsumerProtocolAssignment_TopicPartition_init(m);
+    (void)a; (void)seed; (void)v;
+    if (v <= 3) {
+        { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->topic = kw_str_from_cstr(s); }
+    }
+    if (v <= 3) {
+        if ((0) && seed % 3 == 2) {
+            m->partitions_count = -1;
+        } else {
+            m->partitions_count = 2;
+            m->partitions = kelp_arena_alloc(a, 2 * sizeof(*m->partitions));
+            for (int i = 0; i < 2; i++) {
+                m->partitions[i] = (int32_t)((uint64_t)m->partitions[i] + 100u + (uint64_t)(seed + i + 1));
+            }
+        }
+    }
+}
+
+static void fill_kafka_ConsumerProtocolAssignment(kafka_ConsumerProtocolAssignment *m, int16_t v, kelp_arena *a, int seed)
+{
+    kafka_ConsumerProtocolAssignment_init(m);
+    (void)a; (void)seed; (void)v;
+    if (v <= 3) {
+        if ((0) && seed % 3 == 2) {
+            m->assigned_partitions_count = -1;
+        } else {
+            m->assigned_partitions_count = 2;
+            m->assigned_partitions = kelp_arena_alloc(a, 2 * sizeof(*m->assigned_partitions));
+            for (int i = 0; i < 2; i++) {
+                fill_kafka_ConsumerProtocolAssignment_TopicPartition(&m->assigned_partitions[i], v, a, seed + i + 1);
+            }
+        }
+    }
+    if (v <= 3) {
+        if ((1) && (seed) % 3 == 2) m->user_data = (kw_bytes){NULL, -1}; else { uint8_t *b = kelp_arena_alloc(a, 5); for (int k = 0; k < 5; k++) b[k] = (uint8_t)(seed + k); m->user_data = (kw_bytes){b, 5}; }
+    }
+}
+
+static void fill_kafka_ConsumerProtocolSubscription_TopicPartition(kafka_ConsumerProtocolSubscription_TopicPartition *m, int16_t v, kelp_arena *a, int seed)
+{
+    kafka_ConsumerProtocolSubscription_TopicPartition_init(m);
+    (void)a; (void)seed; (void)v;
+    if (v >= 1 && v <= 3) {
+        { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->topic = kw_str_from_cstr(s); }
+    }
+    if (v >= 1 && v <= 3) {
+        if ((0) && seed % 3 == 2) {
+            m->partitions_count = -1;
+        } else {
+            m->partitions_count = 2;
+            m->partitions = kelp_arena_alloc(a, 2 * sizeof(*m->partitions));
+            for (int i = 0; i < 2; i++) {
+                m->partitions[i] = (int32_t)((uint64_t)m->partitions[i] + 100u + (uint64_t)(seed + i + 1));
+            }
+        }
+    }
+}
+
+static void fill_kafka_ConsumerProtocolSubscription(kafka_ConsumerProtocolSubscription *m, int16_t v, kelp_arena *a, int seed)
+{
+    kafka_ConsumerProtocolSubscription_init(m);
+    (void)a; (void)seed; (void)v;
+    if (v <= 3) {
+        if ((0) && seed % 3 == 2) {
+            m->topics_count = -1;
+        } else {
+            m->topics_count = 2;
+            m->topics = kelp_arena_alloc(a, 2 * sizeof(*m->topics));
+            for (int i = 0; i < 2; i++) {
+                { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed + i + 1); m->topics[i] = kw_str_from_cstr(s); }
+            }
+        }
+    }
+    if (v <= 3) {
+        if ((1) && (seed) % 3 == 2) m->user_data = (kw_bytes){NULL, -1}; else { uint8_t *b = kelp_arena_alloc(a, 5); for (int k = 0; k < 5; k++) b[k] = (uint8_t)(seed + k); m->user_data = (kw_bytes){b, 5}; }
+    }
+    if (v >= 1 && v <= 3) {
+        if ((0) && seed % 3 == 2) {
+            m->owned_partitions_count = -1;
+        } else {
+            m->owned_partitions_count = 2;
+            m->owned_partitions = kelp_arena_alloc(a, 2 * sizeof(*m->owned_partitions));
+            for (int i = 0; i < 2; i++) {
+                fill_kafka_ConsumerProtocolSubscription_TopicPartition(&m->owned_partitions[i], v, a, seed + i + 1);
+            }
+        }
+    }
+    if (v >= 2 && v <= 3) {
+        m->generation_id = (int32_t)((uint64_t)m->generation_id + 100u + (uint64_t)(seed));
+    }
+    if (v >= 3 && v <= 3) {
+        if ((v >= 3) && (seed) % 3 == 2) m->rack_id = (kw_str){NULL, -1}; else { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->rack_id = kw_str_from_cstr(s); }
     }
 }
 
@@ -10379,6 +10480,12 @@ static void fil_kafka_ConsumerGroupHeartbeatRequest(void *m, int16_t v, kelp_are
 static int enc_kafka_ConsumerGroupHeartbeatResponse(kw_writer *w, int16_t v, const void *m) { return kafka_ConsumerGroupHeartbeatResponse_encode(w, v, m); }
 static int dec_kafka_ConsumerGroupHeartbeatResponse(kw_reader *r, kelp_arena *a, int16_t v, void *m) { return kafka_ConsumerGroupHeartbeatResponse_decode(r, a, v, m); }
 static void fil_kafka_ConsumerGroupHeartbeatResponse(void *m, int16_t v, kelp_arena *a, int seed) { fill_kafka_ConsumerGroupHeartbeatResponse(m, v, a, seed); }
+static int enc_kafka_ConsumerProtocolAssignment(kw_writer *w, int16_t v, const void *m) { return kafka_ConsumerProtocolAssignment_encode(w, v, m); }
+static int dec_kafka_ConsumerProtocolAssignment(kw_reader *r, kelp_arena *a, int16_t v, void *m) { return kafka_ConsumerProtocolAssignment_decode(r, a, v, m); }
+static void fil_kafka_ConsumerProtocolAssignment(void *m, int16_t v, kelp_arena *a, int seed) { fill_kafka_ConsumerProtocolAssignment(m, v, a, seed); }
+static int enc_kafka_ConsumerProtocolSubscription(kw_writer *w, int16_t v, const void *m) { return kafka_ConsumerProtocolSubscription_encode(w, v, m); }
+static int dec_kafka_ConsumerProtocolSubscription(kw_reader *r, kelp_arena *a, int16_t v, void *m) { return kafka_ConsumerProtocolSubscription_decode(r, a, v, m); }
+static void fil_kafka_ConsumerProtocolSubscription(void *m, int16_t v, kelp_arena *a, int seed) { fill_kafka_ConsumerProtocolSubscription(m, v, a, seed); }
 static int enc_kafka_ControlledShutdownRequest(kw_writer *w, int16_t v, const void *m) { return kafka_ControlledShutdownRequest_encode(w, v, m); }
 static int dec_kafka_ControlledShutdownRequest(kw_reader *r, kelp_arena *a, int16_t v, void *m) { return kafka_ControlledShutdownRequest_decode(r, a, v, m); }
 static void fil_kafka_ControlledShutdownRequest(void *m, int16_t v, kelp_arena *a, int seed) { fill_kafka_ControlledShutdownRequest(m, v, a, seed); }
@@ -10856,6 +10963,8 @@ static const roundtrip_case cases[] = {
     {"ConsumerGroupDescribeResponse", 0, 0, sizeof(kafka_ConsumerGroupDescribeResponse), enc_kafka_ConsumerGroupDescribeResponse, dec_kafka_ConsumerGroupDescribeResponse, fil_kafka_ConsumerGroupDescribeResponse},
     {"ConsumerGroupHeartbeatRequest", 0, 1, sizeof(kafka_ConsumerGroupHeartbeatRequest), enc_kafka_ConsumerGroupHeartbeatRequest, dec_kafka_ConsumerGroupHeartbeatRequest, fil_kafka_ConsumerGroupHeartbeatRequest},
     {"ConsumerGroupHeartbeatResponse", 0, 1, sizeof(kafka_ConsumerGroupHeartbeatResponse), enc_kafka_ConsumerGroupHeartbeatResponse, dec_kafka_ConsumerGroupHeartbeatResponse, fil_kafka_ConsumerGroupHeartbeatResponse},
+    {"ConsumerProtocolAssignment", 0, 3, sizeof(kafka_ConsumerProtocolAssignment), enc_kafka_ConsumerProtocolAssignment, dec_kafka_ConsumerProtocolAssignment, fil_kafka_ConsumerProtocolAssignment},
+    {"ConsumerProtocolSubscription", 0, 3, sizeof(kafka_ConsumerProtocolSubscription), enc_kafka_ConsumerProtocolSubscription, dec_kafka_ConsumerProtocolSubscription, fil_kafka_ConsumerProtocolSubscription},
     {"ControlledShutdownRequest", 0, 3, sizeof(kafka_ControlledShutdownRequest), enc_kafka_ControlledShutdownRequest, dec_kafka_ControlledShutdownRequest, fil_kafka_ControlledShutdownRequest},
     {"ControlledShutdownResponse", 0, 3, sizeof(kafka_ControlledShutdownResponse), enc_kafka_ControlledShutdownResponse, dec_kafka_ControlledShutdownResponse, fil_kafka_ControlledShutdownResponse},
     {"ControllerRegistrationRequest", 0, 0, sizeof(kafka_ControllerRegistrationRequest), enc_kafka_ControllerRegistrationRequest, dec_kafka_ControllerRegistrationRequest, fil_kafka_ControllerRegistrationRequest},
