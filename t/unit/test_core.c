@@ -1,11 +1,13 @@
 /* Core utilities: arena, growable buffer, UUID text form. */
 #include <check.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/arena.h"
 #include "util/buf.h"
+#include "util/strmap.h"
 #include "util/uuid.h"
 
 START_TEST(arena_memory_is_zeroed_aligned_and_survives_large_blocks)
@@ -46,6 +48,59 @@ START_TEST(buf_appends_consumes_and_grows)
 }
 END_TEST
 
+/* Random inserts and removals against a plain array of the same keys: the
+ * backward-shift deletion must never lose an entry that is still present. */
+START_TEST(strmap_matches_a_reference_under_random_churn)
+{
+    enum { KEYS = 500, STEPS = 20000 };
+    static int present[KEYS];
+    static int values[KEYS];
+    memset(present, 0, sizeof(present));
+    kelp_strmap m;
+    kelp_strmap_init(&m);
+    srand(7);
+    size_t live = 0;
+    for (int step = 0; step < STEPS; step++) {
+        int k = rand() % KEYS;
+        char key[16];
+        int len = snprintf(key, sizeof(key), "k%d", k);
+        if (rand() % 3 == 0) {
+            void *v = kelp_strmap_remove(&m, key, (size_t)len);
+            ck_assert_ptr_eq(v, present[k] ? &values[k] : NULL);
+            live -= present[k] ? 1 : 0;
+            present[k] = 0;
+        } else {
+            ck_assert_int_eq(kelp_strmap_put(&m, key, (size_t)len, &values[k]), 0);
+            live += present[k] ? 0 : 1;
+            present[k] = 1;
+        }
+        if (step % 997 == 0) {
+            for (int i = 0; i < KEYS; i++) {
+                int l = snprintf(key, sizeof(key), "k%d", i);
+                ck_assert_ptr_eq(kelp_strmap_get(&m, key, (size_t)l), present[i] ? &values[i] : NULL);
+            }
+        }
+    }
+    ck_assert_uint_eq(m.count, live);
+    size_t pos = 0, walked = 0;
+    const char *key;
+    size_t len;
+    void *value;
+    while (kelp_strmap_next(&m, &pos, &key, &len, &value)) {
+        int k = atoi(key + 1);
+        ck_assert(present[k]);
+        ck_assert_ptr_eq(value, &values[k]);
+        walked++;
+    }
+    ck_assert_uint_eq(walked, live);
+    /* Keys are byte strings: embedded NULs are part of the key. */
+    ck_assert_int_eq(kelp_strmap_put(&m, "a\0b", 3, &values[0]), 0);
+    ck_assert_ptr_null(kelp_strmap_get(&m, "a", 1));
+    ck_assert_ptr_eq(kelp_strmap_get(&m, "a\0b", 3), &values[0]);
+    kelp_strmap_free(&m);
+}
+END_TEST
+
 START_TEST(uuid_round_trips_through_text)
 {
     uint8_t id[16], back[16];
@@ -75,6 +130,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, arena_memory_is_zeroed_aligned_and_survives_large_blocks);
     tcase_add_test(tc, buf_appends_consumes_and_grows);
+    tcase_add_test(tc, strmap_matches_a_reference_under_random_churn);
     tcase_add_test(tc, uuid_round_trips_through_text);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
