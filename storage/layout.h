@@ -46,8 +46,10 @@
 #define KELP_LAYOUT_OFFSET_ENTRY 8
 #define KELP_LAYOUT_TIME_ENTRY 12
 
-/* Long enough for any path built from a valid topic name. */
-#define KELP_LAYOUT_PATH_MAX 512
+/* Long enough for any path built from a valid topic name, and for a
+ * committed offset's path (an encoded group id of up to 255 bytes, a topic
+ * and a partition). */
+#define KELP_LAYOUT_PATH_MAX 1024
 
 /* Each returns 0, or -1 when the result would not fit. */
 int kelp_layout_topic_dir(char *out, size_t cap, const char *topic);
