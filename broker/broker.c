@@ -16,6 +16,20 @@ static kelp_api apis[] = {
     {KAFKA_API_LIST_OFFSETS, 1, 0, kelp_handle_list_offsets},
     {KAFKA_API_METADATA, 0, 0, kelp_handle_metadata},
     {KAFKA_API_API_VERSIONS, 0, 0, kelp_handle_api_versions},
+    /* Group APIs from version 0: Kafka 4.0 dropped some old versions, but
+     * clients still in use (Sarama's consumer group) send them, and every
+     * version is served in full. */
+    {KAFKA_API_OFFSET_COMMIT, 0, 0, kelp_handle_offset_commit},
+    {KAFKA_API_OFFSET_FETCH, 0, 0, kelp_handle_offset_fetch},
+    {KAFKA_API_FIND_COORDINATOR, 0, 0, kelp_handle_find_coordinator},
+    {KAFKA_API_JOIN_GROUP, 0, 0, kelp_handle_join_group},
+    {KAFKA_API_HEARTBEAT, 0, 0, kelp_handle_heartbeat},
+    {KAFKA_API_LEAVE_GROUP, 0, 0, kelp_handle_leave_group},
+    {KAFKA_API_SYNC_GROUP, 0, 0, kelp_handle_sync_group},
+    {KAFKA_API_DESCRIBE_GROUPS, 0, 0, kelp_handle_describe_groups},
+    {KAFKA_API_LIST_GROUPS, 0, 0, kelp_handle_list_groups},
+    {KAFKA_API_DELETE_GROUPS, 0, 0, kelp_handle_delete_groups},
+    {KAFKA_API_OFFSET_DELETE, 0, 0, kelp_handle_offset_delete},
 };
 static const size_t api_count = sizeof(apis) / sizeof(apis[0]);
 
@@ -51,6 +65,14 @@ static void set_advertised(kelp_broker *b, const char *bound_host, uint16_t boun
     b->advertised_port = bound_port;
 }
 
+static kelp_group_limits group_limits(const kelp_config *cfg)
+{
+    return (kelp_group_limits){.min_session_timeout_ms = cfg->group_min_session_timeout_ms,
+                               .max_session_timeout_ms = cfg->group_max_session_timeout_ms,
+                               .initial_rebalance_delay_ms = cfg->group_initial_rebalance_delay_ms,
+                               .max_size = cfg->group_max_size};
+}
+
 int kelp_broker_init(kelp_broker *b, kelp_loop *loop, kelp_storage *storage, const kelp_config *cfg,
                      const char *bound_host, uint16_t bound_port, char *err, size_t errlen)
 {
@@ -60,9 +82,37 @@ int kelp_broker_init(kelp_broker *b, kelp_loop *loop, kelp_storage *storage, con
     b->storage = storage;
     b->cfg = *cfg;
     set_advertised(b, bound_host, bound_port);
-    if (kelp_cluster_id_load(kelp_storage_fs(storage), b->cluster_id, sizeof(b->cluster_id), err, errlen) != 0)
+    kelp_fs *fs = kelp_storage_fs(storage);
+    if (kelp_cluster_id_load(fs, b->cluster_id, sizeof(b->cluster_id), err, errlen) != 0)
         return -1;
+    b->writer = kelp_file_writer_start(fs, loop);
+    if (!b->writer) {
+        snprintf(err, errlen, "cannot start the offsets writer thread");
+        return -1;
+    }
+    b->offsets = kelp_offset_store_open(fs, b->writer, err, errlen);
+    if (!b->offsets) {
+        kelp_broker_destroy(b);
+        return -1;
+    }
+    kelp_group_limits limits = group_limits(cfg);
+    kelp_coordinator_replies replies = {.join = kelp_join_group_reply, .sync = kelp_sync_group_reply};
+    b->groups = kelp_coordinator_new(loop, fs, b->writer, b->offsets, &replies, &limits, err, errlen);
+    if (!b->groups) {
+        kelp_broker_destroy(b);
+        return -1;
+    }
     return 0;
+}
+
+void kelp_broker_destroy(kelp_broker *b)
+{
+    kelp_coordinator_free(b->groups);
+    b->groups = NULL;
+    kelp_file_writer_stop(b->writer);
+    b->writer = NULL;
+    kelp_offset_store_free(b->offsets);
+    b->offsets = NULL;
 }
 
 void kelp_broker_set_config(kelp_broker *b, const kelp_config *cfg, const char *bound_host,
@@ -70,6 +120,8 @@ void kelp_broker_set_config(kelp_broker *b, const kelp_config *cfg, const char *
 {
     b->cfg = *cfg;
     set_advertised(b, bound_host, bound_port);
+    kelp_group_limits limits = group_limits(cfg);
+    kelp_coordinator_set_limits(b->groups, &limits);
 }
 
 void kelp_broker_on_durable(void *ctx, kelp_partition *p, int64_t high_watermark)
@@ -91,4 +143,5 @@ void kelp_broker_stop(kelp_broker *b)
 {
     b->stopping = true;
     kelp_fetch_wake(b, true);
+    kelp_coordinator_shutdown(b->groups);
 }

@@ -6,7 +6,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "groups/coordinator.h"
 #include "module/config.h"
+#include "offsets/offset_store.h"
+#include "storage/file_writer.h"
 #include "net/event_loop.h"
 #include "server/request.h"
 #include "storage/storage.h"
@@ -27,6 +30,10 @@ struct kelp_broker {
     kelp_request *produce_waiters_tail;
     kelp_fetch_wait *fetch_waiters; /* long-polling fetches */
     bool durable_progress;          /* a group commit advanced some partition */
+
+    kelp_file_writer *writer;       /* offsets and group metadata files */
+    kelp_offset_store *offsets;
+    kelp_coordinator *groups;
 };
 
 /* An API the broker serves: the versions it advertises and its handler. A
@@ -54,8 +61,10 @@ void kelp_broker_set_config(kelp_broker *b, const kelp_config *cfg, const char *
 void kelp_broker_on_durable(void *ctx, kelp_partition *p, int64_t high_watermark);
 /* After a batch of durability callbacks: answers what can be answered. */
 void kelp_broker_process_durable(kelp_broker *b);
-/* Shutdown: answers every waiting fetch now. */
+/* Shutdown: answers every waiting fetch, join and sync now. */
 void kelp_broker_stop(kelp_broker *b);
+/* After the loop stopped: finishes queued file writes and frees. */
+void kelp_broker_destroy(kelp_broker *b);
 
 /* Handlers, one file each. */
 int kelp_handle_api_versions(kelp_broker *b, kelp_request *req);
@@ -63,6 +72,21 @@ int kelp_handle_metadata(kelp_broker *b, kelp_request *req);
 int kelp_handle_produce(kelp_broker *b, kelp_request *req);
 int kelp_handle_fetch(kelp_broker *b, kelp_request *req);
 int kelp_handle_list_offsets(kelp_broker *b, kelp_request *req);
+int kelp_handle_find_coordinator(kelp_broker *b, kelp_request *req);
+int kelp_handle_join_group(kelp_broker *b, kelp_request *req);
+int kelp_handle_sync_group(kelp_broker *b, kelp_request *req);
+int kelp_handle_heartbeat(kelp_broker *b, kelp_request *req);
+int kelp_handle_leave_group(kelp_broker *b, kelp_request *req);
+int kelp_handle_describe_groups(kelp_broker *b, kelp_request *req);
+int kelp_handle_list_groups(kelp_broker *b, kelp_request *req);
+int kelp_handle_delete_groups(kelp_broker *b, kelp_request *req);
+int kelp_handle_offset_commit(kelp_broker *b, kelp_request *req);
+int kelp_handle_offset_fetch(kelp_broker *b, kelp_request *req);
+int kelp_handle_offset_delete(kelp_broker *b, kelp_request *req);
+
+/* The coordinator's answers to waiting JoinGroup and SyncGroup requests. */
+void kelp_join_group_reply(void *waiter, const kelp_join_result *result);
+void kelp_sync_group_reply(void *waiter, const kelp_sync_result *result);
 
 /* Produce and fetch waiting lists (produce.c, fetch.c). */
 void kelp_produce_wake(kelp_broker *b);

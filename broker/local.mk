@@ -6,4 +6,16 @@ libkelpcore_la_SOURCES += \
 	broker/metadata.c \
 	broker/produce.c \
 	broker/fetch.c \
-	broker/list_offsets.c
+	broker/list_offsets.c \
+	broker/group_common.c broker/group_common.h \
+	broker/find_coordinator.c \
+	broker/join_group.c \
+	broker/sync_group.c \
+	broker/heartbeat.c \
+	broker/leave_group.c \
+	broker/describe_groups.c \
+	broker/list_groups.c \
+	broker/delete_groups.c \
+	broker/offset_commit.c \
+	broker/offset_fetch.c \
+	broker/offset_delete.c

@@ -48,6 +48,10 @@ static const config_key config_keys[] = {
     INT_KEY("message_max_bytes", KEY_INT32, message_max_bytes, 1 << 10, 1 << 30),
     INT_KEY("max_connections", KEY_INT32, max_connections, 1, 1000000),
     INT_KEY("log_level", KEY_LOG_LEVEL, log_level, 0, 0),
+    INT_KEY("group_initial_rebalance_delay_ms", KEY_INT32, group_initial_rebalance_delay_ms, 0, 300000),
+    INT_KEY("group_min_session_timeout_ms", KEY_INT32, group_min_session_timeout_ms, 1, 3600000),
+    INT_KEY("group_max_session_timeout_ms", KEY_INT32, group_max_session_timeout_ms, 1, 3600000),
+    INT_KEY("group_max_size", KEY_INT32, group_max_size, 1, INT32_MAX),
 };
 
 #define KEY_COUNT (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -67,6 +71,11 @@ void kelp_config_defaults(kelp_config *cfg)
     cfg->message_max_bytes = 1048588;
     cfg->max_connections = 10000;
     cfg->log_level = KELP_LOG_INFO;
+    /* Kafka's defaults. */
+    cfg->group_initial_rebalance_delay_ms = 3000;
+    cfg->group_min_session_timeout_ms = 6000;
+    cfg->group_max_session_timeout_ms = 1800000;
+    cfg->group_max_size = INT32_MAX;
 }
 
 int kelp_config_split_hostport(const char *addr, char *host, size_t hostlen, uint16_t *port)
@@ -231,6 +240,13 @@ static int check_consistency(const kelp_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen,
                  "configuration key \"message_max_bytes\" (%d) must not exceed \"max_request_bytes\" (%d)",
                  (int)cfg->message_max_bytes, (int)cfg->max_request_bytes);
+        return -1;
+    }
+    if (cfg->group_min_session_timeout_ms > cfg->group_max_session_timeout_ms) {
+        snprintf(err, errlen,
+                 "configuration key \"group_min_session_timeout_ms\" (%d) must not exceed "
+                 "\"group_max_session_timeout_ms\" (%d)",
+                 (int)cfg->group_min_session_timeout_ms, (int)cfg->group_max_session_timeout_ms);
         return -1;
     }
     return 0;

@@ -24,6 +24,10 @@ typedef struct kelp_config {
     int32_t message_max_bytes;                  /* "message_max_bytes": largest batch */
     int32_t max_connections;                    /* "max_connections" */
     int32_t log_level;                          /* "log_level": "error".."debug" */
+    int32_t group_initial_rebalance_delay_ms;   /* "group_initial_rebalance_delay_ms" */
+    int32_t group_min_session_timeout_ms;       /* "group_min_session_timeout_ms" */
+    int32_t group_max_session_timeout_ms;       /* "group_max_session_timeout_ms" */
+    int32_t group_max_size;                     /* "group_max_size": members per group */
 } kelp_config;
 
 void kelp_config_defaults(kelp_config *cfg);
@@ -45,6 +49,10 @@ void kelp_config_defaults(kelp_config *cfg);
  *   message_max_bytes     1 KiB .. 1 GiB, and at most max_request_bytes
  *   max_connections       1 .. 1000000
  *   log_level             "error", "warn", "info" or "debug"
+ *   group_initial_rebalance_delay_ms  0 .. 300000
+ *   group_min_session_timeout_ms      1 .. 3600000, at most the max
+ *   group_max_session_timeout_ms      1 .. 3600000
+ *   group_max_size                    1 .. 2147483647
  * Numbers must be integers; booleans must be JSON true/false. */
 int kelp_config_apply_json(kelp_config *cfg, const char *json, char *err, size_t errlen);
 

@@ -204,6 +204,7 @@ int kelp_server_start(kelp_server *srv, char *err, size_t errlen)
               kelp_listener_port(srv->listener), srv->cfg.data_dir);
     return 0;
 fail:
+    kelp_broker_destroy(&srv->broker);
     kelp_listener_close(srv->listener);
     srv->listener = NULL;
     if (srv->storage)
@@ -333,6 +334,8 @@ int kelp_server_stop(kelp_server *srv, char *err, size_t errlen)
     kelp_listener_close(srv->listener);
     srv->listener = NULL;
     pthread_mutex_unlock(&srv->lock);
+    /* Queued offset and group files are written before the store closes. */
+    kelp_broker_destroy(&srv->broker);
     int rc = kelp_storage_close(srv->storage);
     srv->storage = NULL;
     kelp_loop_free(srv->loop);

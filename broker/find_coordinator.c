@@ -1,0 +1,72 @@
+/* FindCoordinator: this gateway coordinates every group. Transaction
+ * coordination comes with transactions; until then such lookups get
+ * COORDINATOR_NOT_AVAILABLE, which clients treat as "not here yet". */
+#include "broker/group_common.h"
+#include "groups/coordinator.h"
+#include "protocol/generated/kafka_messages.h"
+#include "protocol/kafka_errors.h"
+
+#define KEY_TYPE_GROUP 0
+#define KEY_TYPE_TRANSACTION 1
+
+typedef struct coordinator_answer {
+    int16_t error;
+    const char *message;
+} coordinator_answer;
+
+static coordinator_answer lookup(int8_t key_type, kw_str key)
+{
+    switch (key_type) {
+    case KEY_TYPE_GROUP:
+        if (!kelp_group_id_valid(key))
+            return (coordinator_answer){KAFKA_ERR_INVALID_REQUEST, "invalid group id"};
+        return (coordinator_answer){KAFKA_ERR_NONE, NULL};
+    case KEY_TYPE_TRANSACTION:
+        if (key.len <= 0)
+            return (coordinator_answer){KAFKA_ERR_INVALID_REQUEST, "empty transactional id"};
+        return (coordinator_answer){KAFKA_ERR_COORDINATOR_NOT_AVAILABLE, "transactions are not enabled"};
+    default:
+        return (coordinator_answer){KAFKA_ERR_INVALID_REQUEST, "unsupported coordinator key type"};
+    }
+}
+
+int kelp_handle_find_coordinator(kelp_broker *b, kelp_request *req)
+{
+    kafka_FindCoordinatorRequest in;
+    if (kafka_FindCoordinatorRequest_decode(&req->body, &req->arena, req->api_version, &in) != 0)
+        return -1;
+    kafka_FindCoordinatorResponse resp;
+    kafka_FindCoordinatorResponse_init(&resp);
+    kw_str host = kelp_kw_or_empty(b->advertised_host);
+    if (req->api_version < 4) {
+        coordinator_answer a = lookup(in.key_type, in.key);
+        resp.error_code = a.error;
+        resp.error_message = kelp_kw_nullable(a.message);
+        resp.node_id = a.error ? -1 : b->cfg.node_id;
+        resp.host = a.error ? kelp_kw_or_empty("") : host;
+        resp.port = a.error ? -1 : b->advertised_port;
+        KELP_RESPOND(req, FindCoordinatorResponse, &resp);
+        return 0;
+    }
+    /* v4+: a batch of keys, answered one by one. */
+    if (in.coordinator_keys_count > 0) {
+        resp.coordinators =
+            kelp_arena_alloc(&req->arena, (size_t)in.coordinator_keys_count * sizeof(*resp.coordinators));
+        if (!resp.coordinators)
+            return -1;
+        resp.coordinators_count = in.coordinator_keys_count;
+    }
+    for (int32_t i = 0; i < in.coordinator_keys_count; i++) {
+        kafka_FindCoordinatorResponse_Coordinator *c = &resp.coordinators[i];
+        kafka_FindCoordinatorResponse_Coordinator_init(c);
+        coordinator_answer a = lookup(in.key_type, in.coordinator_keys[i]);
+        c->key = in.coordinator_keys[i];
+        c->error_code = a.error;
+        c->error_message = kelp_kw_nullable(a.message);
+        c->node_id = a.error ? -1 : b->cfg.node_id;
+        c->host = a.error ? kelp_kw_or_empty("") : host;
+        c->port = a.error ? -1 : b->advertised_port;
+    }
+    KELP_RESPOND(req, FindCoordinatorResponse, &resp);
+    return 0;
+}

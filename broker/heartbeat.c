@@ -1,0 +1,17 @@
+/* Heartbeat: keeps a member's session alive and tells it of rebalances. */
+#include "broker/group_common.h"
+#include "groups/coordinator.h"
+#include "protocol/generated/kafka_messages.h"
+
+int kelp_handle_heartbeat(kelp_broker *b, kelp_request *req)
+{
+    kafka_HeartbeatRequest in;
+    if (kafka_HeartbeatRequest_decode(&req->body, &req->arena, req->api_version, &in) != 0)
+        return -1;
+    kafka_HeartbeatResponse resp;
+    kafka_HeartbeatResponse_init(&resp);
+    resp.error_code =
+        kelp_coordinator_heartbeat(b->groups, in.group_id, in.generation_id, in.member_id, in.group_instance_id);
+    KELP_RESPOND(req, HeartbeatResponse, &resp);
+    return 0;
+}
