@@ -28,6 +28,7 @@
 static const kelp_admin_route *const route_groups[] = {
     kelp_admin_health_routes,
     kelp_admin_config_routes,
+    kelp_admin_groups_routes,
 };
 
 /* A daemon and the listening socket it was given. The socket is closed only

@@ -16,6 +16,9 @@ typedef struct kelp_admin_callbacks {
     /* Applies a JSON object of keys to change; on error nothing changes and
      * err names the offending key. May be called from the admin thread. */
     int (*apply_config)(void *ctx, const char *patch_json, char *err, size_t errlen);
+    /* Consumer groups as JSON (malloc'd): all when group_id is NULL, else
+     * one; status is the HTTP status to answer with. */
+    char *(*groups_json)(void *ctx, const char *group_id, unsigned *status);
 } kelp_admin_callbacks;
 
 typedef struct kelp_admin kelp_admin;

@@ -3,7 +3,8 @@ libkelpcore_la_SOURCES += \
 	admin/admin_http.c admin/admin_http.h \
 	admin/routes.h \
 	admin/routes_health.c \
-	admin/routes_config.c
+	admin/routes_config.c \
+	admin/routes_groups.c
 
 check_PROGRAMS += t/unit/test_admin
 TESTS += t/unit/test_admin

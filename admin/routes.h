@@ -39,5 +39,6 @@ void kelp_admin_respond_json(kelp_admin_response *resp, unsigned status, char *j
 /* Route groups. */
 extern const kelp_admin_route kelp_admin_health_routes[];
 extern const kelp_admin_route kelp_admin_config_routes[];
+extern const kelp_admin_route kelp_admin_groups_routes[];
 
 #endif

@@ -84,6 +84,10 @@ int kelp_handle_offset_commit(kelp_broker *b, kelp_request *req);
 int kelp_handle_offset_fetch(kelp_broker *b, kelp_request *req);
 int kelp_handle_offset_delete(kelp_broker *b, kelp_request *req);
 
+/* Admin view of groups (loop thread): all of them when group_id is NULL,
+ * else one (404 when unknown). Returns malloc'd JSON. */
+char *kelp_broker_groups_json(kelp_broker *b, const char *group_id, unsigned *status);
+
 /* The coordinator's answers to waiting JoinGroup and SyncGroup requests. */
 void kelp_join_group_reply(void *waiter, const kelp_join_result *result);
 void kelp_sync_group_reply(void *waiter, const kelp_sync_result *result);

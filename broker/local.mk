@@ -18,4 +18,5 @@ libkelpcore_la_SOURCES += \
 	broker/delete_groups.c \
 	broker/offset_commit.c \
 	broker/offset_fetch.c \
-	broker/offset_delete.c
+	broker/offset_delete.c \
+	broker/groups_admin.c

@@ -16,6 +16,7 @@
 
 #include "admin/admin_http.h"
 #include "util/log.h"
+#include "broker/broker.h"
 #include "server/server.h"
 
 struct kelp_instance {
@@ -56,9 +57,18 @@ static int admin_apply_config(void *ctx, const char *patch_json, char *err, size
     return kelp_instance_reconfigure(ctx, patch_json, err, errlen);
 }
 
+static char *admin_groups_json(void *ctx, const char *group_id, unsigned *status)
+{
+    kelp_instance *inst = ctx;
+    return kelp_server_query(inst->server, kelp_broker_groups_json, group_id, status);
+}
+
 static kelp_admin_callbacks admin_callbacks(kelp_instance *inst)
 {
-    return (kelp_admin_callbacks){.ctx = inst, .get_config = admin_get_config, .apply_config = admin_apply_config};
+    return (kelp_admin_callbacks){.ctx = inst,
+                                  .get_config = admin_get_config,
+                                  .apply_config = admin_apply_config,
+                                  .groups_json = admin_groups_json};
 }
 
 int kelp_instance_create(const kelp_host_api *host, const char *config_json, kelp_instance **out, char *err,

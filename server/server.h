@@ -8,6 +8,11 @@
 
 #include "module/config.h"
 
+typedef struct kelp_broker kelp_broker;
+/* A read-only look at broker state, run on the loop thread: returns
+ * malloc'd JSON and sets an HTTP status. */
+typedef char *(*kelp_broker_query_fn)(kelp_broker *b, const char *arg, unsigned *status);
+
 typedef struct kelp_server kelp_server;
 
 int kelp_server_create(const kelp_config *cfg, kelp_server **out, char *err, size_t errlen);
@@ -19,6 +24,9 @@ int kelp_server_reconfigure(kelp_server *srv, const kelp_config *cfg, char *err,
 /* Stops accepting, answers in-flight requests, syncs storage, joins. */
 int kelp_server_stop(kelp_server *srv, char *err, size_t errlen);
 void kelp_server_destroy(kelp_server *srv);
+/* Runs fn on the loop thread and waits for it (thread-safe); 503 and NULL
+ * when the server is not running. */
+char *kelp_server_query(kelp_server *srv, kelp_broker_query_fn fn, const char *arg, unsigned *status);
 /* "host:port" actually bound by the Kafka listener. */
 int kelp_server_bound_address(kelp_server *srv, char *buf, size_t buflen);
 

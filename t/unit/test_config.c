@@ -179,6 +179,26 @@ START_TEST(bounds_are_inclusive)
 }
 END_TEST
 
+START_TEST(group_session_bounds_must_be_ordered)
+{
+    kelp_config cfg, before;
+    kelp_config_defaults(&cfg);
+    before = cfg;
+    char err[256] = "";
+    ck_assert_int_eq(kelp_config_apply_json(&cfg, "{\"group_min_session_timeout_ms\":2000000}", err, sizeof(err)),
+                     -1);
+    ck_assert_ptr_nonnull(strstr(err, "group_min_session_timeout_ms"));
+    ck_assert(configs_equal(&cfg, &before));
+    ck_assert_int_eq(kelp_config_apply_json(&cfg,
+                                            "{\"group_min_session_timeout_ms\":1000,"
+                                            "\"group_max_session_timeout_ms\":1000}",
+                                            err, sizeof(err)),
+                     0);
+    ck_assert_int_eq(cfg.group_min_session_timeout_ms, 1000);
+    ck_assert_int_eq(kelp_config_apply_json(&cfg, "{\"group_max_size\":0}", err, sizeof(err)), -1);
+}
+END_TEST
+
 START_TEST(later_duplicate_key_wins)
 {
     kelp_config cfg;
@@ -220,7 +240,8 @@ START_TEST(to_json_lists_every_key_and_round_trips)
                                             "{\"listen\":\"[::]:0\",\"admin\":\"\",\"advertised_host\":\"a\\\"b\","
                                             "\"data\":\"/tmp/x y\",\"node_id\":2147483647,"
                                             "\"segment_bytes\":2000000000,\"log_level\":\"warn\","
-                                            "\"auto_create_topics\":false}",
+                                            "\"auto_create_topics\":false,\"group_initial_rebalance_delay_ms\":0,"
+                                            "\"group_max_size\":5}",
                                             err, sizeof(err)),
                      0);
     char *json = kelp_config_to_json(&cfg);
@@ -231,7 +252,9 @@ START_TEST(to_json_lists_every_key_and_round_trips)
     static const char *const keys[] = {"listen", "admin", "advertised_host", "data", "node_id",
                                        "default_partitions", "auto_create_topics", "segment_bytes",
                                        "index_interval_bytes", "max_request_bytes", "message_max_bytes",
-                                       "max_connections", "log_level"};
+                                       "max_connections", "log_level", "group_initial_rebalance_delay_ms",
+                                       "group_min_session_timeout_ms", "group_max_session_timeout_ms",
+                                       "group_max_size"};
     ck_assert_int_eq(cJSON_GetArraySize(root), (int)(sizeof(keys) / sizeof(keys[0])));
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         ck_assert_msg(cJSON_GetObjectItemCaseSensitive(root, keys[i]) != NULL, "missing %s", keys[i]);
@@ -256,6 +279,7 @@ int main(void)
                         (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
     tcase_add_test(tc, too_long_strings_are_refused);
     tcase_add_test(tc, bounds_are_inclusive);
+    tcase_add_test(tc, group_session_bounds_must_be_ordered);
     tcase_add_test(tc, later_duplicate_key_wins);
     tcase_add_test(tc, split_hostport_handles_ipv4_names_and_ipv6);
     tcase_add_test(tc, to_json_lists_every_key_and_round_trips);
