@@ -411,6 +411,8 @@ static void prepare_rebalance(kelp_group *g, const char *reason)
     }
     set_state(g, KELP_GROUP_PREPARING_REBALANCE);
     KELP_INFO("groups", "group %s: rebalancing at generation %d (%s)", g->id, (int)g->generation, reason);
+    /* Everyone may already be waiting (a lone member, or no member left). */
+    try_complete_join(g);
 }
 
 static void on_sync_timeout(void *ctx)

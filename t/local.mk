@@ -3,13 +3,16 @@
 # they use. Unit tests are listed by the layer they test.
 
 # Client programs built on librdkafka.
-check_PROGRAMS += t/clients/produce_consume t/clients/mock_cluster
+check_PROGRAMS += t/clients/produce_consume t/clients/mock_cluster t/clients/group_admin
 t_clients_produce_consume_SOURCES = t/clients/produce_consume.c
 t_clients_produce_consume_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 t_clients_produce_consume_LDADD = $(RDKAFKA_LIBS)
 t_clients_mock_cluster_SOURCES = t/clients/mock_cluster.c
 t_clients_mock_cluster_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 t_clients_mock_cluster_LDADD = $(RDKAFKA_LIBS)
+t_clients_group_admin_SOURCES = t/clients/group_admin.c
+t_clients_group_admin_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
+t_clients_group_admin_LDADD = $(RDKAFKA_LIBS)
 
 # Integration tests: each starts its own kelpd (t/integration/lib.sh).
 TESTS += \
@@ -17,7 +20,8 @@ TESTS += \
 	t/integration/librdkafka.sh \
 	t/integration/kafka_python.sh \
 	t/integration/confluent_kafka.sh \
-	t/integration/kafkajs.sh
+	t/integration/kafkajs.sh \
+	t/integration/group_admin.sh
 
 EXTRA_DIST += \
 	t/integration/lib.sh \
@@ -30,6 +34,7 @@ EXTRA_DIST += \
 	t/integration/confluent_kafka_client.py \
 	t/integration/kelp_messages.py \
 	t/integration/kafkajs.sh \
+	t/integration/group_admin.sh \
 	t/integration/node/kafkajs_test.js \
 	t/integration/node/package.json \
 	t/integration/node/package-lock.json
