@@ -61,10 +61,13 @@ static int parent_dirs(kelp_fs *fs, const char *path)
     return rc;
 }
 
-static int run_op(kelp_fs *fs, write_op *op)
+static int run_remove(kelp_fs *fs, write_op *op)
 {
-    if (op->remove)
-        return fs->ops->remove_recursive(fs, op->path);
+    return fs->ops->remove_recursive(fs, op->path);
+}
+
+static int run_put(kelp_fs *fs, write_op *op)
+{
     int rc = fs->ops->write_file_atomic(fs, op->path, op->data, op->len);
     if (rc == -ENOENT) {
         rc = parent_dirs(fs, op->path);
@@ -74,30 +77,83 @@ static int run_op(kelp_fs *fs, write_op *op)
     return rc;
 }
 
+/* Writes a run of puts: one batched call where the backend has it, and a
+ * path written twice in the run is written once, with its newest content. */
+static void run_puts(kelp_fs *fs, write_op **ops, size_t n)
+{
+    if (!fs->ops->write_files_atomic || n == 1) {
+        for (size_t i = 0; i < n; i++)
+            ops[i]->status = run_put(fs, ops[i]);
+        return;
+    }
+    kelp_fs_write *files = calloc(n, sizeof(*files));
+    size_t *slot = calloc(n, sizeof(*slot)); /* ops[i] is files[slot[i]] */
+    if (!files || !slot) {
+        free(files);
+        free(slot);
+        for (size_t i = 0; i < n; i++)
+            ops[i]->status = run_put(fs, ops[i]);
+        return;
+    }
+    size_t nfiles = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = 0;
+        while (j < nfiles && strcmp(files[j].path, ops[i]->path) != 0)
+            j++;
+        if (j == nfiles)
+            nfiles++;
+        files[j] = (kelp_fs_write){.path = ops[i]->path, .data = ops[i]->data, .len = ops[i]->len};
+        slot[i] = j;
+    }
+    fs->ops->write_files_atomic(fs, files, nfiles);
+    for (size_t i = 0; i < n; i++)
+        ops[i]->status = files[slot[i]].status;
+    free(files);
+    free(slot);
+}
+
+static void complete(kelp_file_writer *w, write_op *op)
+{
+    if (op->status != 0)
+        KELP_WARN("offsets", "%s %s failed: %s", op->remove ? "removing" : "writing", op->path,
+                  strerror(-op->status));
+    if (!op->done || kelp_loop_post(w->loop, deliver_on_loop, op) != 0) {
+        if (op->done)
+            KELP_ERROR("offsets", "lost the completion of %s", op->path);
+        op_free(op);
+    }
+}
+
+/* Most puts a batch takes at once (bounds the coalescing scan). */
+#define BATCH_MAX 512
+
 static void *writer_thread(void *arg)
 {
     kelp_file_writer *w = arg;
+    write_op *batch[BATCH_MAX];
     pthread_mutex_lock(&w->lock);
     for (;;) {
         while (!w->head && !w->stopping)
             pthread_cond_wait(&w->wake, &w->lock);
-        write_op *op = w->head;
-        if (!op)
+        if (!w->head)
             break; /* stopping and drained */
-        w->head = op->next;
+        /* Take a run of puts (or one remove) off the queue. */
+        size_t n = 0;
+        bool remove = w->head->remove;
+        while (w->head && n < BATCH_MAX && w->head->remove == remove && (!remove || n == 0)) {
+            batch[n++] = w->head;
+            w->head = w->head->next;
+        }
         if (!w->head)
             w->tail = NULL;
         pthread_mutex_unlock(&w->lock);
 
-        op->status = run_op(w->fs, op);
-        if (op->status != 0)
-            KELP_WARN("offsets", "%s %s failed: %s", op->remove ? "removing" : "writing", op->path,
-                          strerror(-op->status));
-        if (!op->done || kelp_loop_post(w->loop, deliver_on_loop, op) != 0) {
-            if (op->done)
-                KELP_ERROR("offsets", "lost the completion of %s", op->path);
-            op_free(op);
-        }
+        if (remove)
+            batch[0]->status = run_remove(w->fs, batch[0]);
+        else
+            run_puts(w->fs, batch, n);
+        for (size_t i = 0; i < n; i++)
+            complete(w, batch[i]);
         pthread_mutex_lock(&w->lock);
     }
     pthread_mutex_unlock(&w->lock);

@@ -25,6 +25,14 @@ typedef struct kelp_fs_file kelp_fs_file;
 /* Called once per directory entry (never "." or ".."); non-zero stops the walk. */
 typedef int (*kelp_fs_list_fn)(void *ctx, const char *name, bool is_dir);
 
+/* One file of a batched replacement (write_files_atomic). */
+typedef struct kelp_fs_write {
+    const char *path;
+    const void *data;
+    size_t len;
+    int status; /* set by the call: 0 or a negative errno */
+} kelp_fs_write;
+
 typedef struct kelp_fs_ops {
     /* Creates the directory and any missing parents, durably. */
     int (*mkdirs)(kelp_fs *fs, const char *path);
@@ -46,6 +54,11 @@ typedef struct kelp_fs_ops {
     int (*read_file)(kelp_fs *fs, const char *path, kelp_buf *out);
     /* Replaces a small file atomically and durably (temp file, sync, rename, sync dir). */
     int (*write_file_atomic)(kelp_fs *fs, const char *path, const void *data, size_t len);
+    /* Replaces several small files, each atomically, creating missing
+     * parents; all of them are durable when it returns. Sets each status and
+     * returns 0, or a negative errno when nothing could be made durable.
+     * Lets a backend pay one flush for many files (committed offsets). */
+    int (*write_files_atomic)(kelp_fs *fs, kelp_fs_write *files, size_t n);
     int (*remove_recursive)(kelp_fs *fs, const char *path);
     int (*rename)(kelp_fs *fs, const char *from, const char *to);
     /* Makes entries created in a directory durable (no-op where creation is durable). */

@@ -242,6 +242,68 @@ static int local_write_file_atomic(kelp_fs *fs, const char *path, const void *da
     return sync_dir_at(root_of(fs), parent);
 }
 
+/* Writes a temporary file beside path (no sync); creates parents on demand. */
+static int write_tmp(kelp_fs *fs, const char *tmp, const char *path, const void *data, size_t len)
+{
+    int fd = openat(root_of(fs), tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == ENOENT) {
+        char parent[KELP_LAYOUT_PATH_MAX];
+        parent_of(path, parent, sizeof(parent));
+        int rc = local_mkdirs(fs, parent);
+        if (rc != 0)
+            return rc;
+        fd = openat(root_of(fs), tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    }
+    if (fd < 0)
+        return -errno;
+    kelp_fs_file f = {fd};
+    struct iovec iov = {(void *)data, len};
+    int rc = len ? local_append(&f, &iov, 1) : 0;
+    close(fd);
+    return rc;
+}
+
+/* Many files for two flushes of the file system: write every temporary
+ * file, syncfs (their data), rename them into place, syncfs (the renames).
+ * A crash leaves each file old or new, never torn. */
+static int local_write_files_atomic(kelp_fs *fs, kelp_fs_write *files, size_t n)
+{
+    char tmp[KELP_LAYOUT_PATH_MAX + 8];
+    for (size_t i = 0; i < n; i++) {
+        if (snprintf(tmp, sizeof(tmp), "%s.tmp", files[i].path) >= (int)sizeof(tmp)) {
+            files[i].status = -ENAMETOOLONG;
+            continue;
+        }
+        files[i].status = write_tmp(fs, tmp, files[i].path, files[i].data, files[i].len);
+        if (files[i].status != 0)
+            unlinkat(root_of(fs), tmp, 0);
+    }
+    if (syncfs(root_of(fs)) != 0) {
+        int e = -errno;
+        for (size_t i = 0; i < n; i++)
+            if (files[i].status == 0)
+                files[i].status = e;
+        return e;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (files[i].status != 0)
+            continue;
+        snprintf(tmp, sizeof(tmp), "%s.tmp", files[i].path);
+        if (renameat(root_of(fs), tmp, root_of(fs), files[i].path) != 0) {
+            files[i].status = -errno;
+            unlinkat(root_of(fs), tmp, 0);
+        }
+    }
+    if (syncfs(root_of(fs)) != 0) {
+        int e = -errno;
+        for (size_t i = 0; i < n; i++)
+            if (files[i].status == 0)
+                files[i].status = e;
+        return e;
+    }
+    return 0;
+}
+
 static int remove_at(int dirfd_, const char *name)
 {
     if (unlinkat(dirfd_, name, 0) == 0 || errno == ENOENT)
@@ -296,6 +358,7 @@ static const kelp_fs_ops local_ops = {
     .list = local_list,
     .read_file = local_read_file,
     .write_file_atomic = local_write_file_atomic,
+    .write_files_atomic = local_write_files_atomic,
     .remove_recursive = local_remove_recursive,
     .rename = local_rename,
     .sync_dir = local_sync_dir,
