@@ -189,6 +189,46 @@ index, error, base = struct.unpack_from(">ihq", body, 4 + 4 + 2 + len(b"fine-top
 check(error == 0 and base == 0, "the batch with a correct CRC is stored at offset 0 (error %d, base %d)" % (error, base))
 s.close()
 
+# 6. Group APIs with hostile names never touch a path outside the offsets tree.
+def offset_commit_v2(group, topic, partition, offset):
+    # group, generation -1, member "", retention -1, topics[1]: name, partitions[1]
+    body = kstr(group) + struct.pack(">i", -1) + kstr(b"") + struct.pack(">q", -1)
+    body += struct.pack(">i", 1) + kstr(topic) + struct.pack(">i", 1)
+    body += struct.pack(">iq", partition, offset) + kstr(b"")
+    return body
+
+
+def offset_commit_error(body):
+    # corr, topics[1]: name, partitions[1]: index, error
+    (nl,) = struct.unpack_from(">h", body, 8)
+    return struct.unpack_from(">ih", body, 8 + 2 + nl + 4)
+
+
+for label, group, topic, want in (("group ../../escape", b"../../escape", b"fine-topic", 0),
+                                   ("topic ../escape", b"g1", b"../escape", 3),
+                                   ("unknown partition", b"g1", b"fine-topic", 3),
+                                   ("empty group id", b"", b"fine-topic", 24)):
+    s = connect()
+    s.sendall(frame(8, 2, 11, offset_commit_v2(group, topic, 0 if label != "unknown partition" else 99, 1)))
+    index, error = offset_commit_error(read_response(s))
+    check(error == want, "OffsetCommit with %s gets error %d (got %d)" % (label, want, error))
+    s.close()
+meta = os.path.join(DATA, "topics", "kafka", ".meta", "consumer_offsets")
+check(sorted(os.listdir(meta)) == ["..%2F..%2Fescape"], "only the encoded group directory exists: %r" % os.listdir(meta))
+check(not os.path.exists(os.path.join(DATA, "topics", "escape")), "nothing escaped the offsets tree")
+
+# A JoinGroup that is cut short closes the connection; a bad session timeout gets INVALID_SESSION_TIMEOUT (26).
+s = connect()
+s.sendall(frame(11, 1, 12, kstr(b"g2") + struct.pack(">i", 10000)))
+check(closed_by_server(s), "truncated JoinGroup closes the connection")
+s = connect()
+join = kstr(b"g2") + struct.pack(">ii", 1, 1000) + kstr(b"") + kstr(b"consumer")
+join += struct.pack(">i", 1) + kstr(b"range") + struct.pack(">i", 0)
+s.sendall(frame(11, 1, 13, join))
+body = read_response(s)
+check(struct.unpack_from(">ih", body, 0) == (13, 26), "JoinGroup with a 1 ms session gets INVALID_SESSION_TIMEOUT")
+s.close()
+
 check(healthy(), "server still serves everyone after all of the above")
 if failures:
     sys.exit("%d checks failed" % len(failures))
