@@ -3,7 +3,7 @@
 # they use. Unit tests are listed by the layer they test.
 
 # Client programs built on librdkafka.
-check_PROGRAMS += t/clients/produce_consume t/clients/mock_cluster t/clients/group_admin
+check_PROGRAMS += t/clients/produce_consume t/clients/mock_cluster t/clients/group_admin t/clients/group_consumer
 t_clients_produce_consume_SOURCES = t/clients/produce_consume.c
 t_clients_produce_consume_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 t_clients_produce_consume_LDADD = $(RDKAFKA_LIBS)
@@ -13,6 +13,9 @@ t_clients_mock_cluster_LDADD = $(RDKAFKA_LIBS)
 t_clients_group_admin_SOURCES = t/clients/group_admin.c
 t_clients_group_admin_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 t_clients_group_admin_LDADD = $(RDKAFKA_LIBS)
+t_clients_group_consumer_SOURCES = t/clients/group_consumer.c
+t_clients_group_consumer_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
+t_clients_group_consumer_LDADD = $(RDKAFKA_LIBS)
 
 # Integration tests: each starts its own kelpd (t/integration/lib.sh).
 TESTS += \
@@ -21,7 +24,9 @@ TESTS += \
 	t/integration/kafka_python.sh \
 	t/integration/confluent_kafka.sh \
 	t/integration/kafkajs.sh \
-	t/integration/group_admin.sh
+	t/integration/group_admin.sh \
+	t/integration/group_librdkafka.sh \
+	t/integration/group_kcat.sh
 
 EXTRA_DIST += \
 	t/integration/lib.sh \
@@ -35,6 +40,11 @@ EXTRA_DIST += \
 	t/integration/kelp_messages.py \
 	t/integration/kafkajs.sh \
 	t/integration/group_admin.sh \
+	t/integration/group_lib.sh \
+	t/integration/group_driver.py \
+	t/integration/group_librdkafka.sh \
+	t/integration/group_kcat.sh \
+	t/integration/group_kcat.py \
 	t/integration/node/kafkajs_test.js \
 	t/integration/node/package.json \
 	t/integration/node/package-lock.json
