@@ -26,7 +26,9 @@ TESTS += \
 	t/integration/kafkajs.sh \
 	t/integration/group_admin.sh \
 	t/integration/group_librdkafka.sh \
-	t/integration/group_kcat.sh
+	t/integration/group_kcat.sh \
+	t/integration/group_kafka_python.sh \
+	t/integration/group_confluent_kafka.sh
 
 EXTRA_DIST += \
 	t/integration/lib.sh \
@@ -45,6 +47,10 @@ EXTRA_DIST += \
 	t/integration/group_librdkafka.sh \
 	t/integration/group_kcat.sh \
 	t/integration/group_kcat.py \
+	t/integration/group_kafka_python.sh \
+	t/integration/group_kafka_python.py \
+	t/integration/group_confluent_kafka.sh \
+	t/integration/group_confluent_kafka.py \
 	t/integration/node/kafkajs_test.js \
 	t/integration/node/package.json \
 	t/integration/node/package-lock.json
