@@ -28,7 +28,8 @@ TESTS += \
 	t/integration/group_librdkafka.sh \
 	t/integration/group_kcat.sh \
 	t/integration/group_kafka_python.sh \
-	t/integration/group_confluent_kafka.sh
+	t/integration/group_confluent_kafka.sh \
+	t/integration/group_kafkajs.sh
 
 EXTRA_DIST += \
 	t/integration/lib.sh \
@@ -51,6 +52,9 @@ EXTRA_DIST += \
 	t/integration/group_kafka_python.py \
 	t/integration/group_confluent_kafka.sh \
 	t/integration/group_confluent_kafka.py \
+	t/integration/group_kafkajs.sh \
+	t/integration/kafkajs_lib.sh \
+	t/integration/node/group_kafkajs.js \
 	t/integration/node/kafkajs_test.js \
 	t/integration/node/package.json \
 	t/integration/node/package-lock.json
