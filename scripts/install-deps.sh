@@ -2,7 +2,7 @@
 # Install everything needed to build and test Kelp on Debian 12: compilers
 # and autotools, the libraries kelp links, the Check unit-test library, and
 # the real Kafka clients of the integration tests (librdkafka, kcat,
-# kafka-python, confluent-kafka, kafkajs). Safe to run again: it installs
+# kafka-python, confluent-kafka, kafkajs, and Go with Sarama). Safe to run again: it installs
 # only what is missing. Runs apt-get through sudo when not root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,7 @@ packages=(
     zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
     librdkafka-dev kcat curl
     python3 python3-kafka python3-confluent-kafka
+    golang-go golang-github-shopify-sarama-dev
 )
 # A node/npm installed some other way (e.g. from nodejs.org) is kept.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)

@@ -29,7 +29,8 @@ TESTS += \
 	t/integration/group_kcat.sh \
 	t/integration/group_kafka_python.sh \
 	t/integration/group_confluent_kafka.sh \
-	t/integration/group_kafkajs.sh
+	t/integration/group_kafkajs.sh \
+	t/integration/group_sarama.sh
 
 EXTRA_DIST += \
 	t/integration/lib.sh \
@@ -55,6 +56,8 @@ EXTRA_DIST += \
 	t/integration/group_kafkajs.sh \
 	t/integration/kafkajs_lib.sh \
 	t/integration/node/group_kafkajs.js \
+	t/integration/group_sarama.sh \
+	t/integration/sarama/group_sarama.go \
 	t/integration/node/kafkajs_test.js \
 	t/integration/node/package.json \
 	t/integration/node/package-lock.json
