@@ -2,8 +2,9 @@
 # Install everything needed to build and test Kelp on Debian 12: compilers
 # and autotools, the libraries kelp links, the Check unit-test library, and
 # the real Kafka clients of the integration tests (librdkafka, kcat,
-# kafka-python, confluent-kafka, kafkajs, and Go with Sarama). Safe to run again: it installs
-# only what is missing. Runs apt-get through sudo when not root.
+# kafka-python, confluent-kafka, kafkajs, and Go with Sarama). Safe to run
+# again: it installs only what is missing. Runs apt-get through sudo when
+# not root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
