@@ -30,7 +30,8 @@ TESTS += \
 	t/integration/group_kafka_python.sh \
 	t/integration/group_confluent_kafka.sh \
 	t/integration/group_kafkajs.sh \
-	t/integration/group_sarama.sh
+	t/integration/group_sarama.sh \
+	t/integration/group_static.sh
 
 EXTRA_DIST += \
 	t/integration/lib.sh \
@@ -58,6 +59,8 @@ EXTRA_DIST += \
 	t/integration/node/group_kafkajs.js \
 	t/integration/group_sarama.sh \
 	t/integration/sarama/group_sarama.go \
+	t/integration/group_static.sh \
+	t/integration/group_static.py \
 	t/integration/node/kafkajs_test.js \
 	t/integration/node/package.json \
 	t/integration/node/package-lock.json

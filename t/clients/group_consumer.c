@@ -2,7 +2,9 @@
  * to TOPIC in GROUP, prints "assigned P,P,..." after every rebalance and
  * "msg PARTITION OFFSET VALUE" per message, commits each message
  * synchronously once printed (and what it holds on a revoke), and on
- * SIGTERM or SIGINT closes, which commits and leaves the group.
+ * SIGTERM or SIGINT closes, which commits and leaves the group (a static
+ * member, given INSTANCE-ID, does not leave). A fatal error such as
+ * FENCED_INSTANCE_ID prints "fatal NAME" and exits with status 3.
  *
  * usage: group_consumer BOOTSTRAP TOPIC GROUP [INSTANCE-ID] */
 #define _POSIX_C_SOURCE 200809L
@@ -93,6 +95,17 @@ int main(int argc, char **argv)
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
         if (!m)
             continue;
+        if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
+            /* e.g. FENCED_INSTANCE_ID: another process took our instance id. */
+            char reason[512];
+            rd_kafka_resp_err_t fatal = rd_kafka_fatal_error(rk, reason, sizeof(reason));
+            printf("fatal %s\n", rd_kafka_err2name(fatal));
+            fflush(stdout);
+            fprintf(stderr, "group_consumer: fatal: %s\n", reason);
+            rd_kafka_message_destroy(m);
+            rd_kafka_destroy(rk);
+            return 3;
+        }
         if (m->err) {
             if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
                 fprintf(stderr, "group_consumer: %s\n", rd_kafka_message_errstr(m));

@@ -1,8 +1,8 @@
 #!/bin/sh
 # kafkajs: metadata, produce with keys, headers and timestamps (acks=all),
-# offsets and offsets by timestamp, before and after a restart. kafkajs
-# can only consume through consumer groups (not served yet), so kcat reads
-# back what kafkajs produced.
+# offsets and offsets by timestamp, before and after a restart; kcat reads
+# back what kafkajs produced, byte for byte. kafkajs consumes through
+# consumer groups only: t/integration/group_kafkajs.sh covers that.
 . "${KELP_SRCDIR:-$(dirname "$0")/../..}/t/integration/lib.sh"
 . "$KELP_SRCDIR/t/integration/kafkajs_lib.sh"
 
