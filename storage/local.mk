@@ -8,6 +8,7 @@ libkelpcore_la_SOURCES += \
 	storage/segment.c \
 	storage/storage.c storage/storage.h storage/storage_internal.h \
 	storage/sync.c \
+	storage/topic_config.c storage/topic_config.h \
 	storage/topic_name.c storage/topic_name.h
 
 check_PROGRAMS += t/unit/test_storage
@@ -15,3 +16,8 @@ TESTS += t/unit/test_storage
 t_unit_test_storage_SOURCES = t/unit/test_storage.c t/unit/batch_builder.c t/unit/batch_builder.h
 t_unit_test_storage_CFLAGS = $(UNIT_CFLAGS)
 t_unit_test_storage_LDADD = $(UNIT_LDADD) $(ZLIB_LIBS) $(SNAPPY_LIBS) $(LZ4_LIBS) $(ZSTD_LIBS)
+
+check_PROGRAMS += t/unit/test_topic_config
+TESTS += t/unit/test_topic_config
+t_unit_test_topic_config_CFLAGS = $(UNIT_CFLAGS)
+t_unit_test_topic_config_LDADD = $(UNIT_LDADD)
