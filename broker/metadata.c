@@ -94,7 +94,8 @@ static int describe_requested(kelp_broker *b, kelp_request *req, const kafka_Met
             topic_error(out, name, NULL, KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION);
             return 0;
         }
-        int rc = kelp_storage_create_topic(b->storage, name.ptr, (size_t)name.len, b->cfg.default_partitions, &t);
+        int rc = kelp_storage_create_topic(b->storage, name.ptr, (size_t)name.len, b->cfg.default_partitions, NULL,
+                                           &t);
         if (rc == KELP_STORAGE_ERR_EXISTS)
             t = kelp_storage_find_topic(b->storage, name.ptr, (size_t)name.len);
         else if (rc != KELP_STORAGE_OK)

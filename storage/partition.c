@@ -110,7 +110,11 @@ int kelp_partition_append(kelp_partition *p, uint8_t *batches, size_t len, int64
         return KELP_STORAGE_ERR_INVALID;
     kelp_segment *seg = active_segment(p);
     bool offsets_overflow = p->log_end + records - seg->base_offset > (int64_t)UINT32_MAX;
-    if (seg->size > 0 && (seg->size + len > (uint64_t)s->opt.segment_bytes || offsets_overflow)) {
+    /* The topic's segment.bytes, else the store's. */
+    const kelp_topic_config *tc = &p->topic->config;
+    int64_t segment_bytes = tc->set & (1u << KELP_TC_SEGMENT_BYTES) ? tc->value[KELP_TC_SEGMENT_BYTES]
+                                                                    : s->opt.segment_bytes;
+    if (seg->size > 0 && (seg->size + len > (uint64_t)segment_bytes || offsets_overflow)) {
         int rc = kelp_partition_roll(p);
         if (rc != 0)
             return rc;

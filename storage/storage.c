@@ -139,6 +139,7 @@ kelp_topic *kelp_storage_topic_at(kelp_storage *s, size_t i) { return i < s->top
 const char *kelp_topic_name(const kelp_topic *t) { return t->name; }
 const uint8_t *kelp_topic_id(const kelp_topic *t) { return t->id; }
 int32_t kelp_topic_partition_count(const kelp_topic *t) { return t->partition_count; }
+const kelp_topic_config *kelp_topic_configs(const kelp_topic *t) { return &t->config; }
 
 kelp_partition *kelp_topic_partition(kelp_topic *t, int32_t index)
 {
@@ -156,13 +157,21 @@ static char *topic_json(const kelp_topic *t)
     cJSON_AddStringToObject(o, "id", id);
     cJSON_AddNumberToObject(o, "partitions", t->partition_count);
     cJSON_AddNumberToObject(o, "created_ms", (double)t->created_ms);
-    cJSON_AddObjectToObject(o, "configs");
+    cJSON *configs = cJSON_AddObjectToObject(o, "configs");
+    for (int k = 0; k < KELP_TC_COUNT; k++) {
+        if (!(t->config.set & (1u << k)))
+            continue;
+        char value[32];
+        kelp_topic_config_format((kelp_topic_config_key)k, t->config.value[k], value, sizeof(value));
+        cJSON_AddStringToObject(configs, kelp_topic_config_info_of((kelp_topic_config_key)k)->name, value);
+    }
     char *text = cJSON_Print(o);
     cJSON_Delete(o);
     return text;
 }
 
-int kelp_storage_create_topic(kelp_storage *s, const char *name, size_t len, int32_t partitions, kelp_topic **out)
+int kelp_storage_create_topic(kelp_storage *s, const char *name, size_t len, int32_t partitions,
+                              const kelp_topic_config *config, kelp_topic **out)
 {
     if (!kelp_topic_name_valid(name, len) || kelp_topic_name_reserved(name, len) || partitions < 1 ||
         partitions > KELP_STORAGE_MAX_PARTITIONS)
@@ -177,6 +186,8 @@ int kelp_storage_create_topic(kelp_storage *s, const char *name, size_t len, int
     kelp_topic *t = topic_new(s, name, len, id, partitions, kelp_clock_wall_ms());
     if (!t)
         return KELP_STORAGE_ERR_NO_MEMORY;
+    if (config)
+        t->config = *config;
     /* Partitions first; topic.json last, as the commit point. */
     int rc = topic_open_partitions(s, t);
     char path[KELP_LAYOUT_PATH_MAX];
@@ -209,6 +220,22 @@ int kelp_storage_create_topic(kelp_storage *s, const char *name, size_t len, int
     return KELP_STORAGE_OK;
 }
 
+/* The topic's own configs from topic.json; a key Kelp does not know or a
+ * value it cannot read is skipped with a warning (the topic still loads). */
+static void load_configs(const cJSON *configs, const char *path, kelp_topic_config *out)
+{
+    const cJSON *item;
+    cJSON_ArrayForEach(item, configs)
+    {
+        char why[160] = "";
+        int key = item->string ? kelp_topic_config_lookup(item->string, strlen(item->string)) : -1;
+        if (key < 0 || !cJSON_IsString(item) ||
+            !kelp_topic_config_set(out, (kelp_topic_config_key)key, item->valuestring, strlen(item->valuestring),
+                                   why, sizeof(why)))
+            KELP_WARN(STORAGE_LOG, "%s: ignoring config %s %s", path, item->string ? item->string : "?", why);
+    }
+}
+
 /* Loads one topic directory; a directory without a readable topic.json is
  * skipped (a creation that never completed, or foreign data). */
 static int load_topic(kelp_storage *s, const char *name)
@@ -237,6 +264,8 @@ static int load_topic(kelp_storage *s, const char *name)
               !kelp_storage_find_topic_by_id(s, id);
     int32_t partitions = ok ? (int32_t)jparts->valuedouble : 0;
     int64_t created = cJSON_IsNumber(jcreated) ? (int64_t)jcreated->valuedouble : 0;
+    kelp_topic_config config = {0};
+    load_configs(cJSON_GetObjectItemCaseSensitive(o, "configs"), path, &config);
     cJSON_Delete(o);
     if (!ok) {
         KELP_ERROR(STORAGE_LOG, "%s is not a valid topic description; topic skipped", path);
@@ -245,6 +274,7 @@ static int load_topic(kelp_storage *s, const char *name)
     kelp_topic *t = topic_new(s, name, strlen(name), id, partitions, created);
     if (!t)
         return KELP_STORAGE_ERR_NO_MEMORY;
+    t->config = config;
     rc = topic_open_partitions(s, t);
     if (rc == 0)
         rc = catalogue_insert(s, t);

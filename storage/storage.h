@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "storage/topic_config.h"
 #include "util/buf.h"
 
 typedef struct kelp_storage kelp_storage;
@@ -47,14 +48,18 @@ int kelp_storage_close(kelp_storage *s);
 
 kelp_topic *kelp_storage_find_topic(kelp_storage *s, const char *name, size_t len);
 kelp_topic *kelp_storage_find_topic_by_id(kelp_storage *s, const uint8_t id[16]);
-/* ERR_EXISTS, ERR_INVALID (bad name or partition count); durable before return. */
-int kelp_storage_create_topic(kelp_storage *s, const char *name, size_t len, int32_t partitions, kelp_topic **out);
+/* ERR_EXISTS, ERR_INVALID (bad name or partition count); durable before
+ * return. config: the topic's own configs (its set keys), or NULL for none. */
+int kelp_storage_create_topic(kelp_storage *s, const char *name, size_t len, int32_t partitions,
+                              const kelp_topic_config *config, kelp_topic **out);
 size_t kelp_storage_topic_count(kelp_storage *s);
 kelp_topic *kelp_storage_topic_at(kelp_storage *s, size_t i); /* sorted by name */
 
 const char *kelp_topic_name(const kelp_topic *t);
 const uint8_t *kelp_topic_id(const kelp_topic *t); /* 16 bytes, random v4, never all-zero */
 int32_t kelp_topic_partition_count(const kelp_topic *t);
+/* The topic's configs; a key not in ->set is inherited from the broker. */
+const kelp_topic_config *kelp_topic_configs(const kelp_topic *t);
 kelp_partition *kelp_topic_partition(kelp_topic *t, int32_t index); /* NULL if out of range */
 
 kelp_topic *kelp_partition_topic(kelp_partition *p);

@@ -9,6 +9,7 @@
 #include "storage/fs.h"
 #include "storage/layout.h"
 #include "storage/storage.h"
+#include "storage/topic_config.h"
 
 #define STORAGE_LOG "storage"
 
@@ -56,6 +57,7 @@ struct kelp_topic {
     int64_t created_ms;
     int32_t partition_count;
     kelp_partition **partitions;
+    kelp_topic_config config; /* only the keys in config.set are the topic's own */
 };
 
 typedef struct sync_part_item {

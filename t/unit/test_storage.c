@@ -82,6 +82,24 @@ static int64_t append_simple(kelp_partition *p, int n, int64_t ts0)
     return base;
 }
 
+/* Appends one batch of one record with a value of size bytes; returns its base offset. */
+static int64_t append_sized(kelp_partition *p, size_t size, int64_t ts)
+{
+    char *value = malloc(size + 1);
+    memset(value, 'v', size);
+    value[size] = '\0';
+    test_record rec = {.key = "k", .value = value, .timestamp = ts};
+    test_batch_options opt = {.producer_id = -1};
+    kelp_buf b;
+    kelp_buf_init(&b);
+    ck_assert_int_eq(test_batch_build(&b, &opt, &rec, 1), 0);
+    int64_t base, last;
+    ck_assert_int_eq(kelp_partition_append(p, b.data, b.len, &base, &last), KELP_STORAGE_OK);
+    kelp_buf_free(&b);
+    free(value);
+    return base;
+}
+
 /* Checks that buf holds whole batches with consecutive offsets from first. */
 static int64_t check_batches(const kelp_buf *buf, int64_t first)
 {
@@ -130,13 +148,13 @@ START_TEST(topics_are_created_durably_and_reloaded)
     durable_log d = {0};
     kelp_storage *s = open_storage(0, 0, &d);
     kelp_topic *t = NULL;
-    ck_assert_int_eq(kelp_storage_create_topic(s, "zeta", 4, 3, &t), KELP_STORAGE_OK);
-    ck_assert_int_eq(kelp_storage_create_topic(s, "alpha", 5, 1, NULL), KELP_STORAGE_OK);
-    ck_assert_int_eq(kelp_storage_create_topic(s, "zeta", 4, 3, NULL), KELP_STORAGE_ERR_EXISTS);
-    ck_assert_int_eq(kelp_storage_create_topic(s, "..", 2, 1, NULL), KELP_STORAGE_ERR_INVALID);
-    ck_assert_int_eq(kelp_storage_create_topic(s, ".meta", 5, 1, NULL), KELP_STORAGE_ERR_INVALID);
-    ck_assert_int_eq(kelp_storage_create_topic(s, "a/b", 3, 1, NULL), KELP_STORAGE_ERR_INVALID);
-    ck_assert_int_eq(kelp_storage_create_topic(s, "zero", 4, 0, NULL), KELP_STORAGE_ERR_INVALID);
+    ck_assert_int_eq(kelp_storage_create_topic(s, "zeta", 4, 3, NULL, &t), KELP_STORAGE_OK);
+    ck_assert_int_eq(kelp_storage_create_topic(s, "alpha", 5, 1, NULL, NULL), KELP_STORAGE_OK);
+    ck_assert_int_eq(kelp_storage_create_topic(s, "zeta", 4, 3, NULL, NULL), KELP_STORAGE_ERR_EXISTS);
+    ck_assert_int_eq(kelp_storage_create_topic(s, "..", 2, 1, NULL, NULL), KELP_STORAGE_ERR_INVALID);
+    ck_assert_int_eq(kelp_storage_create_topic(s, ".meta", 5, 1, NULL, NULL), KELP_STORAGE_ERR_INVALID);
+    ck_assert_int_eq(kelp_storage_create_topic(s, "a/b", 3, 1, NULL, NULL), KELP_STORAGE_ERR_INVALID);
+    ck_assert_int_eq(kelp_storage_create_topic(s, "zero", 4, 0, NULL, NULL), KELP_STORAGE_ERR_INVALID);
     ck_assert_uint_eq(kelp_storage_topic_count(s), 2);
     ck_assert_str_eq(kelp_topic_name(kelp_storage_topic_at(s, 0)), "alpha");
     ck_assert_str_eq(kelp_topic_name(kelp_storage_topic_at(s, 1)), "zeta");
@@ -176,7 +194,7 @@ START_TEST(appends_are_consecutive_and_durable_after_sync)
     durable_log d = {0};
     kelp_storage *s = open_storage(0, 0, &d);
     kelp_topic *t;
-    ck_assert_int_eq(kelp_storage_create_topic(s, "t", 1, 1, &t), 0);
+    ck_assert_int_eq(kelp_storage_create_topic(s, "t", 1, 1, NULL, &t), 0);
     kelp_partition *p = kelp_topic_partition(t, 0);
     ck_assert_int_eq(append_simple(p, 3, 100), 0);
     ck_assert_int_eq(append_simple(p, 5, 200), 3);
@@ -220,7 +238,7 @@ START_TEST(reads_respect_limits_and_segment_rolls)
     durable_log d = {0};
     kelp_storage *s = open_storage(2000, 300, &d);
     kelp_topic *t;
-    ck_assert_int_eq(kelp_storage_create_topic(s, "roll", 4, 1, &t), 0);
+    ck_assert_int_eq(kelp_storage_create_topic(s, "roll", 4, 1, NULL, &t), 0);
     kelp_partition *p = kelp_topic_partition(t, 0);
     int64_t next = 0;
     for (int i = 0; i < 60; i++) {
@@ -293,7 +311,7 @@ START_TEST(recovery_cuts_torn_tail_and_rebuilds_indexes)
     durable_log d = {0};
     kelp_storage *s = open_storage(0, 100, &d);
     kelp_topic *t;
-    ck_assert_int_eq(kelp_storage_create_topic(s, "crash", 5, 1, &t), 0);
+    ck_assert_int_eq(kelp_storage_create_topic(s, "crash", 5, 1, NULL, &t), 0);
     kelp_partition *p = kelp_topic_partition(t, 0);
     for (int i = 0; i < 10; i++)
         append_simple(p, 4, 100 * i);
@@ -349,7 +367,7 @@ START_TEST(sealed_segment_with_broken_index_is_rebuilt)
     durable_log d = {0};
     kelp_storage *s = open_storage(1000, 100, &d);
     kelp_topic *t;
-    ck_assert_int_eq(kelp_storage_create_topic(s, "seal", 4, 1, &t), 0);
+    ck_assert_int_eq(kelp_storage_create_topic(s, "seal", 4, 1, NULL, &t), 0);
     kelp_partition *p = kelp_topic_partition(t, 0);
     for (int i = 0; i < 40; i++)
         append_simple(p, 2, 10 * i);
@@ -387,7 +405,7 @@ START_TEST(timestamp_lookups_over_plain_and_compressed_batches)
     durable_log d = {0};
     kelp_storage *s = open_storage(1500, 200, &d);
     kelp_topic *t;
-    ck_assert_int_eq(kelp_storage_create_topic(s, "ts", 2, 1, &t), 0);
+    ck_assert_int_eq(kelp_storage_create_topic(s, "ts", 2, 1, NULL, &t), 0);
     kelp_partition *p = kelp_topic_partition(t, 0);
     int64_t off, ts;
     ck_assert_int_eq(kelp_partition_max_timestamp(p, &off, &ts), 0);
@@ -445,7 +463,7 @@ START_TEST(large_first_batch_is_returned_whole)
     durable_log d = {0};
     kelp_storage *s = open_storage(0, 0, &d);
     kelp_topic *t;
-    ck_assert_int_eq(kelp_storage_create_topic(s, "big", 3, 1, &t), 0);
+    ck_assert_int_eq(kelp_storage_create_topic(s, "big", 3, 1, NULL, &t), 0);
     kelp_partition *p = kelp_topic_partition(t, 0);
     append_simple(p, 200, 1);
     append_simple(p, 200, 1);
@@ -470,6 +488,47 @@ START_TEST(large_first_batch_is_returned_whole)
 }
 END_TEST
 
+/* A topic's own configs live in its topic.json and come back on open; its
+ * segment.bytes replaces the store's when it rolls segments. */
+START_TEST(topic_configs_persist_and_segment_bytes_applies)
+{
+    make_root();
+    durable_log d = {0};
+    kelp_storage *s = open_storage(1 << 30, 4096, &d);
+    kelp_topic_config c = {0};
+    char why[128];
+    ck_assert(kelp_topic_config_set(&c, KELP_TC_SEGMENT_BYTES, "1048576", 7, why, sizeof(why)));
+    ck_assert(kelp_topic_config_set(&c, KELP_TC_CLEANUP_POLICY, "compact,delete", 14, why, sizeof(why)));
+    kelp_topic *t;
+    ck_assert_int_eq(kelp_storage_create_topic(s, "conf", 4, 1, &c, &t), 0);
+    kelp_partition *p = kelp_topic_partition(t, 0);
+    /* 1100 batches of about 1 KiB: more than one 1 MiB segment. */
+    int64_t next = 0;
+    for (int i = 0; i < 1100; i++) {
+        ck_assert_int_eq(append_sized(p, 1000, 1000 + i), next);
+        next++;
+    }
+    wait_durable(s);
+    char path[400];
+    snprintf(path, sizeof(path), "%s/topics/kafka/conf/0/00000000000000000000.log", root);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_le(st.st_size, 1048576);
+    ck_assert_int_eq(kelp_storage_close(s), 0);
+
+    s = open_storage(1 << 30, 4096, &d);
+    t = kelp_storage_find_topic(s, "conf", 4);
+    ck_assert_ptr_nonnull(t);
+    const kelp_topic_config *back = kelp_topic_configs(t);
+    ck_assert_uint_eq(back->set, (1u << KELP_TC_SEGMENT_BYTES) | (1u << KELP_TC_CLEANUP_POLICY));
+    ck_assert_int_eq(back->value[KELP_TC_SEGMENT_BYTES], 1048576);
+    ck_assert_int_eq(back->value[KELP_TC_CLEANUP_POLICY], KELP_CLEANUP_COMPACT | KELP_CLEANUP_DELETE);
+    ck_assert_int_eq(kelp_partition_high_watermark(kelp_topic_partition(t, 0)), next);
+    ck_assert_int_eq(kelp_storage_close(s), 0);
+    remove_root();
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("storage");
@@ -483,6 +542,7 @@ int main(void)
     tcase_add_test(tc, sealed_segment_with_broken_index_is_rebuilt);
     tcase_add_test(tc, timestamp_lookups_over_plain_and_compressed_batches);
     tcase_add_test(tc, large_first_batch_is_returned_whole);
+    tcase_add_test(tc, topic_configs_persist_and_segment_bytes_applies);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);
