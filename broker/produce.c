@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "broker/broker.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "protocol/generated/kafka_messages.h"
 #include "protocol/kafka_errors.h"
@@ -72,10 +73,14 @@ static kelp_partition *produce_partition(kelp_broker *b, kelp_request *req, kelp
     uint8_t *records = (uint8_t *)in->records.ptr;
     size_t len = (size_t)in->records.len;
     kelp_batches_info info;
-    enum kelp_batch_status st = kelp_batches_validate(records, len, b->cfg.message_max_bytes, &info);
+    /* The topic's max.message.bytes, else the broker's message_max_bytes. */
+    const kelp_topic_config *tc = kelp_topic_configs(topic);
+    int32_t max_bytes = tc->set & (1u << KELP_TC_MAX_MESSAGE_BYTES) ? (int32_t)tc->value[KELP_TC_MAX_MESSAGE_BYTES]
+                                                                    : b->cfg.message_max_bytes;
+    enum kelp_batch_status st = kelp_batches_validate(records, len, max_bytes, &info);
     if (st != KELP_BATCH_OK) {
         set_error(req, out, batch_status_error(st),
-                  st == KELP_BATCH_TOO_LARGE ? "record batch larger than message_max_bytes"
+                  st == KELP_BATCH_TOO_LARGE ? "record batch larger than the topic's max.message.bytes"
                                              : "record batch failed validation");
         return NULL;
     }
@@ -89,6 +94,12 @@ static kelp_partition *produce_partition(kelp_broker *b, kelp_request *req, kelp
         set_error(req, out, KAFKA_ERR_INVALID_RECORD, "clients may not write control batches");
         return NULL;
     }
+    int64_t append_time = -1;
+    if (tc->value[KELP_TC_MESSAGE_TIMESTAMP_TYPE] == KELP_TIMESTAMP_LOG_APPEND_TIME &&
+        (tc->set & (1u << KELP_TC_MESSAGE_TIMESTAMP_TYPE))) {
+        append_time = kelp_clock_wall_ms();
+        kelp_batch_set_log_append_time(records, len, append_time);
+    }
     int64_t base, last;
     if (kelp_partition_append(p, records, len, &base, &last) != KELP_STORAGE_OK) {
         KELP_ERROR("broker", "append to %s-%d failed", kelp_topic_name(topic), in->index);
@@ -97,7 +108,7 @@ static kelp_partition *produce_partition(kelp_broker *b, kelp_request *req, kelp
     }
     out->error_code = KAFKA_ERR_NONE;
     out->base_offset = base;
-    out->log_append_time_ms = -1;
+    out->log_append_time_ms = append_time;
     *end_offset = last + 1;
     return p;
 }

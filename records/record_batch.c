@@ -41,6 +41,15 @@ enum kelp_batch_status kelp_batch_check_crc(const uint8_t *batch, size_t len)
     return crc == kelp_be32(batch + KELP_BATCH_OFF_CRC) ? KELP_BATCH_OK : KELP_BATCH_CORRUPT;
 }
 
+void kelp_batch_set_log_append_time(uint8_t *batch, size_t len, int64_t append_ms)
+{
+    uint16_t attrs = kelp_be16(batch + KELP_BATCH_OFF_ATTRIBUTES);
+    kelp_put_be16(batch + KELP_BATCH_OFF_ATTRIBUTES, (uint16_t)(attrs | KELP_BATCH_ATTR_LOG_APPEND_TIME));
+    kelp_put_be64(batch + KELP_BATCH_OFF_MAX_TIMESTAMP, (uint64_t)append_ms);
+    uint32_t crc = kelp_crc32c(0, batch + KELP_BATCH_OFF_ATTRIBUTES, len - KELP_BATCH_OFF_ATTRIBUTES);
+    kelp_put_be32(batch + KELP_BATCH_OFF_CRC, crc);
+}
+
 /* Walks every record of one batch, checking framing (headers included) and
  * offset deltas. */
 static enum kelp_batch_status check_records(const uint8_t *batch, size_t len, kelp_buf *scratch)

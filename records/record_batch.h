@@ -77,6 +77,11 @@ enum kelp_batch_status kelp_batches_validate(const uint8_t *p, size_t len, int32
 
 /* Header sanity and CRC of one whole batch (what recovery checks). */
 enum kelp_batch_status kelp_batch_check_crc(const uint8_t *batch, size_t len);
+/* Stamps one whole, valid batch with the broker's time (a topic with
+ * message.timestamp.type=LogAppendTime): sets the timestamp-type attribute
+ * and the max timestamp, and recomputes the CRC, as Kafka does. Readers then
+ * take every record's timestamp from the batch. */
+void kelp_batch_set_log_append_time(uint8_t *batch, size_t len, int64_t append_ms);
 
 /* One record as it appears inside a batch; pointers refer to the batch
  * (or to the iterator's scratch buffer for compressed batches). */

@@ -305,6 +305,25 @@ START_TEST(random_damage_never_crashes)
 }
 END_TEST
 
+START_TEST(log_append_time_stamps_the_batch_and_keeps_it_valid)
+{
+    test_record recs[2] = {{.key = "a", .value = "1", .timestamp = 1000}, {.key = "b", .value = "2", .timestamp = 2000}};
+    test_batch_options opt = {.producer_id = -1};
+    kelp_buf b;
+    kelp_buf_init(&b);
+    ck_assert_int_eq(test_batch_build(&b, &opt, recs, 2), 0);
+    kelp_batch_set_log_append_time(b.data, b.len, 1700000000123);
+    ck_assert_int_eq(kelp_batch_check_crc(b.data, b.len), KELP_BATCH_OK);
+    ck_assert_int_eq(kelp_batches_validate(b.data, b.len, 1 << 20, NULL), KELP_BATCH_OK);
+    kelp_batch_header h;
+    ck_assert_int_eq(kelp_batch_header_parse(b.data, b.len, &h), 0);
+    ck_assert(h.attributes & KELP_BATCH_ATTR_LOG_APPEND_TIME);
+    ck_assert_int_eq(h.max_timestamp, 1700000000123);
+    ck_assert_int_eq(h.base_timestamp, 1000); /* the producer's, as Kafka leaves it */
+    kelp_buf_free(&b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("records");
@@ -322,6 +341,7 @@ int main(void)
     tcase_add_test(tc, decompression_is_bounded);
     tcase_add_test(tc, timestamp_lookups_with_unordered_and_log_append_times);
     tcase_add_test(tc, random_damage_never_crashes);
+    tcase_add_test(tc, log_append_time_stamps_the_batch_and_keeps_it_valid);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
