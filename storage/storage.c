@@ -170,6 +170,26 @@ static char *topic_json(const kelp_topic *t)
     return text;
 }
 
+static int write_topic_file(kelp_storage *s, const kelp_topic *t)
+{
+    char path[KELP_LAYOUT_PATH_MAX];
+    char *text = topic_json(t);
+    if (!text)
+        return KELP_STORAGE_ERR_NO_MEMORY;
+    int rc = KELP_STORAGE_OK;
+    if (kelp_layout_topic_file(path, sizeof(path), t->name) != 0) {
+        rc = KELP_STORAGE_ERR_INVALID;
+    } else {
+        int wr = s->fs->ops->write_file_atomic(s->fs, path, text, strlen(text));
+        if (wr != 0) {
+            KELP_ERROR(STORAGE_LOG, "cannot write %s: %s", path, strerror(-wr));
+            rc = KELP_STORAGE_ERR_IO;
+        }
+    }
+    free(text);
+    return rc;
+}
+
 int kelp_storage_create_topic(kelp_storage *s, const char *name, size_t len, int32_t partitions,
                               const kelp_topic_config *config, kelp_topic **out)
 {
@@ -190,22 +210,11 @@ int kelp_storage_create_topic(kelp_storage *s, const char *name, size_t len, int
         t->config = *config;
     /* Partitions first; topic.json last, as the commit point. */
     int rc = topic_open_partitions(s, t);
-    char path[KELP_LAYOUT_PATH_MAX];
-    char *text = rc == 0 ? topic_json(t) : NULL;
-    if (rc == 0 && !text)
-        rc = KELP_STORAGE_ERR_NO_MEMORY;
-    if (rc == 0 && kelp_layout_topic_file(path, sizeof(path), t->name) != 0)
-        rc = KELP_STORAGE_ERR_INVALID;
     if (rc == 0) {
         /* New segment files and partition directories become durable now. */
         kelp_sync_round(s);
-        int wr = s->fs->ops->write_file_atomic(s->fs, path, text, strlen(text));
-        if (wr != 0) {
-            KELP_ERROR(STORAGE_LOG, "cannot write %s: %s", path, strerror(-wr));
-            rc = KELP_STORAGE_ERR_IO;
-        }
+        rc = write_topic_file(s, t);
     }
-    free(text);
     if (rc == 0)
         rc = catalogue_insert(s, t);
     if (rc != 0) {
@@ -234,6 +243,45 @@ static void load_configs(const cJSON *configs, const char *path, kelp_topic_conf
                                    why, sizeof(why)))
             KELP_WARN(STORAGE_LOG, "%s: ignoring config %s %s", path, item->string ? item->string : "?", why);
     }
+}
+
+int kelp_storage_add_partitions(kelp_storage *s, kelp_topic *t, int32_t count)
+{
+    if (count <= t->partition_count || count > KELP_STORAGE_MAX_PARTITIONS)
+        return KELP_STORAGE_ERR_INVALID;
+    kelp_partition **grown = realloc(t->partitions, (size_t)count * sizeof(*grown));
+    if (!grown)
+        return KELP_STORAGE_ERR_NO_MEMORY;
+    t->partitions = grown;
+    int32_t old = t->partition_count;
+    int rc = KELP_STORAGE_OK;
+    int32_t opened = old;
+    while (opened < count) {
+        kelp_partition *p = kelp_partition_new(s, t, opened);
+        if (!p) {
+            rc = KELP_STORAGE_ERR_NO_MEMORY;
+            break;
+        }
+        t->partitions[opened++] = p;
+        rc = kelp_partition_recover(p);
+        if (rc != 0)
+            break;
+    }
+    if (rc == 0) {
+        /* The new partitions' files become durable, then topic.json says they exist. */
+        kelp_sync_round(s);
+        t->partition_count = count;
+        rc = write_topic_file(s, t);
+    }
+    if (rc != 0) {
+        kelp_sync_round(s);
+        for (int32_t i = old; i < opened; i++)
+            kelp_partition_free(t->partitions[i]);
+        t->partition_count = old;
+        return rc;
+    }
+    KELP_INFO(STORAGE_LOG, "topic %s now has %d partitions", t->name, (int)count);
+    return KELP_STORAGE_OK;
 }
 
 /* Loads one topic directory; a directory without a readable topic.json is

@@ -52,6 +52,9 @@ kelp_topic *kelp_storage_find_topic_by_id(kelp_storage *s, const uint8_t id[16])
  * return. config: the topic's own configs (its set keys), or NULL for none. */
 int kelp_storage_create_topic(kelp_storage *s, const char *name, size_t len, int32_t partitions,
                               const kelp_topic_config *config, kelp_topic **out);
+/* Grows a topic to count partitions (more than it has); durable before
+ * return. ERR_INVALID for a count that does not grow it. */
+int kelp_storage_add_partitions(kelp_storage *s, kelp_topic *t, int32_t count);
 size_t kelp_storage_topic_count(kelp_storage *s);
 kelp_topic *kelp_storage_topic_at(kelp_storage *s, size_t i); /* sorted by name */
 

@@ -524,6 +524,19 @@ START_TEST(topic_configs_persist_and_segment_bytes_applies)
     ck_assert_int_eq(back->value[KELP_TC_SEGMENT_BYTES], 1048576);
     ck_assert_int_eq(back->value[KELP_TC_CLEANUP_POLICY], KELP_CLEANUP_COMPACT | KELP_CLEANUP_DELETE);
     ck_assert_int_eq(kelp_partition_high_watermark(kelp_topic_partition(t, 0)), next);
+
+    /* Partitions are added, never removed, and the new count is durable. */
+    ck_assert_int_eq(kelp_storage_add_partitions(s, t, 1), KELP_STORAGE_ERR_INVALID);
+    ck_assert_int_eq(kelp_storage_add_partitions(s, t, 3), KELP_STORAGE_OK);
+    ck_assert_int_eq(kelp_topic_partition_count(t), 3);
+    ck_assert_int_eq(append_simple(kelp_topic_partition(t, 2), 2, 5000), 0);
+    wait_durable(s);
+    ck_assert_int_eq(kelp_storage_close(s), 0);
+    s = open_storage(1 << 30, 4096, &d);
+    t = kelp_storage_find_topic(s, "conf", 4);
+    ck_assert_int_eq(kelp_topic_partition_count(t), 3);
+    ck_assert_int_eq(kelp_partition_high_watermark(kelp_topic_partition(t, 2)), 2);
+    ck_assert_uint_eq(kelp_topic_configs(t)->set, (1u << KELP_TC_SEGMENT_BYTES) | (1u << KELP_TC_CLEANUP_POLICY));
     ck_assert_int_eq(kelp_storage_close(s), 0);
     remove_root();
 }
