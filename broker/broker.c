@@ -30,6 +30,10 @@ static kelp_api apis[] = {
     {KAFKA_API_LIST_GROUPS, 0, 0, kelp_handle_list_groups},
     {KAFKA_API_DELETE_GROUPS, 0, 0, kelp_handle_delete_groups},
     {KAFKA_API_OFFSET_DELETE, 0, 0, kelp_handle_offset_delete},
+    /* Topic administration (Kafka 4.0 minimums). */
+    {KAFKA_API_CREATE_TOPICS, 2, 0, kelp_handle_create_topics},
+    {KAFKA_API_CREATE_PARTITIONS, 0, 0, kelp_handle_create_partitions},
+    {KAFKA_API_DESCRIBE_CLUSTER, 0, 0, kelp_handle_describe_cluster},
 };
 static const size_t api_count = sizeof(apis) / sizeof(apis[0]);
 

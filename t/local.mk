@@ -31,7 +31,8 @@ TESTS += \
 	t/integration/group_confluent_kafka.sh \
 	t/integration/group_kafkajs.sh \
 	t/integration/group_sarama.sh \
-	t/integration/group_static.sh
+	t/integration/group_static.sh \
+	t/integration/topic_admin.sh
 
 EXTRA_DIST += \
 	t/integration/lib.sh \
@@ -61,6 +62,8 @@ EXTRA_DIST += \
 	t/integration/sarama/group_sarama.go \
 	t/integration/group_static.sh \
 	t/integration/group_static.py \
+	t/integration/topic_admin.sh \
+	t/integration/topic_admin.py \
 	t/integration/node/kafkajs_test.js \
 	t/integration/node/package.json \
 	t/integration/node/package-lock.json

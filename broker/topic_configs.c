@@ -1,0 +1,80 @@
+#include "broker/topic_configs.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "protocol/kafka_errors.h"
+
+void kelp_broker_topic_defaults(const kelp_broker *b, kelp_topic_config *out)
+{
+    kelp_topic_config_defaults(out, b->cfg.segment_bytes, b->cfg.message_max_bytes);
+    /* What the log does today, not Kafka's defaults: data stays until it is
+     * deleted and segments roll by size only. */
+    out->value[KELP_TC_RETENTION_MS] = -1;
+    out->value[KELP_TC_SEGMENT_MS] = INT64_MAX;
+}
+
+void kelp_topic_config_views(const kelp_broker *b, const kelp_topic_config *own,
+                             kelp_topic_config_view out[KELP_TC_COUNT])
+{
+    kelp_topic_config defaults;
+    kelp_broker_topic_defaults(b, &defaults);
+    for (int k = 0; k < KELP_TC_COUNT; k++) {
+        bool set = own && (own->set & (1u << k));
+        out[k].info = kelp_topic_config_info_of((kelp_topic_config_key)k);
+        kelp_topic_config_format((kelp_topic_config_key)k, set ? own->value[k] : defaults.value[k], out[k].value,
+                                 sizeof(out[k].value));
+        /* segment.bytes and max.message.bytes come from Kelp's own configuration. */
+        bool from_broker = k == KELP_TC_SEGMENT_BYTES || k == KELP_TC_MAX_MESSAGE_BYTES;
+        out[k].source = set ? KELP_CONFIG_SOURCE_DYNAMIC_TOPIC
+                        : from_broker ? KELP_CONFIG_SOURCE_STATIC_BROKER
+                                      : KELP_CONFIG_SOURCE_DEFAULT;
+    }
+}
+
+/* What the log can honour today: data is kept until deleted (no time or
+ * size retention, no compaction yet), so only settings that keep everything
+ * are accepted for those keys. */
+static bool honoured(kelp_topic_config_key key, int64_t value, char *why, size_t whylen)
+{
+    const char *name = kelp_topic_config_info_of(key)->name;
+    switch (key) {
+    case KELP_TC_RETENTION_MS:
+    case KELP_TC_RETENTION_BYTES:
+        if (value == -1)
+            return true;
+        snprintf(why, whylen, "%s: Kelp keeps data until it is deleted; only -1 is supported yet", name);
+        return false;
+    case KELP_TC_CLEANUP_POLICY:
+        if (value == KELP_CLEANUP_DELETE)
+            return true;
+        snprintf(why, whylen, "%s: compaction is not supported yet", name);
+        return false;
+    case KELP_TC_SEGMENT_MS:
+        snprintf(why, whylen, "%s: segments roll by size only yet", name);
+        return false;
+    default:
+        return true;
+    }
+}
+
+int16_t kelp_topic_config_apply(kelp_topic_config *out, kw_str name, kw_str value, char *why, size_t whylen)
+{
+    int key = name.len > 0 ? kelp_topic_config_lookup(name.ptr, (size_t)name.len) : -1;
+    if (key < 0) {
+        snprintf(why, whylen, "unknown topic config %.*s", name.len > 0 ? (int)name.len : 0, name.ptr ? name.ptr : "");
+        return KAFKA_ERR_INVALID_CONFIG;
+    }
+    if (value.len < 0) {
+        snprintf(why, whylen, "null value for topic config %.*s", (int)name.len, name.ptr);
+        return KAFKA_ERR_INVALID_REQUEST;
+    }
+    int64_t v;
+    if (!kelp_topic_config_parse((kelp_topic_config_key)key, value.ptr, (size_t)value.len, &v, why, whylen))
+        return KAFKA_ERR_INVALID_CONFIG;
+    if (!honoured((kelp_topic_config_key)key, v, why, whylen))
+        return KAFKA_ERR_INVALID_CONFIG;
+    out->value[key] = v;
+    out->set |= 1u << key;
+    return KAFKA_ERR_NONE;
+}

@@ -1,0 +1,140 @@
+"""Topic administration with kafka-python's KafkaAdminClient and
+confluent-kafka-python's AdminClient: CreateTopics (configs, validate_only,
+the errors Kafka gives), CreatePartitions, DescribeCluster; the configs are
+honoured (max.message.bytes, message.timestamp.type=LogAppendTime) and
+survive a restart.
+
+usage: topic_admin.py create|check BOOTSTRAP DATA"""
+
+import json
+import os
+import sys
+import time
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient, NewPartitions as CkNewPartitions, NewTopic as CkNewTopic
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import KafkaAdminClient, NewPartitions, NewTopic
+from kafka.errors import (InvalidConfigurationError, InvalidPartitionsError, InvalidReplicationFactorError,
+                          InvalidTopicError, MessageSizeTooLargeError, TopicAlreadyExistsError)
+
+step, bootstrap, data = sys.argv[1:4]
+failures = []
+
+
+def check(cond, what):
+    print(("ok: " if cond else "FAIL: ") + what, flush=True)
+    if not cond:
+        failures.append(what)
+
+
+def raises(exc, fn, what):
+    try:
+        fn()
+    except exc:
+        check(True, what)
+        return
+    except Exception as e:  # the wrong error is a failure too
+        check(False, "%s (got %s: %s)" % (what, type(e).__name__, e))
+        return
+    check(False, what + " (no error)")
+
+
+def topic_file(name):
+    with open(os.path.join(data, "topics", "kafka", name, "topic.json")) as f:
+        return json.load(f)
+
+
+def confluent_results(futures):
+    out = {}
+    for name, f in futures.items():
+        try:
+            f.result()
+            out[name] = None
+        except KafkaException as e:
+            out[name] = e.args[0].name()
+    return out
+
+
+def create():
+    kp = KafkaAdminClient(bootstrap_servers=bootstrap)
+    kp.create_topics([NewTopic("adm-limits", 2, 1, topic_configs={
+        "max.message.bytes": "2000", "message.timestamp.type": "LogAppendTime"})])
+    check(topic_file("adm-limits")["configs"] == {"max.message.bytes": "2000",
+                                                   "message.timestamp.type": "LogAppendTime"},
+          "the topic's configs are in its topic.json")
+    raises(TopicAlreadyExistsError, lambda: kp.create_topics([NewTopic("adm-limits", 2, 1)]),
+           "creating it again: TOPIC_ALREADY_EXISTS")
+    raises(InvalidConfigurationError,
+           lambda: kp.create_topics([NewTopic("adm-x", 1, 1, topic_configs={"no.such.config": "1"})]),
+           "an unknown config name: INVALID_CONFIG")
+    raises(InvalidConfigurationError,
+           lambda: kp.create_topics([NewTopic("adm-x", 1, 1, topic_configs={"segment.bytes": "12"})]),
+           "segment.bytes out of range: INVALID_CONFIG")
+    raises(InvalidReplicationFactorError, lambda: kp.create_topics([NewTopic("adm-x", 1, 3)]),
+           "replication factor 3 on one broker: INVALID_REPLICATION_FACTOR")
+    raises(InvalidPartitionsError, lambda: kp.create_topics([NewTopic("adm-x", 0, 1)]),
+           "zero partitions: INVALID_PARTITIONS")
+    raises(InvalidTopicError, lambda: kp.create_topics([NewTopic("bad/name", 1, 1)]),
+           "an invalid name: INVALID_TOPIC_EXCEPTION")
+    kp.create_topics([NewTopic("adm-validated", 3, 1)], validate_only=True)
+    check("adm-validated" not in kp.list_topics(), "validate_only creates nothing")
+    check(not os.path.exists(os.path.join(data, "topics", "kafka", "adm-x")), "refused topics left no files")
+    kp.create_partitions({"adm-limits": NewPartitions(4)})
+    raises(InvalidPartitionsError, lambda: kp.create_partitions({"adm-limits": NewPartitions(3)}),
+           "shrinking: INVALID_PARTITIONS")
+    cluster = kp.describe_cluster()
+    check(len(cluster["brokers"]) == 1 and cluster["controller_id"] == cluster["brokers"][0]["node_id"],
+          "DescribeCluster: one broker, the controller")
+
+    ck = AdminClient({"bootstrap.servers": bootstrap})
+    res = confluent_results(ck.create_topics([
+        CkNewTopic("adm-ck", 3, 1, config={"segment.bytes": "1048576"}),
+        CkNewTopic("adm-ck-assigned", 2, replica_assignment=[[0], [0]]),
+        CkNewTopic("adm-ck-bad-assign", 2, replica_assignment=[[0], [7]]),
+        CkNewTopic("adm-ck-compact", 1, 1, config={"cleanup.policy": "compact"}),
+    ]))
+    check(res == {"adm-ck": None, "adm-ck-assigned": None, "adm-ck-bad-assign": "INVALID_REPLICA_ASSIGNMENT",
+                  "adm-ck-compact": "INVALID_CONFIG"}, "confluent-kafka CreateTopics results: %s" % res)
+    res = confluent_results(ck.create_partitions([CkNewPartitions("adm-ck", 5), CkNewPartitions("adm-none", 2)]))
+    check(res == {"adm-ck": None, "adm-none": "UNKNOWN_TOPIC_OR_PART"}, "CreatePartitions results: %s" % res)
+    md = ck.list_topics(timeout=10)
+    counts = {t: len(m.partitions) for t, m in md.topics.items()}
+    check(counts.get("adm-ck") == 5 and counts.get("adm-ck-assigned") == 2 and counts.get("adm-limits") == 4,
+          "partition counts: %s" % counts)
+
+
+def check_after_restart():
+    kp = KafkaAdminClient(bootstrap_servers=bootstrap)
+    topics = kp.list_topics()
+    check("adm-limits" in topics and "adm-ck" in topics, "created topics survived the restart")
+    check(topic_file("adm-ck")["configs"] == {"segment.bytes": "1048576"}, "adm-ck's config survived")
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", max_request_size=10 ** 6)
+    before = int(time.time() * 1000)
+    meta = producer.send("adm-limits", key=b"k", value=b"small", partition=3, timestamp_ms=1000).get(timeout=30)
+    after = int(time.time() * 1000)
+    check(meta.partition == 3, "the added partition 3 takes records")
+    raises(MessageSizeTooLargeError,
+           lambda: producer.send("adm-limits", value=b"x" * 3000, partition=0).get(timeout=30),
+           "a batch over max.message.bytes=2000: MESSAGE_TOO_LARGE")
+    producer.close()
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, consumer_timeout_ms=10000)
+    tp = TopicPartition("adm-limits", 3)
+    consumer.assign([tp])
+    consumer.seek(tp, 0)
+    records = [m for m in consumer]
+    consumer.close()
+    check(len(records) == 1 and records[0].value == b"small", "the record reads back")
+    if records:
+        r = records[0]
+        check(r.timestamp_type == 1 and before <= r.timestamp <= after,
+              "LogAppendTime replaced the producer's timestamp (type %d, %d in [%d, %d])"
+              % (r.timestamp_type, r.timestamp, before, after))
+
+
+if step == "create":
+    create()
+else:
+    check_after_restart()
+if failures:
+    sys.exit("%d checks failed" % len(failures))
