@@ -34,6 +34,7 @@ static kelp_api apis[] = {
     {KAFKA_API_CREATE_TOPICS, 2, 0, kelp_handle_create_topics},
     {KAFKA_API_CREATE_PARTITIONS, 0, 0, kelp_handle_create_partitions},
     {KAFKA_API_DESCRIBE_CLUSTER, 0, 0, kelp_handle_describe_cluster},
+    {KAFKA_API_DESCRIBE_CONFIGS, 1, 0, kelp_handle_describe_configs},
 };
 static const size_t api_count = sizeof(apis) / sizeof(apis[0]);
 

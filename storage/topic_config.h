@@ -29,7 +29,14 @@ typedef enum kelp_topic_config_key {
 #define KELP_TIMESTAMP_CREATE_TIME 0
 #define KELP_TIMESTAMP_LOG_APPEND_TIME 1
 
-typedef enum kelp_config_type { KELP_CONFIG_LONG, KELP_CONFIG_INT, KELP_CONFIG_LIST, KELP_CONFIG_STRING } kelp_config_type;
+typedef enum kelp_config_type {
+    KELP_CONFIG_LONG,
+    KELP_CONFIG_INT,
+    KELP_CONFIG_SHORT,
+    KELP_CONFIG_BOOLEAN,
+    KELP_CONFIG_LIST,
+    KELP_CONFIG_STRING
+} kelp_config_type;
 
 typedef struct kelp_topic_config_info {
     const char *name;

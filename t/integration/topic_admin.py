@@ -12,9 +12,10 @@ import sys
 import time
 
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient, NewPartitions as CkNewPartitions, NewTopic as CkNewTopic
+from confluent_kafka.admin import AdminClient, ConfigResource as CkConfigResource
+from confluent_kafka.admin import NewPartitions as CkNewPartitions, NewTopic as CkNewTopic
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.admin import KafkaAdminClient, NewPartitions, NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewPartitions, NewTopic
 from kafka.errors import (InvalidConfigurationError, InvalidPartitionsError, InvalidReplicationFactorError,
                           InvalidTopicError, MessageSizeTooLargeError, TopicAlreadyExistsError)
 
@@ -102,6 +103,40 @@ def create():
     counts = {t: len(m.partitions) for t, m in md.topics.items()}
     check(counts.get("adm-ck") == 5 and counts.get("adm-ck-assigned") == 2 and counts.get("adm-limits") == 4,
           "partition counts: %s" % counts)
+    describe_configs(kp, ck)
+
+
+def describe_configs(kp, ck):
+    futures = ck.describe_configs([CkConfigResource(CkConfigResource.Type.TOPIC, "adm-limits"),
+                                   CkConfigResource(CkConfigResource.Type.BROKER, "0"),
+                                   CkConfigResource(CkConfigResource.Type.TOPIC, "adm-none")])
+    results = {}
+    for res, f in futures.items():
+        try:
+            results[res.name] = f.result()
+        except KafkaException as e:
+            results[res.name] = e.args[0].name()
+    topic = results["adm-limits"]
+    mmb = topic["max.message.bytes"]
+    check(mmb.value == "2000" and mmb.source == 1, "max.message.bytes is the topic's own (DYNAMIC_TOPIC_CONFIG)")
+    synonyms = [(s.name, s.value, s.source) for s in mmb.synonyms.values()]
+    check(("message.max.bytes", "1048588", 4) in synonyms, "its broker synonym is listed: %s" % synonyms)
+    seg = topic["segment.bytes"]
+    check(seg.value == "1073741824" and seg.source == 4, "segment.bytes is inherited from the broker")
+    check(set(topic) == {"cleanup.policy", "delete.retention.ms", "max.message.bytes", "message.timestamp.type",
+                         "min.compaction.lag.ms", "retention.bytes", "retention.ms", "segment.bytes", "segment.ms"},
+          "every topic config is described")
+    broker = results["0"]
+    check(broker["num.partitions"].value == "4" and broker["broker.id"].value == "0",
+          "the broker's settings are described under Kafka's names")
+    check(results["adm-none"] == "UNKNOWN_TOPIC_OR_PART", "an unknown topic: UNKNOWN_TOPIC_OR_PARTITION")
+    # kafka-python: only the keys asked for.
+    resp = kp.describe_configs([ConfigResource(ConfigResourceType.TOPIC, "adm-limits",
+                                               configs={"retention.ms": None, "message.timestamp.type": None})])
+    entries = resp[0].resources[0][4]
+    check(sorted((e[0], e[1]) for e in entries) == [("message.timestamp.type", "LogAppendTime"),
+                                                     ("retention.ms", "-1")],
+          "kafka-python DescribeConfigs with keys: %s" % entries)
 
 
 def check_after_restart():
