@@ -35,6 +35,8 @@ static kelp_api apis[] = {
     {KAFKA_API_CREATE_PARTITIONS, 0, 0, kelp_handle_create_partitions},
     {KAFKA_API_DESCRIBE_CLUSTER, 0, 0, kelp_handle_describe_cluster},
     {KAFKA_API_DESCRIBE_CONFIGS, 1, 0, kelp_handle_describe_configs},
+    {KAFKA_API_ALTER_CONFIGS, 0, 0, kelp_handle_alter_configs},
+    {KAFKA_API_INCREMENTAL_ALTER_CONFIGS, 0, 0, kelp_handle_incremental_alter_configs},
 };
 static const size_t api_count = sizeof(apis) / sizeof(apis[0]);
 

@@ -87,6 +87,8 @@ int kelp_handle_create_topics(kelp_broker *b, kelp_request *req);
 int kelp_handle_create_partitions(kelp_broker *b, kelp_request *req);
 int kelp_handle_describe_cluster(kelp_broker *b, kelp_request *req);
 int kelp_handle_describe_configs(kelp_broker *b, kelp_request *req);
+int kelp_handle_alter_configs(kelp_broker *b, kelp_request *req);
+int kelp_handle_incremental_alter_configs(kelp_broker *b, kelp_request *req);
 
 /* Admin view of groups (loop thread): all of them when group_id is NULL,
  * else one (404 when unknown). Returns malloc'd JSON. */

@@ -25,4 +25,5 @@ libkelpcore_la_SOURCES += \
 	broker/create_partitions.c \
 	broker/describe_cluster.c \
 	broker/broker_configs.c broker/broker_configs.h \
-	broker/describe_configs.c
+	broker/describe_configs.c \
+	broker/alter_configs.c

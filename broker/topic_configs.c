@@ -35,7 +35,7 @@ void kelp_topic_config_views(const kelp_broker *b, const kelp_topic_config *own,
 /* What the log can honour today: data is kept until deleted (no time or
  * size retention, no compaction yet), so only settings that keep everything
  * are accepted for those keys. */
-static bool honoured(kelp_topic_config_key key, int64_t value, char *why, size_t whylen)
+bool kelp_topic_config_supported(kelp_topic_config_key key, int64_t value, char *why, size_t whylen)
 {
     const char *name = kelp_topic_config_info_of(key)->name;
     switch (key) {
@@ -72,7 +72,7 @@ int16_t kelp_topic_config_apply(kelp_topic_config *out, kw_str name, kw_str valu
     int64_t v;
     if (!kelp_topic_config_parse((kelp_topic_config_key)key, value.ptr, (size_t)value.len, &v, why, whylen))
         return KAFKA_ERR_INVALID_CONFIG;
-    if (!honoured((kelp_topic_config_key)key, v, why, whylen))
+    if (!kelp_topic_config_supported((kelp_topic_config_key)key, v, why, whylen))
         return KAFKA_ERR_INVALID_CONFIG;
     out->value[key] = v;
     out->set |= 1u << key;

@@ -245,6 +245,16 @@ static void load_configs(const cJSON *configs, const char *path, kelp_topic_conf
     }
 }
 
+int kelp_storage_set_topic_config(kelp_storage *s, kelp_topic *t, const kelp_topic_config *config)
+{
+    kelp_topic_config old = t->config;
+    t->config = *config;
+    int rc = write_topic_file(s, t);
+    if (rc != 0)
+        t->config = old;
+    return rc;
+}
+
 int kelp_storage_add_partitions(kelp_storage *s, kelp_topic *t, int32_t count)
 {
     if (count <= t->partition_count || count > KELP_STORAGE_MAX_PARTITIONS)

@@ -52,6 +52,8 @@ kelp_topic *kelp_storage_find_topic_by_id(kelp_storage *s, const uint8_t id[16])
  * return. config: the topic's own configs (its set keys), or NULL for none. */
 int kelp_storage_create_topic(kelp_storage *s, const char *name, size_t len, int32_t partitions,
                               const kelp_topic_config *config, kelp_topic **out);
+/* Replaces a topic's own configs, durably (topic.json); unchanged on error. */
+int kelp_storage_set_topic_config(kelp_storage *s, kelp_topic *t, const kelp_topic_config *config);
 /* Grows a topic to count partitions (more than it has); durable before
  * return. ERR_INVALID for a count that does not grow it. */
 int kelp_storage_add_partitions(kelp_storage *s, kelp_topic *t, int32_t count);
