@@ -33,6 +33,7 @@ static kelp_api apis[] = {
     /* Topic administration (Kafka 4.0 minimums). */
     {KAFKA_API_CREATE_TOPICS, 2, 0, kelp_handle_create_topics},
     {KAFKA_API_CREATE_PARTITIONS, 0, 0, kelp_handle_create_partitions},
+    {KAFKA_API_DELETE_TOPICS, 1, 0, kelp_handle_delete_topics},
     {KAFKA_API_DESCRIBE_CLUSTER, 0, 0, kelp_handle_describe_cluster},
     {KAFKA_API_DESCRIBE_CONFIGS, 1, 0, kelp_handle_describe_configs},
     {KAFKA_API_ALTER_CONFIGS, 0, 0, kelp_handle_alter_configs},

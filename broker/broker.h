@@ -85,6 +85,7 @@ int kelp_handle_offset_fetch(kelp_broker *b, kelp_request *req);
 int kelp_handle_offset_delete(kelp_broker *b, kelp_request *req);
 int kelp_handle_create_topics(kelp_broker *b, kelp_request *req);
 int kelp_handle_create_partitions(kelp_broker *b, kelp_request *req);
+int kelp_handle_delete_topics(kelp_broker *b, kelp_request *req);
 int kelp_handle_describe_cluster(kelp_broker *b, kelp_request *req);
 int kelp_handle_describe_configs(kelp_broker *b, kelp_request *req);
 int kelp_handle_alter_configs(kelp_broker *b, kelp_request *req);
@@ -100,6 +101,8 @@ void kelp_sync_group_reply(void *waiter, const kelp_sync_result *result);
 
 /* Produce and fetch waiting lists (produce.c, fetch.c). */
 void kelp_produce_wake(kelp_broker *b);
+/* Before a topic is freed: answers every produce still waiting on it. */
+void kelp_produce_release_topic(kelp_broker *b, kelp_topic *t);
 void kelp_fetch_wake(kelp_broker *b, bool all);
 
 /* Answers an ApiVersions request whose version is unknown (v0 layout). */

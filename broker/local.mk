@@ -23,6 +23,7 @@ libkelpcore_la_SOURCES += \
 	broker/topic_configs.c broker/topic_configs.h \
 	broker/create_topics.c \
 	broker/create_partitions.c \
+	broker/delete_topics.c \
 	broker/describe_cluster.c \
 	broker/broker_configs.c broker/broker_configs.h \
 	broker/describe_configs.c \

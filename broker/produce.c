@@ -115,8 +115,9 @@ static kelp_partition *produce_partition(kelp_broker *b, kelp_request *req, kelp
 
 static bool produce_durable(const produce_wait *w)
 {
+    /* A NULL partition was released (its topic deleted): nothing to wait for. */
     for (int32_t i = 0; i < w->count; i++)
-        if (kelp_partition_high_watermark(w->partitions[i]) < w->end_offsets[i])
+        if (w->partitions[i] && kelp_partition_high_watermark(w->partitions[i]) < w->end_offsets[i])
             return false;
     return true;
 }
@@ -196,6 +197,35 @@ int kelp_handle_produce(kelp_broker *b, kelp_request *req)
         b->produce_waiters = req;
     b->produce_waiters_tail = req;
     return 0;
+}
+
+void kelp_produce_release_topic(kelp_broker *b, kelp_topic *t)
+{
+    kelp_produce_wake(b);
+    /* Whatever still waits on the topic would wait for ever: its writes
+     * were not made durable, so they are answered as failed. */
+    const char *name = kelp_topic_name(t);
+    for (kelp_request *req = b->produce_waiters; req; req = req->next) {
+        produce_wait *w = req->state;
+        bool touched = false;
+        for (int32_t i = 0; i < w->count; i++)
+            if (w->partitions[i] && kelp_partition_topic(w->partitions[i]) == t) {
+                w->partitions[i] = NULL;
+                touched = true;
+            }
+        if (!touched)
+            continue;
+        for (int32_t r = 0; r < w->resp.responses_count; r++) {
+            kafka_ProduceResponse_TopicProduceResponse *tr = &w->resp.responses[r];
+            if (!kw_str_eq(tr->name, name))
+                continue;
+            for (int32_t i = 0; i < tr->partition_responses_count; i++)
+                if (tr->partition_responses[i].error_code == KAFKA_ERR_NONE)
+                    set_error(req, &tr->partition_responses[i], KAFKA_ERR_KAFKA_STORAGE_ERROR,
+                              "the topic was deleted before the write was durable");
+        }
+    }
+    kelp_produce_wake(b);
 }
 
 void kelp_produce_wake(kelp_broker *b)

@@ -199,6 +199,56 @@ void kelp_offset_store_delete_group(kelp_offset_store *s, const char *group, siz
         kelp_file_writer_remove(s->writer, path, NULL, NULL);
 }
 
+void kelp_offset_store_delete_topic(kelp_offset_store *s, const char *topic, size_t tlen)
+{
+    /* Collect first: removing entries changes the maps being walked. */
+    size_t gpos = 0;
+    const char *gkey;
+    size_t glen;
+    void *gv;
+    char **emptied = calloc(s->groups.count + 1, sizeof(*emptied));
+    size_t *emptied_len = calloc(s->groups.count + 1, sizeof(*emptied_len));
+    size_t nempty = 0;
+    while (kelp_strmap_next(&s->groups, &gpos, &gkey, &glen, &gv)) {
+        offset_group *g = gv;
+        bool found = false;
+        for (;;) {
+            size_t pos = 0;
+            void *v;
+            kelp_committed_offset *hit = NULL;
+            while (kelp_strmap_next(&g->partitions, &pos, NULL, NULL, &v)) {
+                kelp_committed_offset *e = v;
+                if (strlen(e->topic) == tlen && memcmp(e->topic, topic, tlen) == 0) {
+                    hit = e;
+                    break;
+                }
+            }
+            if (!hit)
+                break;
+            char key[KELP_TOPIC_NAME_MAX + 5];
+            kelp_strmap_remove(&g->partitions, key, partition_key(key, hit->topic, tlen, hit->partition));
+            entry_free(hit);
+            found = true;
+        }
+        if (!found)
+            continue;
+        char dir[KELP_LAYOUT_PATH_MAX], enc[KELP_GROUP_DIR_MAX + 1];
+        if (kelp_group_dir_encode(gkey, glen, enc) == 0 &&
+            snprintf(dir, sizeof(dir), "%s/%s/%.*s", KELP_OFFSETS_ROOT, enc, (int)tlen, topic) < (int)sizeof(dir))
+            kelp_file_writer_remove(s->writer, dir, NULL, NULL);
+        if (g->partitions.count == 0 && emptied && emptied_len && (emptied[nempty] = malloc(glen + 1))) {
+            memcpy(emptied[nempty], gkey, glen);
+            emptied_len[nempty++] = glen;
+        }
+    }
+    for (size_t i = 0; i < nempty; i++) {
+        kelp_offset_store_delete_group(s, emptied[i], emptied_len[i]);
+        free(emptied[i]);
+    }
+    free(emptied);
+    free(emptied_len);
+}
+
 static int by_topic_partition(const void *a, const void *b)
 {
     const kelp_committed_offset *x = *(const kelp_committed_offset *const *)a;

@@ -45,6 +45,8 @@ int kelp_offset_store_commit(kelp_offset_store *s, const char *group, size_t gle
 /* Forgets one partition's offset and removes its file; false when none. */
 bool kelp_offset_store_delete(kelp_offset_store *s, const char *group, size_t glen, const char *topic,
                               size_t tlen, int32_t partition);
+/* Forgets every group's offsets of a deleted topic, and their files. */
+void kelp_offset_store_delete_topic(kelp_offset_store *s, const char *topic, size_t tlen);
 /* Forgets all of a group's offsets and removes its directory. */
 void kelp_offset_store_delete_group(kelp_offset_store *s, const char *group, size_t glen);
 

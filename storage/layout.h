@@ -38,6 +38,8 @@
 #define KELP_LAYOUT_META_DIR ".meta"
 #define KELP_LAYOUT_TOPIC_FILE "topic.json"
 #define KELP_LAYOUT_LOG_START_FILE "log-start-offset"
+/* Deleted topics wait here for their files to be removed. */
+#define KELP_LAYOUT_TRASH_DIR "topics/kafka/.meta/deleted"
 #define KELP_LAYOUT_LOG_SUFFIX ".log"
 #define KELP_LAYOUT_INDEX_SUFFIX ".index"
 #define KELP_LAYOUT_TIMEINDEX_SUFFIX ".timeindex"

@@ -118,6 +118,21 @@ static int catalogue_insert(kelp_storage *s, kelp_topic *t)
     return KELP_STORAGE_OK;
 }
 
+static void catalogue_remove(kelp_storage *s, kelp_topic *t)
+{
+    for (size_t i = 0; i < s->topic_count; i++)
+        if (s->topics[i] == t) {
+            memmove(&s->topics[i], &s->topics[i + 1], (s->topic_count - i - 1) * sizeof(*s->topics));
+            break;
+        }
+    for (size_t i = 0; i < s->topic_count; i++)
+        if (s->by_id[i] == t) {
+            memmove(&s->by_id[i], &s->by_id[i + 1], (s->topic_count - i - 1) * sizeof(*s->by_id));
+            break;
+        }
+    s->topic_count--;
+}
+
 kelp_topic *kelp_storage_find_topic(kelp_storage *s, const char *name, size_t len)
 {
     size_t i = name_lower_bound(s, name, len);
@@ -243,6 +258,39 @@ static void load_configs(const cJSON *configs, const char *path, kelp_topic_conf
                                    why, sizeof(why)))
             KELP_WARN(STORAGE_LOG, "%s: ignoring config %s %s", path, item->string ? item->string : "?", why);
     }
+}
+
+void kelp_storage_detach_topic(kelp_storage *s, kelp_topic *t)
+{
+    catalogue_remove(s, t);
+    /* Settle the sync thread: after this round nothing of the topic is
+     * dirty, and its completions are delivered before it goes. */
+    kelp_sync_round(s);
+    kelp_storage_process_completions(s);
+}
+
+int kelp_storage_drop_topic(kelp_storage *s, kelp_topic *t, char *trash, size_t cap)
+{
+    char dir[KELP_LAYOUT_PATH_MAX], id[KELP_UUID_STRING_LEN + 1];
+    kelp_uuid_to_string(t->id, id);
+    int rc = KELP_STORAGE_OK;
+    /* The directory moves out of the namespace at once (a new topic of the
+     * same name may follow right away); its files go in the background. */
+    if (kelp_layout_topic_dir(dir, sizeof(dir), t->name) != 0 ||
+        snprintf(trash, cap, "%s/%s.%s", KELP_LAYOUT_TRASH_DIR, t->name, id) >= (int)cap)
+        rc = KELP_STORAGE_ERR_INVALID;
+    if (rc == 0) {
+        int fr = s->fs->ops->mkdirs(s->fs, KELP_LAYOUT_TRASH_DIR);
+        if (fr == 0)
+            fr = s->fs->ops->rename(s->fs, dir, trash);
+        if (fr != 0) {
+            KELP_ERROR(STORAGE_LOG, "cannot move %s to %s: %s", dir, trash, strerror(-fr));
+            rc = KELP_STORAGE_ERR_IO;
+        }
+    }
+    KELP_INFO(STORAGE_LOG, "deleted topic %s", t->name);
+    topic_free(t);
+    return rc;
 }
 
 int kelp_storage_set_topic_config(kelp_storage *s, kelp_topic *t, const kelp_topic_config *config)
@@ -381,6 +429,10 @@ static int load_topics(kelp_storage *s, char *err, size_t errlen)
         snprintf(err, errlen, "cannot create %s: %s", KELP_LAYOUT_TOPICS_DIR, strerror(-rc));
         return -1;
     }
+    /* Files of topics deleted before a stop finished removing them. */
+    int tr = s->fs->ops->remove_recursive(s->fs, KELP_LAYOUT_TRASH_DIR);
+    if (tr != 0 && tr != -ENOENT)
+        KELP_WARN(STORAGE_LOG, "cannot empty %s: %s", KELP_LAYOUT_TRASH_DIR, strerror(-tr));
     name_list names = {0};
     rc = s->fs->ops->list(s->fs, KELP_LAYOUT_TOPICS_DIR, collect_topic, &names);
     if (rc != 0 || names.failed)

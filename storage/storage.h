@@ -52,6 +52,13 @@ kelp_topic *kelp_storage_find_topic_by_id(kelp_storage *s, const uint8_t id[16])
  * return. config: the topic's own configs (its set keys), or NULL for none. */
 int kelp_storage_create_topic(kelp_storage *s, const char *name, size_t len, int32_t partitions,
                               const kelp_topic_config *config, kelp_topic **out);
+/* Deleting a topic takes two steps, so the caller can let go of it in
+ * between: detach removes it from the catalogue (lookups no longer find
+ * it) and delivers its last completions; drop moves its directory to
+ * trash (path returned, for the caller to remove in the background) and
+ * frees it. */
+void kelp_storage_detach_topic(kelp_storage *s, kelp_topic *t);
+int kelp_storage_drop_topic(kelp_storage *s, kelp_topic *t, char *trash, size_t cap);
 /* Replaces a topic's own configs, durably (topic.json); unchanged on error. */
 int kelp_storage_set_topic_config(kelp_storage *s, kelp_topic *t, const kelp_topic_config *config);
 /* Grows a topic to count partitions (more than it has); durable before

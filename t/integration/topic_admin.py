@@ -1,11 +1,14 @@
 """Topic administration with kafka-python's KafkaAdminClient and
 confluent-kafka-python's AdminClient: CreateTopics (configs, validate_only,
-the errors Kafka gives), CreatePartitions, DescribeCluster; the configs are
-honoured (max.message.bytes, message.timestamp.type=LogAppendTime) and
-survive a restart.
+the errors Kafka gives), CreatePartitions, DescribeCluster, DescribeConfigs,
+AlterConfigs, DeleteTopics; the configs are honoured (max.message.bytes,
+message.timestamp.type=LogAppendTime) and survive a restart. The requests no
+client here sends (IncrementalAlterConfigs, DeleteTopics by topic id) go
+over a raw socket.
 
 usage: topic_admin.py create|check BOOTSTRAP DATA"""
 
+import base64
 import json
 import os
 import socket
@@ -19,7 +22,8 @@ from confluent_kafka.admin import NewPartitions as CkNewPartitions, NewTopic as 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewPartitions, NewTopic
 from kafka.errors import (InvalidConfigurationError, InvalidPartitionsError, InvalidReplicationFactorError,
-                          InvalidTopicError, MessageSizeTooLargeError, TopicAlreadyExistsError)
+                          InvalidTopicError, MessageSizeTooLargeError, TopicAlreadyExistsError,
+                          UnknownTopicOrPartitionError)
 
 step, bootstrap, data = sys.argv[1:4]
 failures = []
@@ -180,6 +184,86 @@ def alter_configs(kp, ck):
     check(err == 40, "SUBTRACT of the last cleanup policy: INVALID_CONFIG (%d %s)" % (err, msg))
     err, msg = incremental_alter(bootstrap, "adm-ck", [("retention.ms", 2, "1")])
     check(err == 40, "APPEND to a non-list config: INVALID_CONFIG (%d %s)" % (err, msg))
+    delete_topics(kp, ck)
+
+
+def topic_dir_exists(name):
+    return os.path.exists(os.path.join(data, "topics", "kafka", name))
+
+
+def delete_topics(kp, ck):
+    kp.create_topics([NewTopic("adm-del-1", 2, 1), NewTopic("adm-del-2", 1, 1), NewTopic("adm-del-3", 1, 1)])
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    for i in range(20):
+        producer.send("adm-del-1", b"v%d" % i)
+    producer.flush()
+    producer.close()
+    consumer = KafkaConsumer("adm-del-1", bootstrap_servers=bootstrap, group_id="adm-del-g",
+                             auto_offset_reset="earliest", consumer_timeout_ms=5000, enable_auto_commit=False)
+    check(len(list(consumer)) == 20, "adm-del-1 has its 20 records")
+    consumer.commit()
+    consumer.close()
+    offsets = os.path.join(data, "topics", "kafka", ".meta", "consumer_offsets", "adm-del-g", "adm-del-1")
+    check(os.path.isdir(offsets), "the group's offsets of adm-del-1 are on disk")
+    kp.delete_topics(["adm-del-1"])
+    check("adm-del-1" not in kp.list_topics(), "kafka-python DeleteTopics removed adm-del-1")
+    raises(UnknownTopicOrPartitionError, lambda: kp.delete_topics(["adm-del-1"]),
+           "deleting it again: UNKNOWN_TOPIC_OR_PARTITION")
+    res = confluent_results(ck.delete_topics(["adm-del-2", "adm-none"]))
+    check(res == {"adm-del-2": None, "adm-none": "UNKNOWN_TOPIC_OR_PART"}, "confluent-kafka DeleteTopics: %s" % res)
+    # By topic id (v6): no client here sends it, so over a raw socket.
+    topic_id = topic_file("adm-del-3")["id"]
+    err, name = delete_topic_by_id(bootstrap, topic_id)
+    check(err == 0 and name == "adm-del-3", "DeleteTopics v6 by topic id (%d, %s)" % (err, name))
+    err, name = delete_topic_by_id(bootstrap, topic_id)
+    check(err == 100, "the same id again: UNKNOWN_TOPIC_ID (%d)" % err)
+    deadline = time.time() + 10
+    while time.time() < deadline and os.listdir(os.path.join(data, "topics", "kafka", ".meta", "deleted")):
+        time.sleep(0.1)
+    check(not any(topic_dir_exists(t) for t in ("adm-del-1", "adm-del-2", "adm-del-3")),
+          "the deleted topics' directories are gone")
+    check(os.listdir(os.path.join(data, "topics", "kafka", ".meta", "deleted")) == [],
+          "their files were removed in the background")
+    check(not os.path.exists(offsets), "the group's offsets of the deleted topic are gone")
+    # A new topic may take the name at once, and starts empty.
+    kp.create_topics([NewTopic("adm-del-1", 1, 1)])
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, consumer_timeout_ms=2000)
+    tp = TopicPartition("adm-del-1", 0)
+    consumer.assign([tp])
+    consumer.seek_to_end(tp)
+    check(consumer.position(tp) == 0, "the new adm-del-1 starts empty")
+    consumer.close()
+
+
+def uvarint(n):
+    out = b""
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+
+
+def delete_topic_by_id(bootstrap, topic_id):
+    raw_id = base64.urlsafe_b64decode(topic_id + "==")
+    host, port = bootstrap.rsplit(":", 1)
+    header = struct.pack(">hhi", 20, 6, 78) + kstr("topic-admin") + b"\x00"
+    body = uvarint(2) + b"\x00" + raw_id + b"\x00" + struct.pack(">i", 30000) + b"\x00"
+    frame = header + body
+    with socket.create_connection((host, int(port)), timeout=30) as s:
+        s.sendall(struct.pack(">i", len(frame)) + frame)
+        size = struct.unpack(">i", recv_exact(s, 4))[0]
+        resp = recv_exact(s, size)
+    pos = 4 + 1 + 4  # correlation id, header tags, throttle
+    pos += 1         # one response: compact array length 2
+    nlen = resp[pos] - 1
+    pos += 1
+    name = resp[pos:pos + nlen].decode() if nlen >= 0 else None
+    pos += max(nlen, 0) + 16
+    (err,) = struct.unpack_from(">h", resp, pos)
+    return err, name
 
 
 def kstr(s):
