@@ -63,6 +63,9 @@ typedef struct kelp_fs_ops {
     int (*rename)(kelp_fs *fs, const char *from, const char *to);
     /* Makes entries created in a directory durable (no-op where creation is durable). */
     int (*sync_dir)(kelp_fs *fs, const char *path);
+    /* Capacity of the volume holding the root and the bytes still free
+     * for writing (DescribeLogDirs); -ENOTSUP where a backend cannot tell. */
+    int (*space)(kelp_fs *fs, int64_t *total, int64_t *usable);
     void (*destroy)(kelp_fs *fs);
 } kelp_fs_ops;
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "storage/layout.h"
@@ -346,6 +347,8 @@ static void local_destroy(kelp_fs *fs)
     }
 }
 
+static int local_space(kelp_fs *f, int64_t *total, int64_t *usable);
+
 static const kelp_fs_ops local_ops = {
     .mkdirs = local_mkdirs,
     .open_append = local_open_append,
@@ -362,8 +365,20 @@ static const kelp_fs_ops local_ops = {
     .remove_recursive = local_remove_recursive,
     .rename = local_rename,
     .sync_dir = local_sync_dir,
+    .space = local_space,
     .destroy = local_destroy,
 };
+
+static int local_space(kelp_fs *f, int64_t *total, int64_t *usable)
+{
+    local_fs *fs = (local_fs *)f;
+    struct statvfs st;
+    if (fstatvfs(fs->root_fd, &st) != 0)
+        return -errno;
+    *total = (int64_t)st.f_blocks * (int64_t)st.f_frsize;
+    *usable = (int64_t)st.f_bavail * (int64_t)st.f_frsize;
+    return 0;
+}
 
 /* mkdir -p for the root itself, which may be an absolute path. */
 static int make_root(const char *root)

@@ -292,5 +292,13 @@ int kelp_partition_max_timestamp(kelp_partition *p, int64_t *offset, int64_t *ts
 kelp_topic *kelp_partition_topic(kelp_partition *p) { return p->topic; }
 int32_t kelp_partition_index(const kelp_partition *p) { return p->index; }
 int64_t kelp_partition_log_start_offset(const kelp_partition *p) { return p->log_start; }
+
+int64_t kelp_partition_size_bytes(const kelp_partition *p)
+{
+    int64_t total = 0;
+    for (size_t i = 0; i < p->segment_count; i++)
+        total += (int64_t)p->segments[i]->size;
+    return total;
+}
 int64_t kelp_partition_high_watermark(const kelp_partition *p) { return p->high_watermark; }
 int64_t kelp_partition_log_end_offset(const kelp_partition *p) { return p->log_end; }

@@ -468,6 +468,7 @@ static void storage_free(kelp_storage *s)
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->round_lock);
     pthread_cond_destroy(&s->wake);
+    free(s->root);
     free(s);
 }
 
@@ -490,7 +491,11 @@ int kelp_storage_open(const kelp_storage_options *opt, kelp_storage **out, char 
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->round_lock, NULL);
     pthread_cond_init(&s->wake, NULL);
-    s->fs = kelp_fs_local_open(opt->root, err, errlen);
+    s->root = opt->root ? strdup(opt->root) : NULL;
+    s->opt.root = s->root;
+    s->fs = s->root ? kelp_fs_local_open(s->root, err, errlen) : NULL;
+    if (!s->root && errlen)
+        snprintf(err, errlen, "no data directory");
     if (!s->fs || load_topics(s, err, errlen) != 0) {
         storage_free(s);
         return -1;
@@ -518,4 +523,13 @@ int kelp_storage_close(kelp_storage *s)
 kelp_fs *kelp_storage_fs(kelp_storage *s)
 {
     return s->fs;
+}
+
+const char *kelp_storage_root(const kelp_storage *s) { return s->root; }
+
+int kelp_storage_space(kelp_storage *s, int64_t *total, int64_t *usable)
+{
+    if (!s->fs->ops->space)
+        return -ENOTSUP;
+    return s->fs->ops->space(s->fs, total, usable);
 }

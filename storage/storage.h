@@ -82,6 +82,12 @@ struct kelp_fs;
 struct kelp_fs *kelp_storage_fs(kelp_storage *s);
 
 int64_t kelp_partition_log_start_offset(const kelp_partition *p);
+/* Bytes of its segment files (.log), what DescribeLogDirs and retention.bytes count. */
+int64_t kelp_partition_size_bytes(const kelp_partition *p);
+/* Capacity and free bytes of the storage volume; negative errno when unknown. */
+int kelp_storage_space(kelp_storage *s, int64_t *total, int64_t *usable);
+/* The filer root as configured (the one log directory Kelp reports). */
+const char *kelp_storage_root(const kelp_storage *s);
 int64_t kelp_partition_high_watermark(const kelp_partition *p); /* durable end offset: what consumers may read */
 int64_t kelp_partition_log_end_offset(const kelp_partition *p); /* written end offset (maybe not durable yet) */
 

@@ -74,6 +74,7 @@ typedef struct sync_seg_item {
 
 struct kelp_storage {
     kelp_storage_options opt;
+    char *root; /* a copy of opt.root */
     kelp_fs *fs;
     kelp_topic **topics; /* sorted by name */
     kelp_topic **by_id;  /* sorted by id */
