@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "broker/cluster_id.h"
+#include "broker/log_maintenance.h"
 #include "util/log.h"
 #include "protocol/generated/kafka_apis.h"
 
@@ -34,6 +35,7 @@ static kelp_api apis[] = {
     {KAFKA_API_CREATE_TOPICS, 2, 0, kelp_handle_create_topics},
     {KAFKA_API_CREATE_PARTITIONS, 0, 0, kelp_handle_create_partitions},
     {KAFKA_API_DELETE_TOPICS, 1, 0, kelp_handle_delete_topics},
+    {KAFKA_API_DELETE_RECORDS, 0, 0, kelp_handle_delete_records},
     {KAFKA_API_DESCRIBE_CLUSTER, 0, 0, kelp_handle_describe_cluster},
     {KAFKA_API_DESCRIBE_CONFIGS, 1, 0, kelp_handle_describe_configs},
     {KAFKA_API_ALTER_CONFIGS, 0, 0, kelp_handle_alter_configs},
@@ -110,11 +112,13 @@ int kelp_broker_init(kelp_broker *b, kelp_loop *loop, kelp_storage *storage, con
         kelp_broker_destroy(b);
         return -1;
     }
+    kelp_log_maintenance_configure(b);
     return 0;
 }
 
 void kelp_broker_destroy(kelp_broker *b)
 {
+    kelp_log_maintenance_stop(b);
     kelp_coordinator_free(b->groups);
     b->groups = NULL;
     kelp_file_writer_stop(b->writer);
@@ -130,6 +134,7 @@ void kelp_broker_set_config(kelp_broker *b, const kelp_config *cfg, const char *
     set_advertised(b, bound_host, bound_port);
     kelp_group_limits limits = group_limits(cfg);
     kelp_coordinator_set_limits(b->groups, &limits);
+    kelp_log_maintenance_configure(b);
 }
 
 void kelp_broker_on_durable(void *ctx, kelp_partition *p, int64_t high_watermark)
@@ -150,6 +155,7 @@ void kelp_broker_process_durable(kelp_broker *b)
 void kelp_broker_stop(kelp_broker *b)
 {
     b->stopping = true;
+    kelp_log_maintenance_stop(b);
     kelp_fetch_wake(b, true);
     kelp_coordinator_shutdown(b->groups);
 }

@@ -34,6 +34,7 @@ struct kelp_broker {
     kelp_file_writer *writer;       /* offsets and group metadata files */
     kelp_offset_store *offsets;
     kelp_coordinator *groups;
+    kelp_timer *maintenance_timer;  /* retention and compaction passes */
 };
 
 /* An API the broker serves: the versions it advertises and its handler. A
@@ -72,6 +73,7 @@ int kelp_handle_metadata(kelp_broker *b, kelp_request *req);
 int kelp_handle_produce(kelp_broker *b, kelp_request *req);
 int kelp_handle_fetch(kelp_broker *b, kelp_request *req);
 int kelp_handle_list_offsets(kelp_broker *b, kelp_request *req);
+int kelp_handle_delete_records(kelp_broker *b, kelp_request *req);
 int kelp_handle_find_coordinator(kelp_broker *b, kelp_request *req);
 int kelp_handle_join_group(kelp_broker *b, kelp_request *req);
 int kelp_handle_sync_group(kelp_broker *b, kelp_request *req);

@@ -40,8 +40,18 @@ void kelp_broker_config_views(const kelp_broker *b, kelp_broker_config_view out[
         "The largest request frame (Kelp's max_request_bytes).");
     put(&out[n++], "max.connections", KELP_CONFIG_INT, c->max_connections,
         "Connections beyond this are refused (Kelp's max_connections).");
-    put(&out[n++], "log.retention.ms", KELP_CONFIG_LONG, -1, "Data is kept until its topic is deleted.");
-    put_text(&out[n++], "log.cleanup.policy", "delete", "Old segments are deleted, not compacted.");
+    put(&out[n++], "log.retention.ms", KELP_CONFIG_LONG, c->log_retention_ms,
+        "How long segments are kept after their newest record unless the topic sets retention.ms; -1 for ever "
+        "(Kelp's log_retention_ms).");
+    put(&out[n++], "log.retention.bytes", KELP_CONFIG_LONG, c->log_retention_bytes,
+        "The size a partition may grow to unless the topic sets retention.bytes; -1 for no limit "
+        "(Kelp's log_retention_bytes).");
+    put(&out[n++], "log.roll.ms", KELP_CONFIG_LONG, c->log_segment_ms,
+        "The age at which segments roll unless the topic sets segment.ms (Kelp's log_segment_ms).");
+    put(&out[n++], "log.retention.check.interval.ms", KELP_CONFIG_LONG, c->log_retention_check_interval_ms,
+        "How often retention and compaction run (Kelp's log_retention_check_interval_ms).");
+    put_text(&out[n++], "log.cleanup.policy", "delete", "What topics do with old segments unless they set "
+             "cleanup.policy.");
     put(&out[n++], "group.initial.rebalance.delay.ms", KELP_CONFIG_INT, c->group_initial_rebalance_delay_ms,
         "How long the first rebalance of an empty group waits for more members.");
     put(&out[n++], "group.min.session.timeout.ms", KELP_CONFIG_INT, c->group_min_session_timeout_ms,

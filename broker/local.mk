@@ -27,4 +27,6 @@ libkelpcore_la_SOURCES += \
 	broker/describe_cluster.c \
 	broker/broker_configs.c broker/broker_configs.h \
 	broker/describe_configs.c \
-	broker/alter_configs.c
+	broker/alter_configs.c \
+	broker/log_maintenance.c broker/log_maintenance.h \
+	broker/delete_records.c

@@ -8,10 +8,9 @@
 void kelp_broker_topic_defaults(const kelp_broker *b, kelp_topic_config *out)
 {
     kelp_topic_config_defaults(out, b->cfg.segment_bytes, b->cfg.message_max_bytes);
-    /* What the log does today, not Kafka's defaults: data stays until it is
-     * deleted and segments roll by size only. */
-    out->value[KELP_TC_RETENTION_MS] = -1;
-    out->value[KELP_TC_SEGMENT_MS] = INT64_MAX;
+    out->value[KELP_TC_RETENTION_MS] = b->cfg.log_retention_ms;
+    out->value[KELP_TC_RETENTION_BYTES] = b->cfg.log_retention_bytes;
+    out->value[KELP_TC_SEGMENT_MS] = b->cfg.log_segment_ms;
 }
 
 void kelp_topic_config_views(const kelp_broker *b, const kelp_topic_config *own,
@@ -25,33 +24,23 @@ void kelp_topic_config_views(const kelp_broker *b, const kelp_topic_config *own,
         kelp_topic_config_format((kelp_topic_config_key)k, set ? own->value[k] : defaults.value[k], out[k].value,
                                  sizeof(out[k].value));
         /* segment.bytes and max.message.bytes come from Kelp's own configuration. */
-        bool from_broker = k == KELP_TC_SEGMENT_BYTES || k == KELP_TC_MAX_MESSAGE_BYTES;
+        bool from_broker = k == KELP_TC_SEGMENT_BYTES || k == KELP_TC_MAX_MESSAGE_BYTES ||
+                           k == KELP_TC_RETENTION_MS || k == KELP_TC_RETENTION_BYTES || k == KELP_TC_SEGMENT_MS;
         out[k].source = set ? KELP_CONFIG_SOURCE_DYNAMIC_TOPIC
                         : from_broker ? KELP_CONFIG_SOURCE_STATIC_BROKER
                                       : KELP_CONFIG_SOURCE_DEFAULT;
     }
 }
 
-/* What the log can honour today: data is kept until deleted (no time or
- * size retention, no compaction yet), so only settings that keep everything
- * are accepted for those keys. */
+/* Values the log cannot honour yet are refused rather than ignored. */
 bool kelp_topic_config_supported(kelp_topic_config_key key, int64_t value, char *why, size_t whylen)
 {
     const char *name = kelp_topic_config_info_of(key)->name;
     switch (key) {
-    case KELP_TC_RETENTION_MS:
-    case KELP_TC_RETENTION_BYTES:
-        if (value == -1)
-            return true;
-        snprintf(why, whylen, "%s: Kelp keeps data until it is deleted; only -1 is supported yet", name);
-        return false;
     case KELP_TC_CLEANUP_POLICY:
         if (value == KELP_CLEANUP_DELETE)
             return true;
         snprintf(why, whylen, "%s: compaction is not supported yet", name);
-        return false;
-    case KELP_TC_SEGMENT_MS:
-        snprintf(why, whylen, "%s: segments roll by size only yet", name);
         return false;
     default:
         return true;

@@ -52,6 +52,10 @@ static const config_key config_keys[] = {
     INT_KEY("group_min_session_timeout_ms", KEY_INT32, group_min_session_timeout_ms, 1, 3600000),
     INT_KEY("group_max_session_timeout_ms", KEY_INT32, group_max_session_timeout_ms, 1, 3600000),
     INT_KEY("group_max_size", KEY_INT32, group_max_size, 1, INT32_MAX),
+    INT_KEY("log_retention_ms", KEY_INT64, log_retention_ms, -1, 1LL << 53),
+    INT_KEY("log_retention_bytes", KEY_INT64, log_retention_bytes, -1, 1LL << 53),
+    INT_KEY("log_segment_ms", KEY_INT64, log_segment_ms, 1, 1LL << 53),
+    INT_KEY("log_retention_check_interval_ms", KEY_INT64, log_retention_check_interval_ms, 1, 1LL << 53),
 };
 
 #define KEY_COUNT (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -76,6 +80,10 @@ void kelp_config_defaults(kelp_config *cfg)
     cfg->group_min_session_timeout_ms = 6000;
     cfg->group_max_session_timeout_ms = 1800000;
     cfg->group_max_size = INT32_MAX;
+    cfg->log_retention_ms = 7 * 24 * 3600 * 1000LL;
+    cfg->log_retention_bytes = -1;
+    cfg->log_segment_ms = 7 * 24 * 3600 * 1000LL;
+    cfg->log_retention_check_interval_ms = 300000;
 }
 
 int kelp_config_split_hostport(const char *addr, char *host, size_t hostlen, uint16_t *port)

@@ -28,6 +28,11 @@ typedef struct kelp_config {
     int32_t group_min_session_timeout_ms;       /* "group_min_session_timeout_ms" */
     int32_t group_max_session_timeout_ms;       /* "group_max_session_timeout_ms" */
     int32_t group_max_size;                     /* "group_max_size": members per group */
+    int64_t log_retention_ms;                   /* "log_retention_ms": topics' default retention.ms */
+    int64_t log_retention_bytes;                /* "log_retention_bytes": default retention.bytes */
+    int64_t log_segment_ms;                     /* "log_segment_ms": default segment.ms */
+    int64_t log_retention_check_interval_ms;    /* "log_retention_check_interval_ms": how often
+                                                   retention and compaction run */
 } kelp_config;
 
 void kelp_config_defaults(kelp_config *cfg);
@@ -53,6 +58,10 @@ void kelp_config_defaults(kelp_config *cfg);
  *   group_min_session_timeout_ms      1 .. 3600000, at most the max
  *   group_max_session_timeout_ms      1 .. 3600000
  *   group_max_size                    1 .. 2147483647
+ *   log_retention_ms                  -1 (keep forever) .. 2^53
+ *   log_retention_bytes               -1 (no limit) .. 2^53
+ *   log_segment_ms                    1 .. 2^53
+ *   log_retention_check_interval_ms   1 .. 2^53
  * Numbers must be integers; booleans must be JSON true/false. */
 int kelp_config_apply_json(kelp_config *cfg, const char *json, char *err, size_t errlen);
 

@@ -5,6 +5,7 @@ libkelpcore_la_SOURCES += \
 	storage/layout.c storage/layout.h \
 	storage/partition.c \
 	storage/recovery.c \
+	storage/retention.c \
 	storage/segment.c \
 	storage/storage.c storage/storage.h storage/storage_internal.h \
 	storage/sync.c \

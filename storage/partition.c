@@ -114,7 +114,13 @@ int kelp_partition_append(kelp_partition *p, uint8_t *batches, size_t len, int64
     const kelp_topic_config *tc = &p->topic->config;
     int64_t segment_bytes = tc->set & (1u << KELP_TC_SEGMENT_BYTES) ? tc->value[KELP_TC_SEGMENT_BYTES]
                                                                     : s->opt.segment_bytes;
-    if (seg->size > 0 && (seg->size + len > (uint64_t)segment_bytes || offsets_overflow)) {
+    /* segment.ms compares record time with the segment's first batch, as
+     * Kafka does, so old timestamps replayed together do not roll per batch. */
+    int64_t segment_ms = kelp_topic_config_value(p->topic, KELP_TC_SEGMENT_MS);
+    int64_t incoming_ts = (int64_t)kelp_be64(batches + KELP_BATCH_OFF_MAX_TIMESTAMP);
+    bool aged = seg->first_timestamp >= 0 && incoming_ts > seg->first_timestamp &&
+                (uint64_t)incoming_ts - (uint64_t)seg->first_timestamp > (uint64_t)segment_ms;
+    if (seg->size > 0 && (seg->size + len > (uint64_t)segment_bytes || offsets_overflow || aged)) {
         int rc = kelp_partition_roll(p);
         if (rc != 0)
             return rc;
@@ -153,8 +159,8 @@ int kelp_partition_append(kelp_partition *p, uint8_t *batches, size_t len, int64
     return kelp_sync_mark_dirty(p, seg, false);
 }
 
-/* The segment holding offset: the last one whose base is <= offset. */
-static kelp_segment *segment_for(kelp_partition *p, int64_t offset)
+/* Index of the segment holding offset: the last one whose base is <= offset. */
+static size_t segment_index_for(kelp_partition *p, int64_t offset)
 {
     size_t lo = 0, hi = p->segment_count;
     while (lo < hi) {
@@ -164,7 +170,7 @@ static kelp_segment *segment_for(kelp_partition *p, int64_t offset)
         else
             hi = mid;
     }
-    return lo == 0 ? p->segments[0] : p->segments[lo - 1];
+    return lo == 0 ? 0 : lo - 1;
 }
 
 /* Position of the batch containing offset (or the first one after it);
@@ -189,10 +195,18 @@ int64_t kelp_partition_read(kelp_partition *p, int64_t offset, size_t max_bytes,
         return KELP_STORAGE_ERR_OFFSET_OUT_OF_RANGE;
     if (offset == p->high_watermark)
         return 0;
-    kelp_segment *seg = segment_for(p, offset);
+    /* Compaction can leave a segment's tail (or a whole segment) without
+     * the offsets it once held: the next batch may be in a later segment. */
     uint8_t hdr[KELP_BATCH_HEADER_SIZE];
     uint64_t start;
-    if (find_batch(p, seg, offset, &start, hdr) != 0)
+    kelp_segment *seg = NULL;
+    for (size_t i = segment_index_for(p, offset); i < p->segment_count; i++) {
+        if (find_batch(p, p->segments[i], offset, &start, hdr) == 0) {
+            seg = p->segments[i];
+            break;
+        }
+    }
+    if (!seg)
         return 0;
     uint64_t first = KELP_BATCH_LOG_OVERHEAD + kelp_be32(hdr + KELP_BATCH_OFF_LENGTH);
     uint64_t want = max_bytes > first ? max_bytes : first;

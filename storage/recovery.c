@@ -123,10 +123,13 @@ int kelp_partition_recover(kelp_partition *p)
             KELP_INFO(STORAGE_LOG, "%s: rebuilding the indexes of segment %" PRId64, p->dir, seg->base_offset);
             uint64_t valid_end;
             rc = kelp_segment_rebuild(s, seg, false, &valid_end);
-            if (rc == 0 && (valid_end != seg->size || seg->next_offset != bases.v[i + 1]))
+            /* Ending before the next segment's base is normal after
+             * compaction; bytes that do not parse are not. */
+            if (rc == 0 && (valid_end != seg->size || seg->next_offset > bases.v[i + 1]))
                 KELP_WARN(STORAGE_LOG, "%s: segment %" PRId64 " is damaged after offset %" PRId64, p->dir,
                           seg->base_offset, seg->next_offset);
             if (rc == 0) {
+                seg->next_offset = bases.v[i + 1];
                 kelp_segment_seal(s, seg);
                 rc = kelp_segment_write_indexes(s, p, seg);
             }

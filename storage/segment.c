@@ -35,6 +35,7 @@ int kelp_segment_open(kelp_partition *p, int64_t base, kelp_segment **out)
     seg->base_offset = base;
     seg->next_offset = base;
     seg->max_timestamp = -1;
+    seg->first_timestamp = -1;
     seg->max_timestamp_batch = base;
     kelp_buf_init(&seg->offset_entries);
     kelp_buf_init(&seg->time_entries);
@@ -115,6 +116,8 @@ int kelp_segment_index_batch(kelp_storage *s, kelp_segment *seg, uint64_t pos, i
         seg->max_timestamp = max_ts;
         seg->max_timestamp_batch = base;
     }
+    if (pos == 0)
+        seg->first_timestamp = max_ts;
     if (seg->bytes_since_index >= (uint64_t)s->opt.index_interval_bytes) {
         uint8_t e[KELP_LAYOUT_OFFSET_ENTRY];
         kelp_put_be32(e, (uint32_t)(base - seg->base_offset));
@@ -186,6 +189,7 @@ int kelp_segment_rebuild(kelp_storage *s, kelp_segment *seg, bool check_crc, uin
     kelp_buf_clear(&seg->time_entries);
     seg->bytes_since_index = 0;
     seg->max_timestamp = -1;
+    seg->first_timestamp = -1;
     seg->max_timestamp_batch = seg->base_offset;
     int64_t next = seg->base_offset;
     uint64_t pos = 0;

@@ -223,8 +223,20 @@ int kelp_storage_create_topic(kelp_storage *s, const char *name, size_t len, int
         return KELP_STORAGE_ERR_NO_MEMORY;
     if (config)
         t->config = *config;
+    /* A directory without topic.json is debris (a create cut short, a late
+     * write after a delete): none of it may leak into the new topic. */
+    char dir[KELP_LAYOUT_PATH_MAX];
+    int rc = kelp_layout_topic_dir(dir, sizeof(dir), t->name) == 0 ? KELP_STORAGE_OK : KELP_STORAGE_ERR_INVALID;
+    if (rc == 0) {
+        int rr = s->fs->ops->remove_recursive(s->fs, dir);
+        if (rr != 0 && rr != -ENOENT) {
+            KELP_ERROR(STORAGE_LOG, "cannot clear %s: %s", dir, strerror(-rr));
+            rc = KELP_STORAGE_ERR_IO;
+        }
+    }
     /* Partitions first; topic.json last, as the commit point. */
-    int rc = topic_open_partitions(s, t);
+    if (rc == 0)
+        rc = topic_open_partitions(s, t);
     if (rc == 0) {
         /* New segment files and partition directories become durable now. */
         kelp_sync_round(s);
@@ -487,6 +499,7 @@ int kelp_storage_open(const kelp_storage_options *opt, kelp_storage **out, char 
     if (s->opt.index_interval_bytes <= 0)
         s->opt.index_interval_bytes = KELP_STORAGE_DEFAULT_INDEX_INTERVAL;
     s->event_fd = -1;
+    kelp_topic_config_defaults(&s->defaults, s->opt.segment_bytes, 1048588);
     kelp_buf_init(&s->scratch);
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->round_lock, NULL);
@@ -526,6 +539,11 @@ kelp_fs *kelp_storage_fs(kelp_storage *s)
 }
 
 const char *kelp_storage_root(const kelp_storage *s) { return s->root; }
+
+void kelp_storage_set_topic_defaults(kelp_storage *s, const kelp_topic_config *defaults)
+{
+    s->defaults = *defaults;
+}
 
 int kelp_storage_space(kelp_storage *s, int64_t *total, int64_t *usable)
 {

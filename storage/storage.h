@@ -64,6 +64,9 @@ int kelp_storage_set_topic_config(kelp_storage *s, kelp_topic *t, const kelp_top
 /* Grows a topic to count partitions (more than it has); durable before
  * return. ERR_INVALID for a count that does not grow it. */
 int kelp_storage_add_partitions(kelp_storage *s, kelp_topic *t, int32_t count);
+/* What topics inherit for the configs they do not set (the broker's
+ * log.* settings). Loop thread. */
+void kelp_storage_set_topic_defaults(kelp_storage *s, const kelp_topic_config *defaults);
 size_t kelp_storage_topic_count(kelp_storage *s);
 kelp_topic *kelp_storage_topic_at(kelp_storage *s, size_t i); /* sorted by name */
 
@@ -123,5 +126,26 @@ int kelp_partition_offset_for_timestamp(kelp_partition *p, int64_t ts, int64_t *
 /* Largest timestamp in the log and the offset of the record holding it
  * (ListOffsets MAX_TIMESTAMP); 0 if empty. */
 int kelp_partition_max_timestamp(kelp_partition *p, int64_t *offset, int64_t *ts);
+
+/* Log maintenance, one pass (the caller runs it every
+ * log.retention.check.interval.ms): for topics whose cleanup.policy has
+ * "delete", removes the oldest whole segments that passed retention.ms
+ * (their largest timestamp is older) or that retention.bytes does not
+ * leave room for, rolling an expired active segment first; for every topic,
+ * removes the segments wholly below the log start offset. Returns how many
+ * segments it removed; *more is set when work was deferred (a segment not
+ * yet durable) and another pass soon would finish it. */
+size_t kelp_storage_enforce_retention(kelp_storage *s, int64_t now_ms, bool *more);
+
+/* DeleteRecords: raises the log start offset to offset (-1: the high
+ * watermark). Records below it are unreadable at once; whole segments below
+ * it go in the next retention pass. ERR_OFFSET_OUT_OF_RANGE past the high
+ * watermark or below 0. The new value must be persisted by the caller
+ * (kelp_partition_log_start_checkpoint) before it is acknowledged. */
+int kelp_partition_delete_records(kelp_partition *p, int64_t offset, int64_t *low_watermark);
+/* The checkpoint file that keeps the log start offset across restarts, and
+ * its content for the current value: 0, or -1 when a buffer is too small. */
+int kelp_partition_log_start_checkpoint(const kelp_partition *p, char *path, size_t path_cap, char *text,
+                                        size_t text_cap, size_t *text_len);
 
 #endif

@@ -24,6 +24,7 @@ typedef struct kelp_segment {
     uint64_t bytes_since_index;
     int64_t max_timestamp; /* -1 when empty */
     int64_t max_timestamp_batch; /* base offset of the batch holding it */
+    int64_t first_timestamp;     /* max timestamp of its first batch (segment.ms counts from it); -1 */
     bool needs_sync;             /* under storage lock */
 } kelp_segment;
 
@@ -80,6 +81,7 @@ struct kelp_storage {
     kelp_topic **by_id;  /* sorted by id */
     size_t topic_count, topic_cap;
     kelp_buf scratch; /* loop thread: batch reads */
+    kelp_topic_config defaults; /* what a topic inherits for keys it does not set */
 
     pthread_mutex_t lock; /* guards the fields marked "under storage lock" and below */
     pthread_cond_t wake;
@@ -99,6 +101,15 @@ struct kelp_storage {
     bool thread_started;
     int event_fd;
 };
+
+/* A topic's value for a config key: its own, else the inherited default. */
+static inline int64_t kelp_topic_config_value(const kelp_topic *t, kelp_topic_config_key key)
+{
+    return t->config.set & (1u << key) ? t->config.value[key] : t->storage->defaults.value[key];
+}
+
+/* retention.c: removes segments [0, count) of p (durable, not being synced). */
+int kelp_partition_remove_head_segments(kelp_partition *p, size_t count);
 
 /* segment.c */
 int kelp_segment_open(kelp_partition *p, int64_t base, kelp_segment **out);

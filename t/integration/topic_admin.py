@@ -141,7 +141,7 @@ def describe_configs(kp, ck):
                                                configs={"retention.ms": None, "message.timestamp.type": None})])
     entries = resp[0].resources[0][4]
     check(sorted((e[0], e[1]) for e in entries) == [("message.timestamp.type", "LogAppendTime"),
-                                                     ("retention.ms", "-1")],
+                                                     ("retention.ms", "604800000")],
           "kafka-python DescribeConfigs with keys: %s" % entries)
     alter_configs(kp, ck)
 
@@ -157,13 +157,13 @@ def alter_configs(kp, ck):
         f.result()
     check(topic_file("adm-ck")["configs"] == {"max.message.bytes": "3000"},
           "confluent-kafka AlterConfigs replaced them (segment.bytes back to the broker's)")
-    bad = CkConfigResource(CkConfigResource.Type.TOPIC, "adm-ck", set_config={"retention.ms": "5"})
+    bad = CkConfigResource(CkConfigResource.Type.TOPIC, "adm-ck", set_config={"retention.ms": "-5"})
     for f in ck.alter_configs([bad]).values():
         try:
             f.result()
-            check(False, "retention.ms=5 refused")
+            check(False, "retention.ms=-5 refused")
         except KafkaException as e:
-            check(e.args[0].name() == "INVALID_CONFIG", "retention.ms=5 refused with INVALID_CONFIG")
+            check(e.args[0].name() == "INVALID_CONFIG", "retention.ms=-5 refused with INVALID_CONFIG")
     check(topic_file("adm-ck")["configs"] == {"max.message.bytes": "3000"}, "a refused change changes nothing")
     broker = CkConfigResource(CkConfigResource.Type.BROKER, "0", set_config={"num.partitions": "9"})
     for f in ck.alter_configs([broker]).values():

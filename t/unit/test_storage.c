@@ -3,6 +3,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* openat family, d_type, mkdtemp */
 #endif
+#include <dirent.h>
 #include <check.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -15,6 +16,7 @@
 #include "records/byte_order.h"
 #include "records/compression.h"
 #include "records/record_batch.h"
+#include "storage/fs.h"
 #include "storage/storage.h"
 #include "storage/topic_name.h"
 #include "t/unit/batch_builder.h"
@@ -542,6 +544,169 @@ START_TEST(topic_configs_persist_and_segment_bytes_applies)
 }
 END_TEST
 
+
+static int count_segments(const char *topic, int partition)
+{
+    char dir[400];
+    snprintf(dir, sizeof(dir), "%s/topics/kafka/%s/%d", root, topic, partition);
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strlen(e->d_name) == 24 && strcmp(e->d_name + 20, ".log") == 0)
+            n++;
+    closedir(d);
+    return n;
+}
+
+static kelp_topic *create_with(kelp_storage *s, const char *name, const char *const *kv)
+{
+    kelp_topic_config c = {0};
+    char why[128];
+    for (; kv && kv[0]; kv += 2) {
+        int key = kelp_topic_config_lookup(kv[0], strlen(kv[0]));
+        ck_assert_int_ge(key, 0);
+        ck_assert_msg(kelp_topic_config_set(&c, (kelp_topic_config_key)key, kv[1], strlen(kv[1]), why, sizeof(why)),
+                      "%s", why);
+    }
+    kelp_topic *t;
+    ck_assert_int_eq(kelp_storage_create_topic(s, name, strlen(name), 1, &c, &t), 0);
+    return t;
+}
+
+START_TEST(retention_by_time_removes_whole_segments_and_rolls_the_active_one)
+{
+    make_root();
+    durable_log d = {0};
+    kelp_storage *s = open_storage(1 << 30, 4096, &d);
+    const char *const kv[] = {"segment.bytes", "1048576", "retention.ms", "60000", NULL};
+    kelp_partition *p = kelp_topic_partition(create_with(s, "ret", kv), 0);
+    for (int i = 0; i < 1100; i++)
+        append_sized(p, 1000, 1000 + i);
+    wait_durable(s);
+    ck_assert_int_eq(count_segments("ret", 0), 2);
+    bool more;
+    /* Nothing is old enough yet: every segment holds a record newer than 1000. */
+    ck_assert_uint_eq(kelp_storage_enforce_retention(s, 1000 + 60000, &more), 0);
+    ck_assert(!more);
+    /* Later, both expired: the sealed one goes; the active one is rolled first. */
+    ck_assert_uint_eq(kelp_storage_enforce_retention(s, 1000000, &more), 1);
+    ck_assert(more);
+    ck_assert_int_gt(kelp_partition_log_start_offset(p), 0);
+    kelp_buf out;
+    kelp_buf_init(&out);
+    ck_assert_int_eq(kelp_partition_read(p, 0, 1 << 20, &out), KELP_STORAGE_ERR_OFFSET_OUT_OF_RANGE);
+    /* No new data: the sync round reports nothing, but syncs the sealed segment. */
+    kelp_storage_sync_all(s);
+    ck_assert_uint_eq(kelp_storage_enforce_retention(s, 1000000, &more), 1);
+    ck_assert_int_eq(count_segments("ret", 0), 1);
+    ck_assert_int_eq(kelp_partition_log_start_offset(p), 1100);
+    ck_assert_int_eq(kelp_partition_high_watermark(p), 1100);
+    /* The log goes on from where it was. */
+    ck_assert_int_eq(append_simple(p, 2, 999999), 1100);
+    wait_durable(s);
+    ck_assert_int_eq(kelp_storage_close(s), 0);
+    s = open_storage(1 << 30, 4096, &d);
+    p = kelp_topic_partition(kelp_storage_find_topic(s, "ret", 3), 0);
+    ck_assert_int_eq(kelp_partition_log_start_offset(p), 1100);
+    ck_assert_int_eq(kelp_partition_high_watermark(p), 1102);
+    ck_assert_int_eq(kelp_partition_read(p, 1100, 1 << 20, &out), (int64_t)out.len);
+    ck_assert_int_eq(check_batches(&out, 1100), 1102);
+    kelp_buf_free(&out);
+    ck_assert_int_eq(kelp_storage_close(s), 0);
+    remove_root();
+}
+END_TEST
+
+START_TEST(retention_by_size_keeps_the_newest_segments)
+{
+    make_root();
+    durable_log d = {0};
+    kelp_storage *s = open_storage(1 << 30, 4096, &d);
+    const char *const kv[] = {"segment.bytes", "1048576", "retention.bytes", "1500000", "retention.ms", "-1", NULL};
+    kelp_partition *p = kelp_topic_partition(create_with(s, "size", kv), 0);
+    for (int i = 0; i < 2700; i++)
+        append_sized(p, 1000, 1000 + i);
+    wait_durable(s);
+    ck_assert_int_eq(count_segments("size", 0), 3);
+    int64_t before = kelp_partition_size_bytes(p);
+    bool more;
+    ck_assert_uint_eq(kelp_storage_enforce_retention(s, INT64_MAX / 2, &more), 1);
+    ck_assert_int_eq(count_segments("size", 0), 2);
+    ck_assert_int_lt(kelp_partition_size_bytes(p), before);
+    ck_assert_int_ge(kelp_partition_size_bytes(p), 1500000 - 1048576);
+    /* What is left is within a segment of the limit, so a second pass keeps it. */
+    ck_assert_uint_eq(kelp_storage_enforce_retention(s, INT64_MAX / 2, &more), 0);
+    ck_assert_int_eq(kelp_partition_high_watermark(p), 2700);
+    ck_assert_int_eq(kelp_storage_close(s), 0);
+    remove_root();
+}
+END_TEST
+
+START_TEST(delete_records_moves_the_log_start_durably)
+{
+    make_root();
+    durable_log d = {0};
+    kelp_storage *s = open_storage(1 << 30, 4096, &d);
+    kelp_partition *p = kelp_topic_partition(create_with(s, "dr", NULL), 0);
+    for (int i = 0; i < 10; i++)
+        append_simple(p, 1, 5000 + i);
+    int64_t low;
+    /* Nothing is durable yet: the high watermark is 0. */
+    ck_assert_int_eq(kelp_partition_delete_records(p, 5, &low), KELP_STORAGE_ERR_OFFSET_OUT_OF_RANGE);
+    wait_durable(s);
+    ck_assert_int_eq(kelp_partition_delete_records(p, 5, &low), 0);
+    ck_assert_int_eq(low, 5);
+    ck_assert_int_eq(kelp_partition_delete_records(p, 3, &low), 0); /* never moves back */
+    ck_assert_int_eq(low, 5);
+    ck_assert_int_eq(kelp_partition_delete_records(p, 11, &low), KELP_STORAGE_ERR_OFFSET_OUT_OF_RANGE);
+    kelp_buf out;
+    kelp_buf_init(&out);
+    ck_assert_int_eq(kelp_partition_read(p, 4, 1 << 20, &out), KELP_STORAGE_ERR_OFFSET_OUT_OF_RANGE);
+    ck_assert_int_gt(kelp_partition_read(p, 5, 1 << 20, &out), 0);
+    kelp_buf_free(&out);
+    int64_t off, ts;
+    ck_assert_int_eq(kelp_partition_offset_for_timestamp(p, 0, &off, &ts), 1);
+    ck_assert_int_eq(off, 5);
+    /* The checkpoint keeps it across a restart. */
+    char path[1024], text[32];
+    size_t len;
+    ck_assert_int_eq(kelp_partition_log_start_checkpoint(p, path, sizeof(path), text, sizeof(text), &len), 0);
+    struct kelp_fs *fs = kelp_storage_fs(s);
+    ck_assert_int_eq(fs->ops->write_file_atomic(fs, path, text, len), 0);
+    ck_assert_int_eq(kelp_partition_delete_records(p, -1, &low), 0);
+    ck_assert_int_eq(low, 10);
+    ck_assert_int_eq(kelp_storage_close(s), 0);
+    s = open_storage(1 << 30, 4096, &d);
+    p = kelp_topic_partition(kelp_storage_find_topic(s, "dr", 2), 0);
+    ck_assert_int_eq(kelp_partition_log_start_offset(p), 5);
+    ck_assert_int_eq(kelp_partition_high_watermark(p), 10);
+    ck_assert_int_eq(kelp_storage_close(s), 0);
+    remove_root();
+}
+END_TEST
+
+START_TEST(segment_ms_rolls_by_record_time)
+{
+    make_root();
+    durable_log d = {0};
+    kelp_storage *s = open_storage(1 << 30, 4096, &d);
+    const char *const kv[] = {"segment.ms", "100", NULL};
+    kelp_partition *p = kelp_topic_partition(create_with(s, "roll", kv), 0);
+    append_simple(p, 1, 1000);
+    append_simple(p, 1, 1100); /* exactly segment.ms later: same segment */
+    ck_assert_int_eq(count_segments("roll", 0), 1);
+    append_simple(p, 1, 1101);
+    ck_assert_int_eq(count_segments("roll", 0), 2);
+    append_simple(p, 1, 50); /* older records do not roll */
+    ck_assert_int_eq(count_segments("roll", 0), 2);
+    wait_durable(s);
+    ck_assert_int_eq(kelp_storage_close(s), 0);
+    remove_root();
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("storage");
@@ -556,6 +721,10 @@ int main(void)
     tcase_add_test(tc, timestamp_lookups_over_plain_and_compressed_batches);
     tcase_add_test(tc, large_first_batch_is_returned_whole);
     tcase_add_test(tc, topic_configs_persist_and_segment_bytes_applies);
+    tcase_add_test(tc, retention_by_time_removes_whole_segments_and_rolls_the_active_one);
+    tcase_add_test(tc, retention_by_size_keeps_the_newest_segments);
+    tcase_add_test(tc, delete_records_moves_the_log_start_durably);
+    tcase_add_test(tc, segment_ms_rolls_by_record_time);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);
