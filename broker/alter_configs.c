@@ -162,8 +162,6 @@ static alter_outcome alter_incremental(kelp_broker *b, kelp_request *req,
             if (v == 0) {
                 o.error = KAFKA_ERR_INVALID_CONFIG;
                 snprintf(o.why, sizeof(o.why), "%s may not become empty", info->name);
-            } else if (!kelp_topic_config_supported((kelp_topic_config_key)key, v, o.why, sizeof(o.why))) {
-                o.error = KAFKA_ERR_INVALID_CONFIG;
             } else {
                 next.value[key] = v;
                 next.set |= 1u << key;

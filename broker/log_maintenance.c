@@ -1,4 +1,4 @@
-/* Log maintenance on the loop: retention every
+/* Log maintenance on the loop: retention and compaction every
  * log.retention.check.interval.ms (sooner while a pass left work behind,
  * such as a just-rolled segment waiting for its sync). */
 #include "broker/log_maintenance.h"
@@ -21,7 +21,9 @@ void kelp_log_maintenance_run(void *ctx)
     kelp_broker *b = ctx;
     b->maintenance_timer = NULL;
     bool more = false;
-    kelp_storage_enforce_retention(b->storage, kelp_clock_wall_ms(), &more);
+    int64_t now = kelp_clock_wall_ms();
+    kelp_storage_enforce_retention(b->storage, now, &more);
+    kelp_storage_compact(b->storage, now);
     int64_t interval = b->cfg.log_retention_check_interval_ms;
     schedule(b, more && interval > MAINTENANCE_RETRY_MS ? MAINTENANCE_RETRY_MS : interval);
 }

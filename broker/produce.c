@@ -84,6 +84,12 @@ static kelp_partition *produce_partition(kelp_broker *b, kelp_request *req, kelp
                                              : "record batch failed validation");
         return NULL;
     }
+    /* As Kafka: compaction works by key, so a compacted topic wants one on every record. */
+    int64_t policy = tc->set & (1u << KELP_TC_CLEANUP_POLICY) ? tc->value[KELP_TC_CLEANUP_POLICY] : KELP_CLEANUP_DELETE;
+    if ((policy & KELP_CLEANUP_COMPACT) && info.keyless_records > 0) {
+        set_error(req, out, KAFKA_ERR_INVALID_RECORD, "a compacted topic cannot accept a record without a key");
+        return NULL;
+    }
     if (info.batch_count != 1) {
         set_error(req, out, KAFKA_ERR_INVALID_RECORD,
                   "produce requests of version 3 and above must carry exactly one record batch per partition");

@@ -32,21 +32,6 @@ void kelp_topic_config_views(const kelp_broker *b, const kelp_topic_config *own,
     }
 }
 
-/* Values the log cannot honour yet are refused rather than ignored. */
-bool kelp_topic_config_supported(kelp_topic_config_key key, int64_t value, char *why, size_t whylen)
-{
-    const char *name = kelp_topic_config_info_of(key)->name;
-    switch (key) {
-    case KELP_TC_CLEANUP_POLICY:
-        if (value == KELP_CLEANUP_DELETE)
-            return true;
-        snprintf(why, whylen, "%s: compaction is not supported yet", name);
-        return false;
-    default:
-        return true;
-    }
-}
-
 int16_t kelp_topic_config_apply(kelp_topic_config *out, kw_str name, kw_str value, char *why, size_t whylen)
 {
     int key = name.len > 0 ? kelp_topic_config_lookup(name.ptr, (size_t)name.len) : -1;
@@ -60,8 +45,6 @@ int16_t kelp_topic_config_apply(kelp_topic_config *out, kw_str name, kw_str valu
     }
     int64_t v;
     if (!kelp_topic_config_parse((kelp_topic_config_key)key, value.ptr, (size_t)value.len, &v, why, whylen))
-        return KAFKA_ERR_INVALID_CONFIG;
-    if (!kelp_topic_config_supported((kelp_topic_config_key)key, v, why, whylen))
         return KAFKA_ERR_INVALID_CONFIG;
     out->value[key] = v;
     out->set |= 1u << key;

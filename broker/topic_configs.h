@@ -26,13 +26,9 @@ typedef struct kelp_topic_config_view {
 void kelp_topic_config_views(const kelp_broker *b, const kelp_topic_config *own,
                              kelp_topic_config_view out[KELP_TC_COUNT]);
 
-/* Whether the log can honour this value of the key yet (why says not). */
-bool kelp_topic_config_supported(kelp_topic_config_key key, int64_t value, char *why, size_t whylen);
-
 /* A request's configs, one at a time, checked into *out. Returns a Kafka
- * error code (INVALID_CONFIG for an unknown name or bad value, or for a
- * value Kelp cannot honour yet; INVALID_REQUEST for a null value) with the
- * reason in why. */
+ * error code (INVALID_CONFIG for an unknown name or bad value;
+ * INVALID_REQUEST for a null value) with the reason in why. */
 int16_t kelp_topic_config_apply(kelp_topic_config *out, kw_str name, kw_str value, char *why, size_t whylen);
 
 #endif

@@ -1,4 +1,4 @@
-/* Decompression of record batch payloads for the codecs Kafka uses. */
+/* Compression and decompression of record batch payloads for the codecs Kafka uses. */
 #ifndef KELP_RECORDS_COMPRESSION_H
 #define KELP_RECORDS_COMPRESSION_H
 
@@ -25,5 +25,9 @@ enum {
 /* Appends the decompressed form of in[0..len) to out. Output larger than
  * max_out is refused, so a small hostile payload cannot exhaust memory. */
 int kelp_decompress(int codec, const uint8_t *in, size_t len, size_t max_out, kelp_buf *out);
+
+/* Appends in[0..len) compressed with codec to out (NONE copies it); on
+ * failure out is left as it was. The same status codes as kelp_decompress. */
+int kelp_compress(int codec, const uint8_t *in, size_t len, kelp_buf *out);
 
 #endif

@@ -1,6 +1,8 @@
 # records: Kafka record batches (magic 2), CRC-32C and decompression.
 libkelpcore_la_SOURCES += \
 	records/byte_order.h \
+	records/batch_filter.c records/batch_filter.h \
+	records/compress.c \
 	records/compression.c records/compression.h \
 	records/crc32c.c records/crc32c.h \
 	records/record_batch.c records/record_batch.h \

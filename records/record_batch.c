@@ -52,7 +52,7 @@ void kelp_batch_set_log_append_time(uint8_t *batch, size_t len, int64_t append_m
 
 /* Walks every record of one batch, checking framing (headers included) and
  * offset deltas. */
-static enum kelp_batch_status check_records(const uint8_t *batch, size_t len, kelp_buf *scratch)
+static enum kelp_batch_status check_records(const uint8_t *batch, size_t len, kelp_buf *scratch, int64_t *keyless)
 {
     kelp_record_iter it;
     enum kelp_batch_status st = kelp_record_iter_init(&it, batch, len, scratch);
@@ -64,6 +64,8 @@ static enum kelp_batch_status check_records(const uint8_t *batch, size_t len, ke
     while ((rc = kelp_record_iter_next(&it, &r)) == 1) {
         if (r.offset_delta != expected)
             return KELP_BATCH_INVALID_RECORD;
+        if (r.key_len < 0)
+            (*keyless)++;
         expected++;
     }
     if (rc < 0 || it.pos != it.end)
@@ -72,7 +74,7 @@ static enum kelp_batch_status check_records(const uint8_t *batch, size_t len, ke
 }
 
 static enum kelp_batch_status validate_one(const uint8_t *p, size_t len, int32_t max_batch_bytes, size_t *size,
-                                           kelp_buf *scratch, kelp_batch_header *h)
+                                           kelp_buf *scratch, kelp_batch_header *h, int64_t *keyless)
 {
     if (len <= KELP_BATCH_OFF_MAGIC)
         return KELP_BATCH_CORRUPT;
@@ -97,13 +99,13 @@ static enum kelp_batch_status validate_one(const uint8_t *p, size_t len, int32_t
         return KELP_BATCH_UNSUPPORTED_COMPRESSION;
     if (h->record_count <= 0 || h->last_offset_delta != h->record_count - 1)
         return KELP_BATCH_INVALID_RECORD;
-    return check_records(p, total, scratch);
+    return check_records(p, total, scratch, keyless);
 }
 
 enum kelp_batch_status kelp_batches_validate(const uint8_t *p, size_t len, int32_t max_batch_bytes,
                                              kelp_batches_info *info)
 {
-    kelp_batches_info local = {0, 0, -1, -1};
+    kelp_batches_info local = {0, 0, -1, -1, 0};
     kelp_buf scratch;
     kelp_buf_init(&scratch);
     enum kelp_batch_status st = len == 0 ? KELP_BATCH_CORRUPT : KELP_BATCH_OK;
@@ -111,7 +113,7 @@ enum kelp_batch_status kelp_batches_validate(const uint8_t *p, size_t len, int32
     while (st == KELP_BATCH_OK && pos < len) {
         kelp_batch_header h;
         size_t size = 0;
-        st = validate_one(p + pos, len - pos, max_batch_bytes, &size, &scratch, &h);
+        st = validate_one(p + pos, len - pos, max_batch_bytes, &size, &scratch, &h, &local.keyless_records);
         if (st != KELP_BATCH_OK)
             break;
         if (local.batch_count == 0)

@@ -61,6 +61,7 @@ typedef struct kelp_batches_info {
     int64_t record_count;
     int64_t max_timestamp;
     int64_t first_timestamp; /* base timestamp of the first batch */
+    int64_t keyless_records; /* records with a null key (a compacted topic refuses them) */
 } kelp_batches_info;
 
 /* Upper bound for one batch's decompressed records: a guard against

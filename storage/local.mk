@@ -1,5 +1,6 @@
 # storage: topics, partitions and segmented logs under the filer root.
 libkelpcore_la_SOURCES += \
+	storage/cleaner.c \
 	storage/file_writer.c storage/file_writer.h \
 	storage/fs.h storage/fs_local.c \
 	storage/layout.c storage/layout.h \

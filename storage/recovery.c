@@ -97,6 +97,9 @@ int kelp_partition_recover(kelp_partition *p)
         KELP_ERROR(STORAGE_LOG, "cannot create %s: %s", p->dir, strerror(-rc));
         return KELP_STORAGE_ERR_IO;
     }
+    rc = kelp_cleaner_recover(p);
+    if (rc != 0)
+        return rc;
     base_list bases = {0};
     rc = s->fs->ops->list(s->fs, p->dir, collect_segment, &bases);
     if (rc != 0 || bases.failed) {

@@ -32,6 +32,7 @@ int kelp_segment_open(kelp_partition *p, int64_t base, kelp_segment **out)
     kelp_segment *seg = calloc(1, sizeof(*seg));
     if (!seg)
         return KELP_STORAGE_ERR_NO_MEMORY;
+    atomic_init(&seg->refs, 1);
     seg->base_offset = base;
     seg->next_offset = base;
     seg->max_timestamp = -1;
@@ -59,9 +60,12 @@ int kelp_segment_open(kelp_partition *p, int64_t base, kelp_segment **out)
     return KELP_STORAGE_OK;
 }
 
+void kelp_segment_retain(kelp_segment *seg) { atomic_fetch_add(&seg->refs, 1); }
+
 void kelp_segment_close(kelp_fs *fs, kelp_segment *seg)
 {
-    if (!seg)
+    /* The cleaner may still be reading it; the last holder closes it. */
+    if (!seg || atomic_fetch_sub(&seg->refs, 1) > 1)
         return;
     if (seg->log)
         fs->ops->close(seg->log);
@@ -135,6 +139,8 @@ int kelp_segment_seal(kelp_storage *s, kelp_segment *seg)
     add_time_entry(s, seg, true);
     return KELP_STORAGE_OK;
 }
+
+void kelp_segment_seal_entries(kelp_storage *s, kelp_segment *seg) { add_time_entry(s, seg, false); }
 
 uint64_t kelp_segment_lookup_position(const kelp_segment *seg, int64_t offset)
 {

@@ -480,6 +480,8 @@ static void storage_free(kelp_storage *s)
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->round_lock);
     pthread_cond_destroy(&s->wake);
+    pthread_mutex_destroy(&s->cleaner_lock);
+    pthread_cond_destroy(&s->cleaner_wake);
     free(s->root);
     free(s);
 }
@@ -503,6 +505,8 @@ int kelp_storage_open(const kelp_storage_options *opt, kelp_storage **out, char 
     kelp_buf_init(&s->scratch);
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->round_lock, NULL);
+    pthread_mutex_init(&s->cleaner_lock, NULL);
+    pthread_cond_init(&s->cleaner_wake, NULL);
     pthread_cond_init(&s->wake, NULL);
     s->root = opt->root ? strdup(opt->root) : NULL;
     s->opt.root = s->root;
@@ -516,6 +520,14 @@ int kelp_storage_open(const kelp_storage_options *opt, kelp_storage **out, char 
     int rc = kelp_sync_start(s);
     if (rc != 0) {
         snprintf(err, errlen, "cannot start the sync thread: %s", strerror(-rc));
+        kelp_sync_stop(s);
+        storage_free(s);
+        return -1;
+    }
+    rc = kelp_cleaner_start(s);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot start the cleaner thread: %s", strerror(-rc));
+        kelp_sync_stop(s);
         storage_free(s);
         return -1;
     }
@@ -527,6 +539,7 @@ int kelp_storage_close(kelp_storage *s)
 {
     if (!s)
         return 0;
+    kelp_cleaner_stop(s);
     kelp_sync_stop(s);
     kelp_sync_round(s);
     storage_free(s);

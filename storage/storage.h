@@ -137,6 +137,16 @@ int kelp_partition_max_timestamp(kelp_partition *p, int64_t *offset, int64_t *ts
  * yet durable) and another pass soon would finish it. */
 size_t kelp_storage_enforce_retention(kelp_storage *s, int64_t now_ms, bool *more);
 
+/* Compaction, one pass: for each partition whose cleanup.policy has
+ * "compact" and whose sealed, durable segments hold records not yet
+ * cleaned (or tombstones now past delete.retention.ms), hands the segments
+ * older than min.compaction.lag.ms to the cleaner thread. That thread keeps
+ * the latest record of each key (and drops tombstones older than
+ * delete.retention.ms), writes the cleaned segments beside the old ones,
+ * and the loop swaps them in; offsets never change. Returns the number of
+ * partitions handed over. */
+size_t kelp_storage_compact(kelp_storage *s, int64_t now_ms);
+
 /* DeleteRecords: raises the log start offset to offset (-1: the high
  * watermark). Records below it are unreadable at once; whole segments below
  * it go in the next retention pass. ERR_OFFSET_OUT_OF_RANGE past the high

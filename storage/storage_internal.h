@@ -3,6 +3,7 @@
 #define KELP_STORAGE_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "util/buf.h"
@@ -15,6 +16,7 @@
 
 /* One segment: a .log file with its two indexes, also kept in memory. */
 typedef struct kelp_segment {
+    atomic_int refs; /* the partition's, plus the cleaner's while it reads the segment */
     int64_t base_offset;
     kelp_fs_file *log, *index, *timeindex;
     uint64_t size;           /* bytes written to .log */
@@ -39,6 +41,11 @@ struct kelp_partition {
     int64_t log_end;
     int64_t high_watermark; /* loop thread only */
     bool failed;            /* an unrecoverable write error: no more appends */
+    /* Compaction (loop thread): a job is out; how far the log was cleaned
+     * with every key known; when the oldest kept tombstone expires (0: none). */
+    bool cleaning;
+    int64_t cleaned_upto;
+    int64_t tombstone_expiry;
 
     /* Under the storage lock: what the sync thread has to do. */
     int64_t written_end;
@@ -100,6 +107,14 @@ struct kelp_storage {
     pthread_t thread;
     bool thread_started;
     int event_fd;
+
+    /* The cleaner thread (compaction): jobs in, finished jobs out (to the
+     * loop through event_fd). Guarded by cleaner_lock. */
+    pthread_mutex_t cleaner_lock;
+    pthread_cond_t cleaner_wake;
+    struct kelp_clean_job *cleaner_queue, *cleaner_done;
+    bool cleaner_stopping, cleaner_started;
+    pthread_t cleaner_thread;
 };
 
 /* A topic's value for a config key: its own, else the inherited default. */
@@ -111,14 +126,27 @@ static inline int64_t kelp_topic_config_value(const kelp_topic *t, kelp_topic_co
 /* retention.c: removes segments [0, count) of p (durable, not being synced). */
 int kelp_partition_remove_head_segments(kelp_partition *p, size_t count);
 
+/* cleaner.c */
+int kelp_cleaner_start(kelp_storage *s);
+void kelp_cleaner_stop(kelp_storage *s);
+/* On the loop thread: swaps in what finished jobs wrote. */
+void kelp_cleaner_finish_jobs(kelp_storage *s);
+/* recovery.c calls it before loading segments: completes or discards an
+ * interrupted swap, removes leftover cleaner files. */
+int kelp_cleaner_recover(kelp_partition *p);
+
 /* segment.c */
 int kelp_segment_open(kelp_partition *p, int64_t base, kelp_segment **out);
+/* Drops a reference; the last one closes the files and frees. Any thread. */
 void kelp_segment_close(kelp_fs *fs, kelp_segment *seg);
+void kelp_segment_retain(kelp_segment *seg);
 /* Records one appended batch in the indexes (memory, and files when write_files). */
 int kelp_segment_index_batch(kelp_storage *s, kelp_segment *seg, uint64_t pos, int64_t base, uint64_t size,
                              int64_t max_ts, bool write_files);
 /* Adds the final time index entry when the segment stops being active. */
 int kelp_segment_seal(kelp_storage *s, kelp_segment *seg);
+/* The same, in memory only (a segment being written elsewhere). */
+void kelp_segment_seal_entries(kelp_storage *s, kelp_segment *seg);
 /* Largest position whose entry offset <= offset (0 when none). */
 uint64_t kelp_segment_lookup_position(const kelp_segment *seg, int64_t offset);
 /* Offset from which a scan for timestamp ts must start. */

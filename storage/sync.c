@@ -224,6 +224,7 @@ void kelp_storage_process_completions(kelp_storage *s)
     for (size_t i = 0; i < n; i++)
         if (s->opt.on_durable)
             s->opt.on_durable(s->opt.ctx, s->notify[i], s->notify[i]->high_watermark);
+    kelp_cleaner_finish_jobs(s);
 }
 
 int kelp_storage_sync_all(kelp_storage *s)

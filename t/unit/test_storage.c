@@ -18,6 +18,7 @@
 #include "records/record_batch.h"
 #include "storage/fs.h"
 #include "storage/storage.h"
+#include "storage/storage_internal.h"
 #include "storage/topic_name.h"
 #include "t/unit/batch_builder.h"
 
@@ -707,6 +708,231 @@ START_TEST(segment_ms_rolls_by_record_time)
 }
 END_TEST
 
+/* Appends one batch of n keyed records (key NULL: a tombstone's value) with codec. */
+static int64_t append_keyed(kelp_partition *p, int codec, const test_record *recs, int n)
+{
+    test_batch_options opt = {.codec = codec, .producer_id = -1};
+    kelp_buf b;
+    kelp_buf_init(&b);
+    ck_assert_int_eq(test_batch_build(&b, &opt, recs, n), 0);
+    int64_t base, last;
+    ck_assert_int_eq(kelp_partition_append(p, b.data, b.len, &base, &last), KELP_STORAGE_OK);
+    kelp_buf_free(&b);
+    return base;
+}
+
+typedef struct seen_record {
+    int64_t offset;
+    char key[16];
+    char value[1100];
+    bool tombstone;
+} seen_record;
+
+/* Reads the whole partition back, checking every batch; returns the records. */
+static size_t read_all(kelp_partition *p, seen_record *out, size_t cap)
+{
+    size_t n = 0;
+    int64_t at = kelp_partition_log_start_offset(p);
+    kelp_buf buf, scratch;
+    kelp_buf_init(&buf);
+    kelp_buf_init(&scratch);
+    while (at < kelp_partition_high_watermark(p)) {
+        kelp_buf_clear(&buf);
+        int64_t got = kelp_partition_read(p, at, 1 << 20, &buf);
+        ck_assert_int_gt(got, 0);
+        size_t pos = 0;
+        while (pos + KELP_BATCH_LOG_OVERHEAD <= buf.len) {
+            kelp_batch_header h;
+            ck_assert_int_eq(kelp_batch_header_parse(buf.data + pos, buf.len - pos, &h), 0);
+            size_t total = (size_t)h.batch_length + KELP_BATCH_LOG_OVERHEAD;
+            if (pos + total > buf.len)
+                break;
+            ck_assert_int_eq(kelp_batch_check_crc(buf.data + pos, total), KELP_BATCH_OK);
+            kelp_record_iter it;
+            ck_assert_int_eq(kelp_record_iter_init(&it, buf.data + pos, total, &scratch), KELP_BATCH_OK);
+            kelp_record r;
+            int64_t max_ts = -1;
+            while (kelp_record_iter_next(&it, &r) == 1) {
+                ck_assert_uint_lt(n, cap);
+                seen_record *sr = &out[n++];
+                sr->offset = h.base_offset + r.offset_delta;
+                ck_assert_int_ge(sr->offset, at); /* offsets only ever grow */
+                snprintf(sr->key, sizeof(sr->key), "%.*s", (int)r.key_len, (const char *)r.key);
+                sr->tombstone = r.value_len < 0;
+                snprintf(sr->value, sizeof(sr->value), "%.*s", r.value_len < 0 ? 0 : (int)r.value_len,
+                         r.value_len < 0 ? "" : (const char *)r.value);
+                int64_t ts = kelp_record_timestamp(&h, &r);
+                if (ts > max_ts)
+                    max_ts = ts;
+            }
+            ck_assert_int_eq(h.max_timestamp, max_ts);
+            at = h.base_offset + h.last_offset_delta + 1;
+            pos += total;
+        }
+    }
+    kelp_buf_free(&buf);
+    kelp_buf_free(&scratch);
+    return n;
+}
+
+static void wait_cleaned(kelp_storage *s, kelp_partition *p)
+{
+    while (p->cleaning) {
+        struct pollfd pfd = {.fd = kelp_storage_completion_fd(s), .events = POLLIN};
+        ck_assert_int_eq(poll(&pfd, 1, -1), 1);
+        kelp_storage_process_completions(s);
+    }
+}
+
+START_TEST(compaction_keeps_the_latest_record_per_key_at_its_offset)
+{
+    make_root();
+    durable_log d = {0};
+    kelp_storage *s = open_storage(1 << 30, 4096, &d);
+    const char *const kv[] = {"segment.bytes", "1048576", "cleanup.policy", "compact", "delete.retention.ms", "1000",
+                              NULL};
+    kelp_partition *p = kelp_topic_partition(create_with(s, "cmp", kv), 0);
+    static char value[1001];
+    memset(value, 'x', 1000);
+    /* 2000 single records over ten keys, with compressed batches of five
+     * mixed keys every 100 records; key "gone" at 300 and its tombstone at 1500. */
+    int64_t tomb_ts = 0;
+    for (int i = 0; i < 2000; i++) {
+        char key[16], val[1100];
+        snprintf(key, sizeof(key), "k%d", i % 10);
+        snprintf(val, sizeof(val), "%d:%s", i, value);
+        test_record rec = {.key = key, .value = val, .timestamp = 100000 + i};
+        if (i == 300)
+            rec.key = "gone";
+        if (i == 1500) {
+            rec.key = "gone";
+            rec.value = NULL;
+            tomb_ts = rec.timestamp;
+        }
+        append_keyed(p, KELP_COMPRESSION_NONE, &rec, 1);
+        if (i % 100 == 50) {
+            test_record five[5];
+            char keys[5][16], vals[5][32];
+            for (int j = 0; j < 5; j++) {
+                snprintf(keys[j], sizeof(keys[j]), "z%d", (i / 100 + j) % 7);
+                snprintf(vals[j], sizeof(vals[j]), "z%d-%d", i, j);
+                five[j] = (test_record){.key = keys[j], .value = vals[j], .timestamp = 100000 + i};
+            }
+            append_keyed(p, i % 200 == 50 ? KELP_COMPRESSION_GZIP : KELP_COMPRESSION_ZSTD, five, 5);
+        }
+    }
+    wait_durable(s);
+    int64_t hw = kelp_partition_high_watermark(p);
+    ck_assert_int_ge(count_segments("cmp", 0), 2);
+    static seen_record before[4000], after[4000];
+    size_t nb = read_all(p, before, 4000);
+    ck_assert_int_eq((int64_t)nb, hw);
+
+    /* The tombstone is young: it stays, the older "gone" record goes. */
+    ck_assert_uint_eq(kelp_storage_compact(s, tomb_ts + 500), 1);
+    wait_cleaned(s, p);
+    ck_assert_int_eq(kelp_partition_high_watermark(p), hw);
+    size_t na = read_all(p, after, 4000);
+    ck_assert_uint_lt(na, nb);
+    /* Whatever is left is what was there, at the same offset; in the
+     * cleaned part each key appears once, with its last value. */
+    int64_t active_base = -1;
+    for (size_t i = 0, j = 0; i < na; i++) {
+        while (j < nb && before[j].offset < after[i].offset)
+            j++;
+        ck_assert_uint_lt(j, nb);
+        ck_assert_int_eq(before[j].offset, after[i].offset);
+        ck_assert_str_eq(before[j].key, after[i].key);
+        ck_assert_str_eq(before[j].value, after[i].value);
+        /* Only the sealed segments were cleaned, with the keys they hold:
+         * no later record of the key may sit there too. */
+        active_base = p->segments[p->segment_count - 1]->base_offset;
+        for (size_t k = j + 1; k < nb && before[k].offset < active_base; k++)
+            ck_assert_msg(after[i].offset >= active_base || strcmp(before[k].key, after[i].key) != 0,
+                          "offset %lld (%s) kept though %lld has the same key", (long long)after[i].offset,
+                          after[i].key, (long long)before[k].offset);
+    }
+    bool tombstone_seen = false, gone_value_seen = false;
+    for (size_t i = 0; i < na; i++) {
+        tombstone_seen |= after[i].tombstone;
+        gone_value_seen |= strcmp(after[i].key, "gone") == 0 && !after[i].tombstone;
+    }
+    ck_assert(tombstone_seen);
+    ck_assert(!gone_value_seen);
+
+    /* Nothing new: no second job. Once the tombstone expires, it goes. */
+    ck_assert_uint_eq(kelp_storage_compact(s, tomb_ts + 600), 0);
+    ck_assert_uint_eq(kelp_storage_compact(s, tomb_ts + 5000), 1);
+    wait_cleaned(s, p);
+    na = read_all(p, after, 4000);
+    for (size_t i = 0; i < na; i++)
+        ck_assert(!after[i].tombstone && strcmp(after[i].key, "gone") != 0);
+    ck_assert_int_eq(kelp_storage_close(s), 0);
+
+    /* After a restart the cleaned log reads the same. */
+    s = open_storage(1 << 30, 4096, &d);
+    p = kelp_topic_partition(kelp_storage_find_topic(s, "cmp", 3), 0);
+    ck_assert_int_eq(kelp_partition_high_watermark(p), hw);
+    static seen_record again[4000];
+    size_t n2 = read_all(p, again, 4000);
+    ck_assert_uint_eq(n2, na);
+    for (size_t i = 0; i < na; i++) {
+        ck_assert_int_eq(again[i].offset, after[i].offset);
+        ck_assert_str_eq(again[i].value, after[i].value);
+    }
+    /* Appends go on at the same offsets as before. */
+    test_record more = {.key = "k1", .value = "new", .timestamp = 200000};
+    ck_assert_int_eq(append_keyed(p, KELP_COMPRESSION_NONE, &more, 1), hw);
+    wait_durable(s);
+    ck_assert_int_eq(kelp_storage_close(s), 0);
+    remove_root();
+}
+END_TEST
+
+START_TEST(an_interrupted_compaction_swap_is_finished_or_discarded_at_start)
+{
+    make_root();
+    durable_log d = {0};
+    kelp_storage *s = open_storage(1 << 30, 4096, &d);
+    kelp_topic *t = create_with(s, "swap", NULL);
+    kelp_partition *p = kelp_topic_partition(t, 0);
+    append_simple(p, 3, 1000);
+    wait_durable(s);
+    char id_hex[33];
+    for (int i = 0; i < 16; i++)
+        snprintf(id_hex + 2 * i, 3, "%02x", kelp_topic_id(t)[i]);
+    ck_assert_int_eq(kelp_storage_close(s), 0);
+    char dir[512], path[600], text[600];
+    snprintf(dir, sizeof(dir), "%s/topics/kafka/swap/0", root);
+    /* A leftover without a marker goes. */
+    snprintf(path, sizeof(path), "%s/00000000000000000000.log.cleaned", dir);
+    FILE *f = fopen(path, "w");
+    fputs("garbage", f);
+    fclose(f);
+    s = open_storage(1 << 30, 4096, &d);
+    ck_assert_int_eq(access(path, F_OK), -1);
+    p = kelp_topic_partition(kelp_storage_find_topic(s, "swap", 4), 0);
+    ck_assert_int_eq(kelp_partition_high_watermark(p), 3);
+    ck_assert_int_eq(kelp_storage_close(s), 0);
+    /* A marker of another topic (same name, recreated) is ignored. */
+    snprintf(path, sizeof(path), "%s/cleaner-swap", dir);
+    f = fopen(path, "w");
+    fputs("00112233445566778899aabbccddeeff\n0\n", f);
+    fclose(f);
+    snprintf(text, sizeof(text), "%s/00000000000000000000.log.cleaned", dir);
+    f = fopen(text, "w");
+    fclose(f);
+    s = open_storage(1 << 30, 4096, &d);
+    ck_assert_int_eq(access(path, F_OK), -1);
+    ck_assert_int_eq(access(text, F_OK), -1);
+    p = kelp_topic_partition(kelp_storage_find_topic(s, "swap", 4), 0);
+    ck_assert_int_eq(kelp_partition_high_watermark(p), 3);
+    ck_assert_int_eq(kelp_storage_close(s), 0);
+    remove_root();
+    (void)id_hex;
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("storage");
@@ -725,6 +951,8 @@ int main(void)
     tcase_add_test(tc, retention_by_size_keeps_the_newest_segments);
     tcase_add_test(tc, delete_records_moves_the_log_start_durably);
     tcase_add_test(tc, segment_ms_rolls_by_record_time);
+    tcase_add_test(tc, compaction_keeps_the_latest_record_per_key_at_its_offset);
+    tcase_add_test(tc, an_interrupted_compaction_swap_is_finished_or_discarded_at_start);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);
