@@ -29,6 +29,7 @@ static const kelp_admin_route *const route_groups[] = {
     kelp_admin_health_routes,
     kelp_admin_config_routes,
     kelp_admin_groups_routes,
+    kelp_admin_topics_routes,
 };
 
 /* A daemon and the listening socket it was given. The socket is closed only

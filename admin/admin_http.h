@@ -19,6 +19,11 @@ typedef struct kelp_admin_callbacks {
     /* Consumer groups as JSON (malloc'd): all when group_id is NULL, else
      * one; status is the HTTP status to answer with. */
     char *(*groups_json)(void *ctx, const char *group_id, unsigned *status);
+    /* Topics: all (name NULL) or one; create from a JSON body; delete one.
+     * Each returns JSON (malloc'd) and the HTTP status to answer with. */
+    char *(*topics_json)(void *ctx, const char *name, unsigned *status);
+    char *(*create_topic)(void *ctx, const char *body, unsigned *status);
+    char *(*delete_topic)(void *ctx, const char *name, unsigned *status);
 } kelp_admin_callbacks;
 
 typedef struct kelp_admin kelp_admin;

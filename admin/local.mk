@@ -4,7 +4,8 @@ libkelpcore_la_SOURCES += \
 	admin/routes.h \
 	admin/routes_health.c \
 	admin/routes_config.c \
-	admin/routes_groups.c
+	admin/routes_groups.c \
+	admin/routes_topics.c
 
 check_PROGRAMS += t/unit/test_admin
 TESTS += t/unit/test_admin

@@ -40,5 +40,6 @@ void kelp_admin_respond_json(kelp_admin_response *resp, unsigned status, char *j
 extern const kelp_admin_route kelp_admin_health_routes[];
 extern const kelp_admin_route kelp_admin_config_routes[];
 extern const kelp_admin_route kelp_admin_groups_routes[];
+extern const kelp_admin_route kelp_admin_topics_routes[];
 
 #endif

@@ -96,6 +96,15 @@ int kelp_handle_incremental_alter_configs(kelp_broker *b, kelp_request *req);
 /* Admin view of groups (loop thread): all of them when group_id is NULL,
  * else one (404 when unknown). Returns malloc'd JSON. */
 char *kelp_broker_groups_json(kelp_broker *b, const char *group_id, unsigned *status);
+/* Topics for the admin endpoint (broker/topics_admin.c): all (name NULL)
+ * or one; create from a JSON body; delete by name. JSON text, status set. */
+char *kelp_broker_topics_json(kelp_broker *b, const char *name, unsigned *status);
+char *kelp_broker_topics_create(kelp_broker *b, const char *body, unsigned *status);
+char *kelp_broker_topics_delete(kelp_broker *b, const char *name, unsigned *status);
+/* Deletes a topic as DeleteTopics does: out of the catalogue at once,
+ * waiting produces answered, committed offsets dropped, files removed in
+ * the background. */
+void kelp_broker_delete_topic(kelp_broker *b, kelp_topic *t);
 
 /* The coordinator's answers to waiting JoinGroup and SyncGroup requests. */
 void kelp_join_group_reply(void *waiter, const kelp_join_result *result);

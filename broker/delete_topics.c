@@ -13,7 +13,7 @@
 
 typedef kafka_DeleteTopicsResponse_DeletableTopicResult topic_result;
 
-static void delete_topic(kelp_broker *b, kelp_topic *t)
+void kelp_broker_delete_topic(kelp_broker *b, kelp_topic *t)
 {
     char name[KELP_TOPIC_NAME_MAX + 1];
     snprintf(name, sizeof(name), "%s", kelp_topic_name(t));
@@ -57,7 +57,7 @@ static void delete_one(kelp_broker *b, kelp_request *req, kw_str name, const kw_
         char *copy = kelp_arena_kw_dup(&req->arena, kelp_kw_or_empty(n));
         out->name = copy ? (kw_str){.ptr = copy, .len = (int32_t)strlen(copy)} : (kw_str){NULL, -1};
     }
-    delete_topic(b, t);
+    kelp_broker_delete_topic(b, t);
     out->error_code = KAFKA_ERR_NONE;
 }
 

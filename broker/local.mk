@@ -20,6 +20,7 @@ libkelpcore_la_SOURCES += \
 	broker/offset_fetch.c \
 	broker/offset_delete.c \
 	broker/groups_admin.c \
+	broker/topics_admin.c \
 	broker/topic_configs.c broker/topic_configs.h \
 	broker/create_topics.c \
 	broker/create_partitions.c \

@@ -63,12 +63,33 @@ static char *admin_groups_json(void *ctx, const char *group_id, unsigned *status
     return kelp_server_query(inst->server, kelp_broker_groups_json, group_id, status);
 }
 
+static char *admin_topics_json(void *ctx, const char *name, unsigned *status)
+{
+    kelp_instance *inst = ctx;
+    return kelp_server_query(inst->server, kelp_broker_topics_json, name, status);
+}
+
+static char *admin_create_topic(void *ctx, const char *body, unsigned *status)
+{
+    kelp_instance *inst = ctx;
+    return kelp_server_query(inst->server, kelp_broker_topics_create, body, status);
+}
+
+static char *admin_delete_topic(void *ctx, const char *name, unsigned *status)
+{
+    kelp_instance *inst = ctx;
+    return kelp_server_query(inst->server, kelp_broker_topics_delete, name, status);
+}
+
 static kelp_admin_callbacks admin_callbacks(kelp_instance *inst)
 {
     return (kelp_admin_callbacks){.ctx = inst,
                                   .get_config = admin_get_config,
                                   .apply_config = admin_apply_config,
-                                  .groups_json = admin_groups_json};
+                                  .groups_json = admin_groups_json,
+                                  .topics_json = admin_topics_json,
+                                  .create_topic = admin_create_topic,
+                                  .delete_topic = admin_delete_topic};
 }
 
 int kelp_instance_create(const kelp_host_api *host, const char *config_json, kelp_instance **out, char *err,

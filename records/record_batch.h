@@ -124,8 +124,10 @@ int kelp_record_header_next(const uint8_t **pos, const uint8_t *end, kelp_record
 /* Timestamp of a record of this batch (LogAppendTime batches carry one for all). */
 int64_t kelp_record_timestamp(const kelp_batch_header *h, const kelp_record *r);
 
-/* First record with timestamp >= target_ts: 1 found (*offset, *ts set), 0 none in batch, -1 corrupt. */
-int kelp_batch_find_timestamp(const uint8_t *batch, size_t len, int64_t target_ts, int64_t *offset, int64_t *ts);
+/* First record at or after min_offset with timestamp >= target_ts: 1 found
+ * (*offset, *ts set), 0 none in batch, -1 corrupt. */
+int kelp_batch_find_timestamp(const uint8_t *batch, size_t len, int64_t target_ts, int64_t min_offset, int64_t *offset,
+                              int64_t *ts);
 /* The record holding the batch's largest timestamp (the first one on ties):
  * 1 found, 0 empty batch, -1 corrupt. */
 int kelp_batch_max_timestamp_offset(const uint8_t *batch, size_t len, int64_t *offset, int64_t *ts);

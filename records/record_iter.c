@@ -130,7 +130,8 @@ int64_t kelp_record_timestamp(const kelp_batch_header *h, const kelp_record *r)
     return (int64_t)((uint64_t)h->base_timestamp + (uint64_t)r->timestamp_delta);
 }
 
-int kelp_batch_find_timestamp(const uint8_t *batch, size_t len, int64_t target_ts, int64_t *offset, int64_t *ts)
+int kelp_batch_find_timestamp(const uint8_t *batch, size_t len, int64_t target_ts, int64_t min_offset, int64_t *offset,
+                              int64_t *ts)
 {
     kelp_buf scratch;
     kelp_buf_init(&scratch);
@@ -142,7 +143,7 @@ int kelp_batch_find_timestamp(const uint8_t *batch, size_t len, int64_t target_t
         found = 0;
         while ((rc = kelp_record_iter_next(&it, &r)) == 1) {
             int64_t t = kelp_record_timestamp(&it.header, &r);
-            if (t >= target_ts) {
+            if (t >= target_ts && it.header.base_offset + r.offset_delta >= min_offset) {
                 *offset = it.header.base_offset + r.offset_delta;
                 *ts = t;
                 found = 1;

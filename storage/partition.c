@@ -272,7 +272,7 @@ int kelp_partition_offset_for_timestamp(kelp_partition *p, int64_t ts, int64_t *
                 size_t len;
                 const uint8_t *batch = read_batch(p, seg, pos, hdr, &len);
                 int64_t off, t;
-                if (batch && kelp_batch_find_timestamp(batch, len, ts, &off, &t) == 1 && off >= p->log_start) {
+                if (batch && kelp_batch_find_timestamp(batch, len, ts, p->log_start, &off, &t) == 1) {
                     *offset = off;
                     *found_ts = t;
                     return 1;

@@ -94,8 +94,9 @@ static size_t removable_head(kelp_partition *p, int64_t now_ms, bool *roll, bool
         kelp_segment *seg = p->segments[i];
         bool active = i + 1 == p->segment_count;
         bool below_start = segment_end(p, i) <= p->log_start;
-        /* A sealed segment left empty (compaction) holds nothing to keep. */
-        bool empty = seg->size == 0 && !active;
+        /* A sealed segment left empty by compaction holds nothing to keep;
+         * a log that is only compacted keeps its start where it is, though. */
+        bool empty = delete_policy && seg->size == 0 && !active;
         bool expired = delete_policy && retention_ms >= 0 && seg->max_timestamp >= 0 &&
                        seg->max_timestamp < now_ms - retention_ms;
         bool over_size = excess > 0 && (int64_t)seg->size <= excess;

@@ -3,7 +3,8 @@
 # they use. Unit tests are listed by the layer they test.
 
 # Client programs built on librdkafka.
-check_PROGRAMS += t/clients/produce_consume t/clients/mock_cluster t/clients/group_admin t/clients/group_consumer
+check_PROGRAMS += t/clients/produce_consume t/clients/mock_cluster t/clients/group_admin t/clients/group_consumer \
+	t/clients/delete_records
 t_clients_produce_consume_SOURCES = t/clients/produce_consume.c
 t_clients_produce_consume_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 t_clients_produce_consume_LDADD = $(RDKAFKA_LIBS)
@@ -16,6 +17,9 @@ t_clients_group_admin_LDADD = $(RDKAFKA_LIBS)
 t_clients_group_consumer_SOURCES = t/clients/group_consumer.c
 t_clients_group_consumer_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 t_clients_group_consumer_LDADD = $(RDKAFKA_LIBS)
+t_clients_delete_records_SOURCES = t/clients/delete_records.c
+t_clients_delete_records_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
+t_clients_delete_records_LDADD = $(RDKAFKA_LIBS)
 
 # Integration tests: each starts its own kelpd (t/integration/lib.sh).
 TESTS += \
@@ -32,7 +36,8 @@ TESTS += \
 	t/integration/group_kafkajs.sh \
 	t/integration/group_sarama.sh \
 	t/integration/group_static.sh \
-	t/integration/topic_admin.sh
+	t/integration/topic_admin.sh \
+	t/integration/topic_retention.sh
 
 EXTRA_DIST += \
 	t/integration/lib.sh \
@@ -64,6 +69,8 @@ EXTRA_DIST += \
 	t/integration/group_static.py \
 	t/integration/topic_admin.sh \
 	t/integration/topic_admin.py \
+	t/integration/topic_retention.sh \
+	t/integration/topic_retention.py \
 	t/integration/node/kafkajs_test.js \
 	t/integration/node/package.json \
 	t/integration/node/package-lock.json

@@ -192,10 +192,13 @@ static void check_codec(int codec, bool xerial)
     ck_assert_int_eq(n, 50);
 
     int64_t off, ts;
-    ck_assert_int_eq(kelp_batch_find_timestamp(b.data, b.len, 5095, &off, &ts), 1);
+    ck_assert_int_eq(kelp_batch_find_timestamp(b.data, b.len, 5095, 0, &off, &ts), 1);
     ck_assert_int_eq(off, 10);
     ck_assert_int_eq(ts, 5100);
-    ck_assert_int_eq(kelp_batch_find_timestamp(b.data, b.len, 9999, &off, &ts), 0);
+    /* Records below the log start do not count, even when they match. */
+    ck_assert_int_eq(kelp_batch_find_timestamp(b.data, b.len, 5095, 20, &off, &ts), 1);
+    ck_assert_int_eq(off, 20);
+    ck_assert_int_eq(kelp_batch_find_timestamp(b.data, b.len, 9999, 0, &off, &ts), 0);
 
     if (codec != KELP_COMPRESSION_NONE) {
         /* Damage inside the compressed payload, CRC recomputed: never OK. */
@@ -260,20 +263,20 @@ START_TEST(timestamp_lookups_with_unordered_and_log_append_times)
     kelp_buf_init(&b);
     ck_assert_int_eq(test_batch_build(&b, &opt, recs, 4), 0);
     int64_t off, ts;
-    ck_assert_int_eq(kelp_batch_find_timestamp(b.data, b.len, 200, &off, &ts), 1);
+    ck_assert_int_eq(kelp_batch_find_timestamp(b.data, b.len, 200, 0, &off, &ts), 1);
     ck_assert_int_eq(off, 40);
     ck_assert_int_eq(ts, 300);
-    ck_assert_int_eq(kelp_batch_find_timestamp(b.data, b.len, 301, &off, &ts), 1);
+    ck_assert_int_eq(kelp_batch_find_timestamp(b.data, b.len, 301, 0, &off, &ts), 1);
     ck_assert_int_eq(off, 42);
     ck_assert_int_eq(kelp_batch_max_timestamp_offset(b.data, b.len, &off, &ts), 1);
     ck_assert_int_eq(off, 42);
     ck_assert_int_eq(ts, 700);
-    ck_assert_int_eq(kelp_batch_find_timestamp(b.data, b.len - 1, 200, &off, &ts), -1);
+    ck_assert_int_eq(kelp_batch_find_timestamp(b.data, b.len - 1, 200, 0, &off, &ts), -1);
 
     kelp_buf_clear(&b);
     opt = (test_batch_options){.codec = KELP_COMPRESSION_NONE, .producer_id = -1, .log_append_time = true};
     ck_assert_int_eq(test_batch_build(&b, &opt, recs, 4), 0);
-    ck_assert_int_eq(kelp_batch_find_timestamp(b.data, b.len, 650, &off, &ts), 1);
+    ck_assert_int_eq(kelp_batch_find_timestamp(b.data, b.len, 650, 0, &off, &ts), 1);
     ck_assert_int_eq(off, 0);
     ck_assert_int_eq(ts, 700);
     kelp_buf_free(&b);
@@ -298,7 +301,7 @@ START_TEST(random_damage_never_crashes)
         kelp_batches_info info;
         (void)kelp_batches_validate(c, b.len, MAX_BYTES, &info);
         int64_t off, ts;
-        (void)kelp_batch_find_timestamp(c, b.len, 5, &off, &ts);
+        (void)kelp_batch_find_timestamp(c, b.len, 5, 0, &off, &ts);
     }
     free(c);
     kelp_buf_free(&b);
