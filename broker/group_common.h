@@ -29,4 +29,9 @@ const char *kelp_request_client_host(kelp_request *req);
 /* Whether a topic name may be looked up (valid and not reserved). */
 bool kelp_topic_name_usable(kw_str name);
 
+/* Kafka's AclOperation bits a topic allows without an authorizer: READ,
+ * WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS. */
+#define KELP_TOPIC_AUTHORIZED_OPERATIONS                                                               \
+    ((1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11))
+
 #endif

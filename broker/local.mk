@@ -30,4 +30,7 @@ libkelpcore_la_SOURCES += \
 	broker/describe_configs.c \
 	broker/alter_configs.c \
 	broker/log_maintenance.c broker/log_maintenance.h \
-	broker/delete_records.c
+	broker/delete_records.c \
+	broker/describe_log_dirs.c \
+	broker/describe_topic_partitions.c \
+	broker/offset_for_leader_epoch.c

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "broker/broker.h"
+#include "broker/group_common.h"
 #include "util/log.h"
 #include "protocol/generated/kafka_messages.h"
 #include "protocol/kafka_errors.h"
@@ -9,9 +10,6 @@
 
 /* With no authorizer every operation is allowed; bits are Kafka's AclOperation codes. */
 #define ACL_BIT(op) (1 << (op))
-#define TOPIC_OPERATIONS                                                                          \
-    (ACL_BIT(3) | ACL_BIT(4) | ACL_BIT(5) | ACL_BIT(6) | ACL_BIT(7) | ACL_BIT(8) | ACL_BIT(10) |   \
-     ACL_BIT(11))
 #define CLUSTER_OPERATIONS                                                                        \
     (ACL_BIT(5) | ACL_BIT(7) | ACL_BIT(8) | ACL_BIT(9) | ACL_BIT(10) | ACL_BIT(11) | ACL_BIT(12) | \
      ACL_BIT(13) | ACL_BIT(14))
@@ -37,7 +35,7 @@ static int describe_topic(kelp_broker *b, kelp_request *req, const kafka_Metadat
     memcpy(out->topic_id.b, kelp_topic_id(topic), 16);
     out->is_internal = false;
     if (in->include_topic_authorized_operations)
-        out->topic_authorized_operations = TOPIC_OPERATIONS;
+        out->topic_authorized_operations = KELP_TOPIC_AUTHORIZED_OPERATIONS;
     int32_t n = kelp_topic_partition_count(topic);
     out->partitions = kelp_arena_alloc(a, (size_t)n * sizeof(*out->partitions));
     if (!out->partitions && n > 0)

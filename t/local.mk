@@ -37,7 +37,8 @@ TESTS += \
 	t/integration/group_sarama.sh \
 	t/integration/group_static.sh \
 	t/integration/topic_admin.sh \
-	t/integration/topic_retention.sh
+	t/integration/topic_retention.sh \
+	t/integration/topic_describe.sh
 
 EXTRA_DIST += \
 	t/integration/lib.sh \
@@ -71,6 +72,9 @@ EXTRA_DIST += \
 	t/integration/topic_admin.py \
 	t/integration/topic_retention.sh \
 	t/integration/topic_retention.py \
+	t/integration/topic_describe.sh \
+	t/integration/topic_describe.py \
+	t/integration/kafka_raw.py \
 	t/integration/node/kafkajs_test.js \
 	t/integration/node/package.json \
 	t/integration/node/package-lock.json
