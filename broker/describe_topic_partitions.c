@@ -72,7 +72,8 @@ int kelp_handle_describe_topic_partitions(kelp_broker *b, kelp_request *req)
         kelp_topic *t = kelp_topic_name_usable(names[i])
                             ? kelp_storage_find_topic(b->storage, names[i].ptr, (size_t)names[i].len)
                             : NULL;
-        if (t && budget == 0) {
+        /* A full page stops before the next topic, known or not, as Kafka does. */
+        if (budget == 0) {
             resp.next_cursor_is_null = false;
             resp.next_cursor.topic_name = names[i];
             resp.next_cursor.partition_index = first;
@@ -109,6 +110,11 @@ int kelp_handle_describe_topic_partitions(kelp_broker *b, kelp_request *req)
             p->leader_epoch = 0;
             p->replica_nodes = p->isr_nodes = node;
             p->replica_nodes_count = p->isr_nodes_count = 1;
+            /* No eligible-leader-replica sets (KIP-966): empty, as Kafka
+             * answers for a partition without them, rather than null. */
+            p->eligible_leader_replicas_count = 0;
+            p->last_known_elr_count = 0;
+            p->offline_replicas_count = 0;
         }
         out->partitions_count = n;
         budget -= n;
