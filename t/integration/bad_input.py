@@ -229,6 +229,46 @@ body = read_response(s)
 check(struct.unpack_from(">ih", body, 0) == (13, 26), "JoinGroup with a 1 ms session gets INVALID_SESSION_TIMEOUT")
 s.close()
 
+# 7. The describe APIs: a body cut short (or announcing more than it holds)
+# closes the connection; a cursor with a negative partition is still answered.
+def uvarint(n):
+    out = b""
+    while n >= 0x80:
+        out += bytes([(n & 0x7F) | 0x80])
+        n >>= 7
+    return out + bytes([n])
+
+
+for label, api, version, flexible, body in (
+        ("DescribeTopicPartitions announcing 5 topics", 75, 0, True, uvarint(6)),
+        ("DescribeTopicPartitions without its partition limit", 75, 0, True, uvarint(1)),
+        ("DescribeTopicPartitions with half a cursor", 75, 0, True,
+         uvarint(1) + struct.pack(">i", 10) + b"\x01" + uvarint(4) + b"abc"),
+        ("DescribeLogDirs announcing 3 topics", 35, 2, True, uvarint(4)),
+        ("DescribeLogDirs announcing 10^9 partitions", 35, 1, False,
+         struct.pack(">i", 1) + kstr(b"fine-topic") + struct.pack(">i", 10 ** 9)),
+        ("OffsetForLeaderEpoch announcing 2 topics", 23, 2, False, struct.pack(">i", 2)),
+        ("OffsetForLeaderEpoch with half a partition", 23, 4, True,
+         struct.pack(">i", -1) + uvarint(2) + uvarint(11) + b"fine-topic" + uvarint(2) + struct.pack(">i", 0))):
+    s = connect()
+    s.sendall(frame(api, version, 14, body, header_v2=flexible))
+    check(closed_by_server(s), "truncated %s closes the connection" % label)
+    s.close()
+s = connect()
+cursor = b"\x01" + uvarint(len(b"fine-topic") + 1) + b"fine-topic" + struct.pack(">i", -5) + b"\x00"
+s.sendall(frame(75, 0, 15, uvarint(1) + struct.pack(">i", 1) + cursor + b"\x00", header_v2=True))
+body = read_response(s)
+s.close()
+# corr, header tags, throttle, topics[1]: error, name, id, is_internal, partitions[1]: error, index
+pos = 4 + 1 + 4 + 1 + 2
+name = body[pos + 1:pos + body[pos]]
+pos += body[pos] + 16 + 1
+npart = body[pos] - 1
+index = struct.unpack_from(">i", body, pos + 1 + 2)[0] if npart > 0 else None
+check(struct.unpack_from(">i", body, 0)[0] == 15 and name == b"fine-topic" and npart == 1 and index == 0,
+      "DescribeTopicPartitions with a cursor at partition -5 is answered from partition 0 (%r %d %r)"
+      % (name, npart, index))
+
 check(healthy(), "server still serves everyone after all of the above")
 if failures:
     sys.exit("%d checks failed" % len(failures))
