@@ -123,11 +123,9 @@ size_t kelp_storage_enforce_retention(kelp_storage *s, int64_t now_ms, bool *mor
 {
     *more = false;
     /* No sync round may be running while segments go away: a round holds
-     * pointers to the segments it syncs. Busy now means try again soon. */
-    if (pthread_mutex_trylock(&s->round_lock) != 0) {
-        *more = true;
-        return 0;
-    }
+     * pointers to the segments it syncs. Waiting for one round at most is
+     * cheaper than starving retention while produces keep rounds going. */
+    pthread_mutex_lock(&s->round_lock);
     size_t removed = 0;
     bool rolled = false;
     pthread_mutex_lock(&s->lock); /* needs_sync is read under it */

@@ -17,6 +17,12 @@ if [ "$KELP_TEST_SERVER" != mock ]; then
     [ -f "$offsets/gadm-kept/gadm/5/offset" ] || kelp_fail "no offset file for gadm-kept [5]"
     grep -q '"type":"offset","value":6,' "$offsets/gadm-kept/gadm/5/offset" ||
         kelp_fail "unexpected offset file: $(cat "$offsets/gadm-kept/gadm/5/offset")"
+    # A deleted group's files are removed by the writer thread, right after the answer.
+    waited=0
+    while { [ -e "$offsets/gadm-simple" ] || [ -e "$offsets/gadm-live" ]; } && [ $waited -lt 100 ]; do
+        sleep 0.1
+        waited=$((waited + 1))
+    done
     [ ! -e "$offsets/gadm-simple" ] || kelp_fail "the deleted group gadm-simple still has files"
     [ ! -e "$offsets/gadm-live" ] || kelp_fail "the deleted group gadm-live still has files"
 fi
