@@ -146,29 +146,25 @@ static int clean_segment(clean_ctx *c, kelp_segment *seg, bool *changed)
     kelp_storage *s = c->job->s;
     kelp_fs *fs = s->fs;
     *changed = false;
-    /* Does it lose anything? Decide before writing a byte. */
+    /* Does it lose anything? Decide before writing a byte. The same pass
+     * notes the tombstones it keeps (keep_record takes a minimum, so the
+     * writing pass noting them again changes nothing). */
     uint64_t pos = 0;
     int64_t len;
-    while (!*changed && (len = read_batch_at(fs, seg, pos, &c->batch)) > 0) {
+    while ((len = read_batch_at(fs, seg, pos, &c->batch)) > 0) {
         if (is_plain_batch(c->batch.data)) {
-            int64_t expiry = c->tombstone_expiry;
             int rc = kelp_batch_filter(c->batch.data, c->batch.len, keep_record, c, &c->scratch, &c->kept, &c->out);
-            c->tombstone_expiry = expiry;
             kelp_buf_clear(&c->out);
             if (rc < 0)
                 return KELP_STORAGE_ERR_IO;
-            *changed = rc != KELP_FILTER_ALL;
+            *changed |= rc != KELP_FILTER_ALL;
         }
         pos += (uint64_t)len;
     }
-    if (!*changed) {
-        /* Still account for the tombstones it keeps. */
-        for (pos = 0; (len = read_batch_at(fs, seg, pos, &c->batch)) > 0; pos += (uint64_t)len)
-            if (is_plain_batch(c->batch.data))
-                kelp_batch_filter(c->batch.data, c->batch.len, keep_record, c, &c->scratch, &c->kept, &c->out);
-        kelp_buf_clear(&c->out);
+    if (len < 0)
+        return KELP_STORAGE_ERR_IO;
+    if (!*changed)
         return KELP_STORAGE_OK;
-    }
 
     char path[KELP_LAYOUT_PATH_MAX];
     if (cleaned_path(path, sizeof(path), c->job->dir, seg->base_offset, KELP_LAYOUT_LOG_SUFFIX) != 0)
