@@ -4,6 +4,7 @@ libkelpcore_la_SOURCES += \
 	records/batch_filter.c records/batch_filter.h \
 	records/compress.c \
 	records/compression.c records/compression.h \
+	records/control_batch.c records/control_batch.h \
 	records/crc32c.c records/crc32c.h \
 	records/record_batch.c records/record_batch.h \
 	records/record_iter.c

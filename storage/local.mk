@@ -5,6 +5,7 @@ libkelpcore_la_SOURCES += \
 	storage/fs.h storage/fs_local.c \
 	storage/layout.c storage/layout.h \
 	storage/partition.c \
+	storage/producer_state.c storage/producer_state.h \
 	storage/recovery.c \
 	storage/retention.c \
 	storage/segment.c \

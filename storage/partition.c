@@ -6,6 +6,7 @@
 
 #include "util/log.h"
 #include "records/byte_order.h"
+#include "records/control_batch.h"
 #include "records/record_batch.h"
 #include "storage/storage_internal.h"
 
@@ -17,6 +18,7 @@ kelp_partition *kelp_partition_new(kelp_storage *s, kelp_topic *t, int32_t index
     p->storage = s;
     p->topic = t;
     p->index = index;
+    kelp_producer_state_init(&p->producers);
     if (kelp_layout_partition_dir(p->dir, sizeof(p->dir), t->name, index) != 0) {
         free(p);
         return NULL;
@@ -32,6 +34,7 @@ void kelp_partition_free(kelp_partition *p)
         kelp_segment_close(p->storage->fs, p->segments[i]);
     free(p->segments);
     free(p->dirty_segments);
+    kelp_producer_state_free(&p->producers);
     free(p);
 }
 
@@ -149,6 +152,7 @@ int kelp_partition_append(kelp_partition *p, uint8_t *batches, size_t len, int64
         uint64_t total = KELP_BATCH_LOG_OVERHEAD + kelp_be32(batches + pos + KELP_BATCH_OFF_LENGTH);
         kelp_segment_index_batch(s, seg, seg->size + pos, (int64_t)kelp_be64(batches + pos), total,
                                  (int64_t)kelp_be64(batches + pos + KELP_BATCH_OFF_MAX_TIMESTAMP), true);
+        kelp_partition_track_producer(p, batches + pos, (size_t)total);
         pos += total;
     }
     seg->size += len;
@@ -191,9 +195,16 @@ static int find_batch(kelp_partition *p, kelp_segment *seg, int64_t offset, uint
 
 int64_t kelp_partition_read(kelp_partition *p, int64_t offset, size_t max_bytes, kelp_buf *out)
 {
+    return kelp_partition_read_until(p, offset, p->high_watermark, max_bytes, out);
+}
+
+int64_t kelp_partition_read_until(kelp_partition *p, int64_t offset, int64_t limit, size_t max_bytes, kelp_buf *out)
+{
     if (offset < p->log_start || offset > p->high_watermark)
         return KELP_STORAGE_ERR_OFFSET_OUT_OF_RANGE;
-    if (offset == p->high_watermark)
+    if (limit > p->high_watermark)
+        limit = p->high_watermark;
+    if (offset >= limit)
         return 0;
     /* Compaction can leave a segment's tail (or a whole segment) without
      * the offsets it once held: the next batch may be in a later segment. */
@@ -221,11 +232,11 @@ int64_t kelp_partition_read(kelp_partition *p, int64_t offset, size_t max_bytes,
         out->len = at;
         return KELP_STORAGE_ERR_IO;
     }
-    /* Keep whole batches below the high watermark, and a trailing partial
-     * batch only when its header shows it is below it too. */
+    /* Keep whole batches below the limit, and a trailing partial batch
+     * only when its header shows it is below it too. */
     size_t keep = 0;
     while (keep + KELP_BATCH_LOG_OVERHEAD <= (size_t)n) {
-        if ((int64_t)kelp_be64(dst + keep) >= p->high_watermark)
+        if ((int64_t)kelp_be64(dst + keep) >= limit)
             break;
         size_t total = KELP_BATCH_LOG_OVERHEAD + kelp_be32(dst + keep + KELP_BATCH_OFF_LENGTH);
         if (keep + total > (size_t)n) {
@@ -316,3 +327,31 @@ int64_t kelp_partition_size_bytes(const kelp_partition *p)
 }
 int64_t kelp_partition_high_watermark(const kelp_partition *p) { return p->high_watermark; }
 int64_t kelp_partition_log_end_offset(const kelp_partition *p) { return p->log_end; }
+
+void kelp_partition_track_producer(kelp_partition *p, const uint8_t *batch, size_t len)
+{
+    kelp_batch_header h;
+    if (kelp_batch_header_parse(batch, len, &h) != 0 || h.producer_id < 0)
+        return;
+    int type = h.attributes & KELP_BATCH_ATTR_CONTROL ? kelp_control_batch_type(batch, len) : -1;
+    if (kelp_producer_state_apply(&p->producers, &h, h.base_offset, type) != 0)
+        KELP_ERROR(STORAGE_LOG, "%s: out of memory tracking producer %lld", p->dir, (long long)h.producer_id);
+}
+
+kelp_producer_state *kelp_partition_producers(kelp_partition *p) { return &p->producers; }
+
+int64_t kelp_partition_last_stable_offset(kelp_partition *p)
+{
+    return kelp_producer_state_lso(&p->producers, p->high_watermark);
+}
+
+int kelp_partition_append_marker(kelp_partition *p, int64_t producer_id, int16_t producer_epoch, int type,
+                                 int32_t coordinator_epoch, int64_t timestamp_ms, int64_t *offset)
+{
+    uint8_t batch[KELP_CONTROL_BATCH_SIZE];
+    kelp_control_batch_build(batch, producer_id, producer_epoch,
+                             type == KELP_CONTROL_COMMIT ? KELP_CONTROL_COMMIT : KELP_CONTROL_ABORT, coordinator_epoch,
+                             timestamp_ms);
+    int64_t last;
+    return kelp_partition_append(p, batch, sizeof(batch), offset, &last);
+}

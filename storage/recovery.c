@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "util/log.h"
+#include "records/byte_order.h"
+#include "records/record_batch.h"
 #include "storage/storage_internal.h"
 
 typedef struct base_list {
@@ -89,6 +91,36 @@ static int recover_active(kelp_partition *p, kelp_segment *seg)
     return kelp_segment_write_indexes(s, p, seg);
 }
 
+/* The producer state lives in the log: walk every batch header, reading
+ * the whole batch only for markers. */
+static int rebuild_producers(kelp_partition *p)
+{
+    kelp_storage *s = p->storage;
+    uint8_t hdr[KELP_BATCH_HEADER_SIZE];
+    for (size_t i = 0; i < p->segment_count; i++) {
+        kelp_segment *seg = p->segments[i];
+        uint64_t pos = 0;
+        while (kelp_segment_read_header(s, seg, pos, hdr) == 0) {
+            uint64_t total = KELP_BATCH_LOG_OVERHEAD + (uint64_t)kelp_be32(hdr + KELP_BATCH_OFF_LENGTH);
+            int64_t producer_id = (int64_t)kelp_be64(hdr + 43);
+            uint16_t attributes = kelp_be16(hdr + KELP_BATCH_OFF_ATTRIBUTES);
+            if (producer_id >= 0 && (attributes & KELP_BATCH_ATTR_CONTROL) && total <= 4096) {
+                kelp_buf_clear(&s->scratch);
+                uint8_t *dst = kelp_buf_extend(&s->scratch, (size_t)total);
+                if (!dst)
+                    return KELP_STORAGE_ERR_NO_MEMORY;
+                if (s->fs->ops->pread(seg->log, dst, (size_t)total, pos) != (ssize_t)total)
+                    return KELP_STORAGE_ERR_IO;
+                kelp_partition_track_producer(p, dst, (size_t)total);
+            } else if (producer_id >= 0) {
+                kelp_partition_track_producer(p, hdr, sizeof(hdr));
+            }
+            pos += total;
+        }
+    }
+    return KELP_STORAGE_OK;
+}
+
 int kelp_partition_recover(kelp_partition *p)
 {
     kelp_storage *s = p->storage;
@@ -155,5 +187,5 @@ int kelp_partition_recover(kelp_partition *p)
     p->high_watermark = p->log_end;
     p->written_end = p->log_end;
     p->durable_end = p->log_end;
-    return KELP_STORAGE_OK;
+    return rebuild_producers(p);
 }

@@ -118,6 +118,22 @@ int kelp_storage_sync_all(kelp_storage *s); /* blocking full sync (shutdown) */
  * appended (0 when offset == high watermark), or ERR_OFFSET_OUT_OF_RANGE
  * when offset < log start or > high watermark. */
 int64_t kelp_partition_read(kelp_partition *p, int64_t offset, size_t max_bytes, kelp_buf *out);
+/* The same, never past limit (a read_committed fetch passes the last
+ * stable offset), nor past the high watermark. */
+int64_t kelp_partition_read_until(kelp_partition *p, int64_t offset, int64_t limit, size_t max_bytes, kelp_buf *out);
+
+/* Idempotence and transactions: the partition's producers (see
+ * storage/producer_state.h), rebuilt from the log at open and updated by
+ * every append. */
+struct kelp_producer_state;
+struct kelp_producer_state *kelp_partition_producers(kelp_partition *p);
+/* The high watermark, or the first offset of the oldest transaction that is
+ * open or whose marker is not durable yet. */
+int64_t kelp_partition_last_stable_offset(kelp_partition *p);
+/* Appends a transaction marker (type 0 abort, 1 commit) for a producer;
+ * *offset is where it landed. Durable with the next group commit. */
+int kelp_partition_append_marker(kelp_partition *p, int64_t producer_id, int16_t producer_epoch, int type,
+                                 int32_t coordinator_epoch, int64_t timestamp_ms, int64_t *offset);
 
 /* ListOffsets by timestamp: the first record with timestamp >= ts (using the
  * time index, then the record iterator inside the batch); 1 found (offset,

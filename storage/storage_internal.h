@@ -9,6 +9,7 @@
 #include "util/buf.h"
 #include "storage/fs.h"
 #include "storage/layout.h"
+#include "storage/producer_state.h"
 #include "storage/storage.h"
 #include "storage/topic_config.h"
 
@@ -46,6 +47,7 @@ struct kelp_partition {
     bool cleaning;
     int64_t cleaned_upto;
     int64_t tombstone_expiry;
+    kelp_producer_state producers; /* loop thread: idempotence and transactions */
 
     /* Under the storage lock: what the sync thread has to do. */
     int64_t written_end;
@@ -163,6 +165,10 @@ int kelp_segment_load_indexes(kelp_storage *s, kelp_partition *p, kelp_segment *
 
 /* recovery.c */
 int kelp_partition_recover(kelp_partition *p);
+
+/* partition.c: updates the producer state for one appended (or, in
+ * recovery, found) batch. */
+void kelp_partition_track_producer(kelp_partition *p, const uint8_t *batch, size_t len);
 
 /* partition.c */
 kelp_partition *kelp_partition_new(kelp_storage *s, kelp_topic *t, int32_t index);
