@@ -61,4 +61,9 @@ void kelp_broker_config_views(const kelp_broker *b, kelp_broker_config_view out[
     put(&out[n++], "group.max.size", KELP_CONFIG_INT, c->group_max_size, "The most members a group may have.");
     put(&out[n++], "offset.metadata.max.bytes", KELP_CONFIG_INT, KELP_OFFSET_METADATA_MAX,
         "The longest metadata string an offset commit may carry.");
+    put(&out[n++], "transaction.max.timeout.ms", KELP_CONFIG_INT, c->transaction_max_timeout_ms,
+        "The longest transaction.timeout.ms a producer may ask for (Kelp's transaction_max_timeout_ms).");
+    put(&out[n++], "transaction.abort.timed.out.transaction.cleanup.interval.ms", KELP_CONFIG_INT,
+        c->transaction_check_interval_ms,
+        "How often transactions older than their timeout are aborted (Kelp's transaction_check_interval_ms).");
 }

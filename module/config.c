@@ -56,6 +56,8 @@ static const config_key config_keys[] = {
     INT_KEY("log_retention_bytes", KEY_INT64, log_retention_bytes, -1, 1LL << 53),
     INT_KEY("log_segment_ms", KEY_INT64, log_segment_ms, 1, 1LL << 53),
     INT_KEY("log_retention_check_interval_ms", KEY_INT64, log_retention_check_interval_ms, 1, 1LL << 53),
+    INT_KEY("transaction_max_timeout_ms", KEY_INT32, transaction_max_timeout_ms, 1, INT32_MAX),
+    INT_KEY("transaction_check_interval_ms", KEY_INT32, transaction_check_interval_ms, 1, 3600000),
 };
 
 #define KEY_COUNT (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -84,6 +86,9 @@ void kelp_config_defaults(kelp_config *cfg)
     cfg->log_retention_bytes = -1;
     cfg->log_segment_ms = 7 * 24 * 3600 * 1000LL;
     cfg->log_retention_check_interval_ms = 300000;
+    cfg->transaction_max_timeout_ms = 900000;
+    /* Kafka's transaction.abort.timed.out.transaction.cleanup.interval.ms. */
+    cfg->transaction_check_interval_ms = 10000;
 }
 
 int kelp_config_split_hostport(const char *addr, char *host, size_t hostlen, uint16_t *port)

@@ -33,6 +33,10 @@ typedef struct kelp_config {
     int64_t log_segment_ms;                     /* "log_segment_ms": default segment.ms */
     int64_t log_retention_check_interval_ms;    /* "log_retention_check_interval_ms": how often
                                                    retention and compaction run */
+    int32_t transaction_max_timeout_ms;         /* "transaction_max_timeout_ms": longest
+                                                   transaction.timeout.ms a producer may ask for */
+    int32_t transaction_check_interval_ms;      /* "transaction_check_interval_ms": how often
+                                                   timed-out transactions are aborted */
 } kelp_config;
 
 void kelp_config_defaults(kelp_config *cfg);
@@ -62,6 +66,8 @@ void kelp_config_defaults(kelp_config *cfg);
  *   log_retention_bytes               -1 (no limit) .. 2^53
  *   log_segment_ms                    1 .. 2^53
  *   log_retention_check_interval_ms   1 .. 2^53
+ *   transaction_max_timeout_ms        1 .. 2147483647
+ *   transaction_check_interval_ms     1 .. 3600000
  * Numbers must be integers; booleans must be JSON true/false. */
 int kelp_config_apply_json(kelp_config *cfg, const char *json, char *err, size_t errlen);
 
