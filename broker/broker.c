@@ -43,6 +43,16 @@ static kelp_api apis[] = {
     {KAFKA_API_DESCRIBE_CONFIGS, 1, 0, kelp_handle_describe_configs},
     {KAFKA_API_ALTER_CONFIGS, 0, 0, kelp_handle_alter_configs},
     {KAFKA_API_INCREMENTAL_ALTER_CONFIGS, 0, 0, kelp_handle_incremental_alter_configs},
+    /* Idempotence and transactions, every version: clients of all ages
+     * send them, and none changed the meaning of older ones. */
+    {KAFKA_API_INIT_PRODUCER_ID, 0, 0, kelp_handle_init_producer_id},
+    {KAFKA_API_ADD_PARTITIONS_TO_TXN, 0, 0, kelp_handle_add_partitions_to_txn},
+    {KAFKA_API_ADD_OFFSETS_TO_TXN, 0, 0, kelp_handle_add_offsets_to_txn},
+    {KAFKA_API_END_TXN, 0, 0, kelp_handle_end_txn},
+    {KAFKA_API_TXN_OFFSET_COMMIT, 0, 0, kelp_handle_txn_offset_commit},
+    {KAFKA_API_DESCRIBE_PRODUCERS, 0, 0, kelp_handle_describe_producers},
+    {KAFKA_API_DESCRIBE_TRANSACTIONS, 0, 0, kelp_handle_describe_transactions},
+    {KAFKA_API_LIST_TRANSACTIONS, 0, 0, kelp_handle_list_transactions},
 };
 static const size_t api_count = sizeof(apis) / sizeof(apis[0]);
 
@@ -76,6 +86,12 @@ static void set_advertised(kelp_broker *b, const char *bound_host, uint16_t boun
         host = strcmp(host, "::") == 0 ? "::1" : "127.0.0.1";
     snprintf(b->advertised_host, sizeof(b->advertised_host), "%s", host);
     b->advertised_port = bound_port;
+}
+
+static kelp_txn_limits txn_limits(const kelp_config *cfg)
+{
+    return (kelp_txn_limits){.max_timeout_ms = cfg->transaction_max_timeout_ms,
+                             .check_interval_ms = cfg->transaction_check_interval_ms};
 }
 
 static kelp_group_limits group_limits(const kelp_config *cfg)
@@ -115,6 +131,12 @@ int kelp_broker_init(kelp_broker *b, kelp_loop *loop, kelp_storage *storage, con
         kelp_broker_destroy(b);
         return -1;
     }
+    kelp_txn_limits tl = txn_limits(cfg);
+    b->txns = kelp_txn_coordinator_new(loop, storage, b->writer, b->offsets, &tl, err, errlen);
+    if (!b->txns) {
+        kelp_broker_destroy(b);
+        return -1;
+    }
     kelp_log_maintenance_configure(b);
     return 0;
 }
@@ -122,6 +144,8 @@ int kelp_broker_init(kelp_broker *b, kelp_loop *loop, kelp_storage *storage, con
 void kelp_broker_destroy(kelp_broker *b)
 {
     kelp_log_maintenance_stop(b);
+    kelp_txn_coordinator_free(b->txns);
+    b->txns = NULL;
     kelp_coordinator_free(b->groups);
     b->groups = NULL;
     kelp_file_writer_stop(b->writer);
@@ -137,6 +161,8 @@ void kelp_broker_set_config(kelp_broker *b, const kelp_config *cfg, const char *
     set_advertised(b, bound_host, bound_port);
     kelp_group_limits limits = group_limits(cfg);
     kelp_coordinator_set_limits(b->groups, &limits);
+    kelp_txn_limits tl = txn_limits(cfg);
+    kelp_txn_coordinator_set_limits(b->txns, &tl);
     kelp_log_maintenance_configure(b);
 }
 
@@ -152,6 +178,7 @@ void kelp_broker_process_durable(kelp_broker *b)
         return;
     b->durable_progress = false;
     kelp_produce_wake(b);
+    kelp_txn_coordinator_on_durable(b->txns);
     kelp_fetch_wake(b, false);
 }
 
@@ -161,4 +188,5 @@ void kelp_broker_stop(kelp_broker *b)
     kelp_log_maintenance_stop(b);
     kelp_fetch_wake(b, true);
     kelp_coordinator_shutdown(b->groups);
+    kelp_txn_coordinator_shutdown(b->txns);
 }

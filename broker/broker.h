@@ -13,6 +13,7 @@
 #include "net/event_loop.h"
 #include "server/request.h"
 #include "storage/storage.h"
+#include "txn/coordinator.h"
 
 typedef struct kelp_broker kelp_broker;
 typedef struct kelp_fetch_wait kelp_fetch_wait;
@@ -34,6 +35,7 @@ struct kelp_broker {
     kelp_file_writer *writer;       /* offsets and group metadata files */
     kelp_offset_store *offsets;
     kelp_coordinator *groups;
+    kelp_txn_coordinator *txns;
     kelp_timer *maintenance_timer;  /* retention and compaction passes */
 };
 
@@ -95,6 +97,14 @@ int kelp_handle_describe_cluster(kelp_broker *b, kelp_request *req);
 int kelp_handle_describe_configs(kelp_broker *b, kelp_request *req);
 int kelp_handle_alter_configs(kelp_broker *b, kelp_request *req);
 int kelp_handle_incremental_alter_configs(kelp_broker *b, kelp_request *req);
+int kelp_handle_init_producer_id(kelp_broker *b, kelp_request *req);
+int kelp_handle_add_partitions_to_txn(kelp_broker *b, kelp_request *req);
+int kelp_handle_add_offsets_to_txn(kelp_broker *b, kelp_request *req);
+int kelp_handle_end_txn(kelp_broker *b, kelp_request *req);
+int kelp_handle_txn_offset_commit(kelp_broker *b, kelp_request *req);
+int kelp_handle_describe_producers(kelp_broker *b, kelp_request *req);
+int kelp_handle_describe_transactions(kelp_broker *b, kelp_request *req);
+int kelp_handle_list_transactions(kelp_broker *b, kelp_request *req);
 
 /* Admin view of groups (loop thread): all of them when group_id is NULL,
  * else one (404 when unknown). Returns malloc'd JSON. */

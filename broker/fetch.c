@@ -9,6 +9,9 @@
 #include "util/log.h"
 #include "protocol/generated/kafka_messages.h"
 #include "protocol/kafka_errors.h"
+#include "records/byte_order.h"
+#include "records/record_batch.h"
+#include "storage/producer_state.h"
 #include "storage/topic_name.h"
 
 #define ISOLATION_READ_COMMITTED 1
@@ -54,6 +57,47 @@ static kelp_topic *resolve_topic(kelp_broker *b, kelp_request *req, const kafka_
     return topic;
 }
 
+/* The aborted transactions a read_committed reader of the fetched range
+ * needs to drop their records. */
+typedef struct aborted_list {
+    kelp_arena *arena;
+    kafka_FetchResponse_AbortedTransaction *v;
+    int32_t count, cap;
+    bool failed;
+} aborted_list;
+
+static int add_aborted(void *ctx, const kelp_txn_span *span)
+{
+    aborted_list *l = ctx;
+    if (l->count == l->cap) {
+        int32_t cap = l->cap ? l->cap * 2 : 8;
+        kafka_FetchResponse_AbortedTransaction *n = kelp_arena_alloc(l->arena, (size_t)cap * sizeof(*n));
+        if (!n) {
+            l->failed = true;
+            return 1;
+        }
+        if (l->count)
+            memcpy(n, l->v, (size_t)l->count * sizeof(*n));
+        l->v = n;
+        l->cap = cap;
+    }
+    l->v[l->count].producer_id = span->producer_id;
+    l->v[l->count].first_offset = span->first_offset;
+    l->count++;
+    return 0;
+}
+
+/* The offset after the last whole batch header in buf. */
+static int64_t data_end_offset(const kelp_buf *buf, int64_t fallback)
+{
+    int64_t end = fallback;
+    for (size_t pos = 0; pos + KELP_BATCH_HEADER_SIZE <= buf->len;) {
+        end = (int64_t)kelp_be64(buf->data + pos) + (int32_t)kelp_be32(buf->data + pos + KELP_BATCH_OFF_LAST_OFFSET_DELTA) + 1;
+        pos += KELP_BATCH_LOG_OVERHEAD + kelp_be32(buf->data + pos + KELP_BATCH_OFF_LENGTH);
+    }
+    return end;
+}
+
 /* Reads one partition into buf within limit; returns the bytes read. */
 static size_t fetch_partition(kelp_broker *b, kelp_request *req, kelp_partition *p,
                               const kafka_FetchRequest_FetchPartition *in, bool read_committed,
@@ -61,8 +105,9 @@ static size_t fetch_partition(kelp_broker *b, kelp_request *req, kelp_partition 
 {
     int64_t hw = kelp_partition_high_watermark(p);
     int64_t start = kelp_partition_log_start_offset(p);
+    int64_t lso = kelp_partition_last_stable_offset(p);
     out->high_watermark = hw;
-    out->last_stable_offset = hw; /* no open transactions yet */
+    out->last_stable_offset = lso;
     out->log_start_offset = start;
     out->records = (kw_bytes){.ptr = NULL, .len = 0};
     if (read_committed) {
@@ -79,9 +124,12 @@ static size_t fetch_partition(kelp_broker *b, kelp_request *req, kelp_partition 
         return 0;
     }
     out->error_code = KAFKA_ERR_NONE;
-    if (in->fetch_offset >= hw || limit == 0 || in->partition_max_bytes <= 0)
+    /* read_committed readers stop at the last stable offset: nothing of an
+     * open transaction, and its aborted records named for them to drop. */
+    int64_t end = read_committed ? lso : hw;
+    if (in->fetch_offset >= end || limit == 0 || in->partition_max_bytes <= 0)
         return 0;
-    int64_t n = kelp_partition_read(p, in->fetch_offset, limit, buf);
+    int64_t n = kelp_partition_read_until(p, in->fetch_offset, end, limit, buf);
     if (n < 0) {
         out->error_code = n == KELP_STORAGE_ERR_OFFSET_OUT_OF_RANGE ? KAFKA_ERR_OFFSET_OUT_OF_RANGE
                                                                      : KAFKA_ERR_KAFKA_STORAGE_ERROR;
@@ -93,6 +141,19 @@ static size_t fetch_partition(kelp_broker *b, kelp_request *req, kelp_partition 
     if (!first_data && buf->len > limit)
         buf->len = limit;
     out->records = (kw_bytes){.ptr = buf->data, .len = (int32_t)buf->len};
+    if (read_committed && buf->len > 0) {
+        aborted_list l = {.arena = &req->arena};
+        kelp_producer_state_aborted(kelp_partition_producers(p), start, in->fetch_offset,
+                                    data_end_offset(buf, in->fetch_offset + 1), add_aborted, &l);
+        if (l.failed) {
+            out->error_code = KAFKA_ERR_UNKNOWN_SERVER_ERROR;
+            out->records = (kw_bytes){.ptr = NULL, .len = 0};
+            kelp_buf_clear(buf);
+            return 0;
+        }
+        out->aborted_transactions = l.v;
+        out->aborted_transactions_count = l.count;
+    }
     return buf->len;
 }
 

@@ -1,6 +1,5 @@
-/* FindCoordinator: this gateway coordinates every group. Transaction
- * coordination comes with transactions; until then such lookups get
- * COORDINATOR_NOT_AVAILABLE, which clients treat as "not here yet". */
+/* FindCoordinator: this gateway coordinates every group and every
+ * transactional id. */
 #include "broker/group_common.h"
 #include "groups/coordinator.h"
 #include "protocol/generated/kafka_messages.h"
@@ -24,7 +23,9 @@ static coordinator_answer lookup(int8_t key_type, kw_str key)
     case KEY_TYPE_TRANSACTION:
         if (key.len <= 0)
             return (coordinator_answer){KAFKA_ERR_INVALID_REQUEST, "empty transactional id"};
-        return (coordinator_answer){KAFKA_ERR_COORDINATOR_NOT_AVAILABLE, "transactions are not enabled"};
+        if (!kelp_txn_id_valid(key))
+            return (coordinator_answer){KAFKA_ERR_INVALID_REQUEST, "transactional id too long"};
+        return (coordinator_answer){KAFKA_ERR_NONE, NULL};
     default:
         return (coordinator_answer){KAFKA_ERR_INVALID_REQUEST, "unsupported coordinator key type"};
     }

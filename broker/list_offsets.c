@@ -16,8 +16,10 @@
 typedef kafka_ListOffsetsResponse_ListOffsetsPartitionResponse partition_response;
 
 static void lookup(kelp_request *req, kelp_partition *p, const kafka_ListOffsetsRequest_ListOffsetsPartition *in,
-                   partition_response *out)
+                   bool read_committed, partition_response *out)
 {
+    /* read_committed readers see up to the last stable offset, as Fetch serves them. */
+    int64_t end = read_committed ? kelp_partition_last_stable_offset(p) : kelp_partition_high_watermark(p);
     out->error_code = KAFKA_ERR_NONE;
     out->timestamp = -1;
     out->offset = -1;
@@ -29,13 +31,13 @@ static void lookup(kelp_request *req, kelp_partition *p, const kafka_ListOffsets
     int64_t ts = in->timestamp;
     int16_t v = req->api_version;
     if (ts == TS_LATEST) {
-        out->offset = kelp_partition_high_watermark(p);
+        out->offset = end;
     } else if (ts == TS_EARLIEST || (ts == TS_EARLIEST_LOCAL && v >= 8)) {
         out->offset = kelp_partition_log_start_offset(p);
     } else if (ts == TS_MAX_TIMESTAMP && v >= 7) {
         int64_t off, max_ts;
         /* A record not yet durable is not reported, as Fetch would not serve it. */
-        if (kelp_partition_max_timestamp(p, &off, &max_ts) == 1 && off < kelp_partition_high_watermark(p)) {
+        if (kelp_partition_max_timestamp(p, &off, &max_ts) == 1 && off < end) {
             out->offset = off;
             out->timestamp = max_ts;
         }
@@ -46,7 +48,7 @@ static void lookup(kelp_request *req, kelp_partition *p, const kafka_ListOffsets
         return;
     } else {
         int64_t off, found;
-        if (kelp_partition_offset_for_timestamp(p, ts, &off, &found) == 1) {
+        if (kelp_partition_offset_for_timestamp(p, ts, &off, &found) == 1 && off < end) {
             out->offset = off;
             out->timestamp = found;
         }
@@ -67,6 +69,7 @@ int kelp_handle_list_offsets(kelp_broker *b, kelp_request *req)
     if (!resp.topics)
         return -1;
     resp.topics_count = in.topics_count;
+    bool read_committed = req->api_version >= 2 && in.isolation_level == 1;
     for (int32_t t = 0; t < in.topics_count; t++) {
         const kafka_ListOffsetsRequest_ListOffsetsTopic *tin = &in.topics[t];
         kafka_ListOffsetsResponse_ListOffsetsTopicResponse *tout = &resp.topics[t];
@@ -89,7 +92,7 @@ int kelp_handle_list_offsets(kelp_broker *b, kelp_request *req)
             else if (!p)
                 pout->error_code = KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
             else
-                lookup(req, p, &tin->partitions[i], pout);
+                lookup(req, p, &tin->partitions[i], read_committed, pout);
         }
     }
     KELP_RESPOND(req, ListOffsetsResponse, &resp);

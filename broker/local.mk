@@ -19,6 +19,15 @@ libkelpcore_la_SOURCES += \
 	broker/offset_commit.c \
 	broker/offset_fetch.c \
 	broker/offset_delete.c \
+	broker/txn_common.h \
+	broker/init_producer_id.c \
+	broker/add_partitions_to_txn.c \
+	broker/add_offsets_to_txn.c \
+	broker/end_txn.c \
+	broker/txn_offset_commit.c \
+	broker/describe_producers.c \
+	broker/describe_transactions.c \
+	broker/list_transactions.c \
 	broker/groups_admin.c \
 	broker/topics_admin.c \
 	broker/topic_configs.c broker/topic_configs.h \

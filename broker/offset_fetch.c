@@ -46,8 +46,19 @@ typedef struct topic_request {
     int32_t count;
 } topic_request;
 
+/* require_stable (v7+): an offset an open transaction is about to commit
+ * is not answered yet; the client retries. */
+static void mark_unstable(kelp_broker *b, kw_str group, kw_str topic, fetched_partition *p)
+{
+    if (topic.len > 0 && kelp_txn_offset_pending(b->txns, group.ptr, (size_t)group.len, topic.ptr, (size_t)topic.len,
+                                                 p->partition)) {
+        p->error = KAFKA_ERR_UNSTABLE_OFFSET_COMMIT;
+        p->offset = -1;
+    }
+}
+
 static int fetch_group(kelp_broker *b, kelp_request *req, kw_str group, const topic_request *topics,
-                       int32_t topics_count, fetched_topic **out, int32_t *out_count)
+                       int32_t topics_count, fetched_topic **out, int32_t *out_count, bool require_stable)
 {
     kelp_arena *a = &req->arena;
     *out = NULL;
@@ -62,8 +73,11 @@ static int fetch_group(kelp_broker *b, kelp_request *req, kw_str group, const to
             ft[t].partitions = kelp_arena_alloc(a, ((size_t)topics[t].count + 1) * sizeof(*ft[t].partitions));
             if (!ft[t].partitions)
                 return -1;
-            for (int32_t i = 0; i < topics[t].count; i++)
+            for (int32_t i = 0; i < topics[t].count; i++) {
                 lookup(b, group, topics[t].name, topics[t].partitions[i], &ft[t].partitions[i]);
+                if (require_stable)
+                    mark_unstable(b, group, topics[t].name, &ft[t].partitions[i]);
+            }
         }
         *out = ft;
         *out_count = topics_count;
@@ -104,6 +118,8 @@ static int fetch_group(kelp_broker *b, kelp_request *req, kw_str group, const to
                 free(list);
                 return -1;
             }
+            if (require_stable)
+                mark_unstable(b, group, t->name, &t->partitions[t->count - 1]);
         }
         i = j;
     }
@@ -128,7 +144,8 @@ static int respond_single(kelp_broker *b, kelp_request *req, const kafka_OffsetF
     }
     fetched_topic *ft;
     int32_t nt;
-    if (fetch_group(b, req, in->group_id, topics, in->topics_count, &ft, &nt) != 0)
+    if (fetch_group(b, req, in->group_id, topics, in->topics_count, &ft, &nt,
+                    req->api_version >= 7 && in->require_stable) != 0)
         return -1;
     kafka_OffsetFetchResponse resp;
     kafka_OffsetFetchResponse_init(&resp);
@@ -184,7 +201,7 @@ static int respond_groups(kelp_broker *b, kelp_request *req, const kafka_OffsetF
         }
         fetched_topic *ft;
         int32_t nt;
-        if (fetch_group(b, req, gin->group_id, topics, gin->topics_count, &ft, &nt) != 0)
+        if (fetch_group(b, req, gin->group_id, topics, gin->topics_count, &ft, &nt, in->require_stable) != 0)
             return -1;
         gout->topics = kelp_arena_alloc(a, ((size_t)nt + 1) * sizeof(*gout->topics));
         if (!gout->topics)

@@ -9,6 +9,7 @@
 #include "protocol/generated/kafka_messages.h"
 #include "protocol/kafka_errors.h"
 #include "records/record_batch.h"
+#include "storage/producer_state.h"
 #include "storage/topic_name.h"
 
 #define ATTR_CONTROL 0x20
@@ -99,6 +100,39 @@ static kelp_partition *produce_partition(kelp_broker *b, kelp_request *req, kelp
     if (kelp_batch_header_parse(records, len, &h) != 0 || (h.attributes & ATTR_CONTROL)) {
         set_error(req, out, KAFKA_ERR_INVALID_RECORD, "clients may not write control batches");
         return NULL;
+    }
+    /* Idempotence: a retry is answered with where the batch went the first
+     * time; a transactional batch must belong to its producer's open
+     * transaction on this partition. */
+    if (h.producer_id >= 0) {
+        int64_t dup_first, dup_last;
+        switch (kelp_producer_state_check(kelp_partition_producers(p), &h, &dup_first, &dup_last)) {
+        case KELP_PRODUCER_OK:
+            break;
+        case KELP_PRODUCER_DUPLICATE:
+            out->error_code = KAFKA_ERR_NONE;
+            out->base_offset = dup_first;
+            out->log_append_time_ms = -1;
+            *end_offset = dup_last + 1;
+            return p;
+        case KELP_PRODUCER_OUT_OF_ORDER:
+            set_error(req, out, KAFKA_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, "the batch does not follow the producer's last sequence");
+            return NULL;
+        case KELP_PRODUCER_INVALID_EPOCH:
+            set_error(req, out, KAFKA_ERR_INVALID_PRODUCER_EPOCH, "the producer epoch is older than this partition's");
+            return NULL;
+        case KELP_PRODUCER_INVALID_TXN_STATE:
+            set_error(req, out, KAFKA_ERR_INVALID_TXN_STATE, "a non-transactional batch from a producer with an open transaction");
+            return NULL;
+        }
+        if (h.attributes & KELP_BATCH_ATTR_TRANSACTIONAL) {
+            const char *name = kelp_topic_name(topic);
+            int16_t err = kelp_txn_check_produce(b->txns, h.producer_id, h.producer_epoch, name, strlen(name), in->index);
+            if (err != KAFKA_ERR_NONE) {
+                set_error(req, out, err, "the partition is not in the producer's open transaction");
+                return NULL;
+            }
+        }
     }
     int64_t append_time = -1;
     if (tc->value[KELP_TC_MESSAGE_TIMESTAMP_TYPE] == KELP_TIMESTAMP_LOG_APPEND_TIME &&
