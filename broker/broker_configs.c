@@ -66,4 +66,6 @@ void kelp_broker_config_views(const kelp_broker *b, kelp_broker_config_view out[
     put(&out[n++], "transaction.abort.timed.out.transaction.cleanup.interval.ms", KELP_CONFIG_INT,
         c->transaction_check_interval_ms,
         "How often transactions older than their timeout are aborted (Kelp's transaction_check_interval_ms).");
+    put(&out[n++], "producer.id.expiration.ms", KELP_CONFIG_INT, c->producer_id_expiration_ms,
+        "How long a partition remembers an idle producer's sequences (Kelp's producer_id_expiration_ms).");
 }

@@ -15,7 +15,7 @@ typedef struct kelp_broker_config_view {
     const char *doc;
 } kelp_broker_config_view;
 
-#define KELP_BROKER_CONFIG_COUNT 20
+#define KELP_BROKER_CONFIG_COUNT 21
 
 void kelp_broker_config_views(const kelp_broker *b, kelp_broker_config_view out[KELP_BROKER_CONFIG_COUNT]);
 

@@ -1,4 +1,4 @@
-/* Log maintenance on the loop: retention and compaction every
+/* Log maintenance on the loop: retention, compaction and idle producers every
  * log.retention.check.interval.ms (sooner while a pass left work behind,
  * such as a just-rolled segment waiting for its sync). */
 #include "broker/log_maintenance.h"
@@ -24,6 +24,7 @@ void kelp_log_maintenance_run(void *ctx)
     int64_t now = kelp_clock_wall_ms();
     kelp_storage_enforce_retention(b->storage, now, &more);
     kelp_storage_compact(b->storage, now);
+    kelp_storage_expire_producers(b->storage, now, b->cfg.producer_id_expiration_ms);
     int64_t interval = b->cfg.log_retention_check_interval_ms;
     schedule(b, more && interval > MAINTENANCE_RETRY_MS ? MAINTENANCE_RETRY_MS : interval);
 }

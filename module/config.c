@@ -58,6 +58,7 @@ static const config_key config_keys[] = {
     INT_KEY("log_retention_check_interval_ms", KEY_INT64, log_retention_check_interval_ms, 1, 1LL << 53),
     INT_KEY("transaction_max_timeout_ms", KEY_INT32, transaction_max_timeout_ms, 1, INT32_MAX),
     INT_KEY("transaction_check_interval_ms", KEY_INT32, transaction_check_interval_ms, 1, 3600000),
+    INT_KEY("producer_id_expiration_ms", KEY_INT64, producer_id_expiration_ms, 1, 1LL << 53),
 };
 
 #define KEY_COUNT (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -89,6 +90,7 @@ void kelp_config_defaults(kelp_config *cfg)
     cfg->transaction_max_timeout_ms = 900000;
     /* Kafka's transaction.abort.timed.out.transaction.cleanup.interval.ms. */
     cfg->transaction_check_interval_ms = 10000;
+    cfg->producer_id_expiration_ms = 86400000; /* Kafka's producer.id.expiration.ms */
 }
 
 int kelp_config_split_hostport(const char *addr, char *host, size_t hostlen, uint16_t *port)

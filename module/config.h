@@ -37,6 +37,8 @@ typedef struct kelp_config {
                                                    transaction.timeout.ms a producer may ask for */
     int32_t transaction_check_interval_ms;      /* "transaction_check_interval_ms": how often
                                                    timed-out transactions are aborted */
+    int64_t producer_id_expiration_ms;          /* "producer_id_expiration_ms": idle producers'
+                                                   sequences are forgotten after this */
 } kelp_config;
 
 void kelp_config_defaults(kelp_config *cfg);
@@ -68,6 +70,7 @@ void kelp_config_defaults(kelp_config *cfg);
  *   log_retention_check_interval_ms   1 .. 2^53
  *   transaction_max_timeout_ms        1 .. 2147483647
  *   transaction_check_interval_ms     1 .. 3600000
+ *   producer_id_expiration_ms         1 .. 2^53
  * Numbers must be integers; booleans must be JSON true/false. */
 int kelp_config_apply_json(kelp_config *cfg, const char *json, char *err, size_t errlen);
 

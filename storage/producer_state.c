@@ -212,3 +212,28 @@ void kelp_producer_state_aborted(kelp_producer_state *ps, int64_t log_start, int
         if (ps->aborted[i].first_offset < upto && fn(ctx, &ps->aborted[i]) != 0)
             return;
 }
+
+size_t kelp_producer_state_expire(kelp_producer_state *ps, int64_t now_ms, int64_t expiration_ms)
+{
+    size_t removed = 0;
+    bool again = true;
+    /* The map cannot change during a walk: remove one, then walk again. */
+    while (again) {
+        again = false;
+        size_t pos = 0;
+        const char *key;
+        size_t len;
+        void *value;
+        while (kelp_strmap_next(&ps->producers, &pos, &key, &len, &value)) {
+            kelp_producer *e = value;
+            if (e->txn_first_offset < 0 && e->last_timestamp >= 0 && now_ms - e->last_timestamp > expiration_ms) {
+                kelp_strmap_remove(&ps->producers, &e->producer_id, sizeof(e->producer_id));
+                free(e);
+                removed++;
+                again = true;
+                break;
+            }
+        }
+    }
+    return removed;
+}

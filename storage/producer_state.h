@@ -81,6 +81,11 @@ int64_t kelp_producer_state_lso(kelp_producer_state *ps, int64_t high_watermark)
 void kelp_producer_state_aborted(kelp_producer_state *ps, int64_t log_start, int64_t from, int64_t upto,
                                  int (*fn)(void *ctx, const kelp_txn_span *span), void *ctx);
 
+/* Forgets producers idle (by their last batch's timestamp) longer than
+ * expiration_ms that have no open transaction, as Kafka's
+ * producer.id.expiration.ms; returns how many. */
+size_t kelp_producer_state_expire(kelp_producer_state *ps, int64_t now_ms, int64_t expiration_ms);
+
 const kelp_producer *kelp_producer_state_get(const kelp_producer_state *ps, int64_t producer_id);
 /* Iteration as kelp_strmap_next. */
 bool kelp_producer_state_next(const kelp_producer_state *ps, size_t *pos, const kelp_producer **out);

@@ -158,3 +158,15 @@ size_t kelp_storage_enforce_retention(kelp_storage *s, int64_t now_ms, bool *mor
         kelp_storage_request_sync(s);
     return removed;
 }
+
+size_t kelp_storage_expire_producers(kelp_storage *s, int64_t now_ms, int64_t expiration_ms)
+{
+    size_t removed = 0;
+    for (size_t ti = 0; ti < s->topic_count; ti++) {
+        kelp_topic *t = s->topics[ti];
+        for (int32_t pi = 0; pi < t->partition_count; pi++)
+            if (t->partitions[pi])
+                removed += kelp_producer_state_expire(&t->partitions[pi]->producers, now_ms, expiration_ms);
+    }
+    return removed;
+}

@@ -153,6 +153,10 @@ int kelp_partition_max_timestamp(kelp_partition *p, int64_t *offset, int64_t *ts
  * yet durable) and another pass soon would finish it. */
 size_t kelp_storage_enforce_retention(kelp_storage *s, int64_t now_ms, bool *more);
 
+/* Forgets, in every partition, producers idle longer than expiration_ms
+ * without an open transaction (Kafka's producer.id.expiration.ms). */
+size_t kelp_storage_expire_producers(kelp_storage *s, int64_t now_ms, int64_t expiration_ms);
+
 /* Compaction, one pass: for each partition whose cleanup.policy has
  * "compact" and whose sealed, durable segments hold records not yet
  * cleaned (or tombstones now past delete.retention.ms), hands the segments
