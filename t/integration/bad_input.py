@@ -269,6 +269,72 @@ check(struct.unpack_from(">i", body, 0)[0] == 15 and name == b"fine-topic" and n
       "DescribeTopicPartitions with a cursor at partition -5 is answered from partition 0 (%r %d %r)"
       % (name, npart, index))
 
+# 8. Transactions: a transactional id is any string, yet only its encoded
+# directory exists; bad timeouts, ids and partitions get Kafka's errors.
+def init_producer_id_v1(txn_id, timeout_ms):
+    return (struct.pack(">h", -1) if txn_id is None else kstr(txn_id)) + struct.pack(">i", timeout_ms)
+
+
+def init_producer_id(txn_id, timeout_ms):
+    s = connect()
+    s.sendall(frame(22, 1, 16, init_producer_id_v1(txn_id, timeout_ms)))
+    body = read_response(s)
+    s.close()
+    corr, _throttle, error, pid, epoch = struct.unpack_from(">iihqh", body, 0)
+    return corr, error, pid, epoch
+
+
+corr, error, pid, epoch = init_producer_id(b"../../escape", 60000)
+check(corr == 16 and error == 0 and pid >= 0 and epoch == 0,
+      "InitProducerId for transactional id ../../escape succeeds (%d, pid %d, epoch %d)" % (error, pid, epoch))
+txns = os.path.join(DATA, "topics", "kafka", ".meta", "transactions")
+check(os.listdir(txns) == ["..%2F..%2Fescape"], "only the encoded transaction directory exists: %r" % os.listdir(txns))
+check(os.path.isfile(os.path.join(txns, "..%2F..%2Fescape", "state.json")), "its state.json is written")
+check(not os.path.exists(os.path.join(DATA, "topics", "escape")), "nothing escaped the transactions tree")
+for label, txn_id, timeout, want in (("a 300-byte transactional id", b"t" * 300, 60000, 42),
+                                      ("an empty transactional id", b"", 60000, 42),
+                                      ("transaction timeout 0", b"tx-bad", 0, 50),
+                                      ("transaction timeout above the maximum", b"tx-bad", 10 ** 9, 50)):
+    _, error, pid, _ = init_producer_id(txn_id, timeout)
+    check(error == want and pid == -1, "InitProducerId with %s gets error %d (got %d)" % (label, want, error))
+_, error, idem1, _ = init_producer_id(None, 0)
+_, error2, idem2, _ = init_producer_id(None, 0)
+check(error == 0 and error2 == 0 and idem1 >= 0 and idem2 >= 0 and idem1 != idem2 and pid != idem1,
+      "idempotent producers get distinct producer ids (%d, %d)" % (idem1, idem2))
+s = connect()
+s.sendall(frame(22, 1, 17, kstr(b"tx-cut")))
+check(closed_by_server(s), "truncated InitProducerId closes the connection")
+s.close()
+
+_, _, esc_pid, esc_epoch = init_producer_id(b"../../escape", 60000)
+add = kstr(b"../../escape") + struct.pack(">qh", esc_pid, esc_epoch) + struct.pack(">i", 2)
+add += kstr(b"../escape") + struct.pack(">ii", 1, 0) + kstr(b"fine-topic") + struct.pack(">ii", 1, 0)
+s = connect()
+s.sendall(frame(24, 1, 18, add))
+body = read_response(s)
+s.close()
+# corr, throttle, results[2]: name, partitions[1]: index, error
+pos, errors = 8 + 4, {}
+for _ in range(2):
+    (nl,) = struct.unpack_from(">h", body, pos)
+    name = body[pos + 2:pos + 2 + nl]
+    pos += 2 + nl + 4
+    errors[name] = struct.unpack_from(">ih", body, pos)[1]
+    pos += 6
+check(errors == {b"../escape": 3, b"fine-topic": 55},
+      "AddPartitionsToTxn: topic ../escape UNKNOWN_TOPIC_OR_PARTITION, the other OPERATION_NOT_ATTEMPTED (%r)" % errors)
+s = connect()
+s.sendall(frame(26, 1, 19, kstr(b"never-initialised") + struct.pack(">qhb", 5, 0, 1)))
+body = read_response(s)
+s.close()
+check(struct.unpack_from(">iih", body, 0)[::2] == (19, 49), "EndTxn for an unknown transactional id gets INVALID_PRODUCER_ID_MAPPING")
+s = connect()
+s.sendall(frame(26, 1, 20, kstr(b"../../escape") + struct.pack(">qhb", esc_pid, esc_epoch - 1 if esc_epoch else 5, 1)))
+body = read_response(s)
+s.close()
+check(struct.unpack_from(">iih", body, 0)[::2] == (20, 47),
+      "EndTxn v1 with a stale epoch gets INVALID_PRODUCER_EPOCH (v1 predates PRODUCER_FENCED)")
+
 check(healthy(), "server still serves everyone after all of the above")
 if failures:
     sys.exit("%d checks failed" % len(failures))
