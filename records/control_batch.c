@@ -49,6 +49,13 @@ void kelp_control_batch_build(uint8_t out[KELP_CONTROL_BATCH_SIZE], int64_t prod
 
 int kelp_control_batch_type(const uint8_t *batch, size_t len)
 {
+    int32_t coordinator_epoch;
+    return kelp_control_batch_parse(batch, len, &coordinator_epoch);
+}
+
+int kelp_control_batch_parse(const uint8_t *batch, size_t len, int32_t *coordinator_epoch)
+{
+    *coordinator_epoch = -1;
     kelp_batch_header h;
     if (kelp_batch_header_parse(batch, len, &h) != 0 || !(h.attributes & KELP_BATCH_ATTR_CONTROL) ||
         (h.attributes & KELP_BATCH_ATTR_COMPRESSION_MASK) || h.record_count < 1)
@@ -60,5 +67,7 @@ int kelp_control_batch_type(const uint8_t *batch, size_t len)
     if (kelp_record_iter_next(&it, &rec) != 1 || rec.key_len < 4)
         return -1;
     int16_t type = (int16_t)kelp_be16(rec.key + 2);
+    if (rec.value_len >= 6)
+        *coordinator_epoch = (int32_t)kelp_be32(rec.value + 2);
     return type == KELP_CONTROL_ABORT || type == KELP_CONTROL_COMMIT ? type : -1;
 }

@@ -23,5 +23,8 @@ void kelp_control_batch_build(uint8_t out[KELP_CONTROL_BATCH_SIZE], int64_t prod
 /* The marker type of a whole control batch: 0 abort, 1 commit, -1 when the
  * batch is not a control batch or its first record key is not a marker. */
 int kelp_control_batch_type(const uint8_t *batch, size_t len);
+/* The same, and the coordinator epoch the marker's value carries (-1 when
+ * the value is too short to hold one). */
+int kelp_control_batch_parse(const uint8_t *batch, size_t len, int32_t *coordinator_epoch);
 
 #endif

@@ -333,8 +333,15 @@ void kelp_partition_track_producer(kelp_partition *p, const uint8_t *batch, size
     kelp_batch_header h;
     if (kelp_batch_header_parse(batch, len, &h) != 0 || h.producer_id < 0)
         return;
-    int type = h.attributes & KELP_BATCH_ATTR_CONTROL ? kelp_control_batch_type(batch, len) : -1;
-    if (kelp_producer_state_apply(&p->producers, &h, h.base_offset, type) != 0)
+    int rc;
+    if (h.attributes & KELP_BATCH_ATTR_CONTROL) {
+        int32_t coordinator_epoch;
+        int type = kelp_control_batch_parse(batch, len, &coordinator_epoch);
+        rc = kelp_producer_state_apply_marker(&p->producers, &h, h.base_offset, type, coordinator_epoch);
+    } else {
+        rc = kelp_producer_state_apply(&p->producers, &h, h.base_offset, -1);
+    }
+    if (rc != 0)
         KELP_ERROR(STORAGE_LOG, "%s: out of memory tracking producer %lld", p->dir, (long long)h.producer_id);
 }
 

@@ -172,6 +172,16 @@ int kelp_producer_state_apply(kelp_producer_state *ps, const kelp_batch_header *
     return 0;
 }
 
+int kelp_producer_state_apply_marker(kelp_producer_state *ps, const kelp_batch_header *h, int64_t base_offset,
+                                     int control_type, int32_t coordinator_epoch)
+{
+    int rc = kelp_producer_state_apply(ps, h, base_offset, control_type);
+    kelp_producer *e = h->producer_id >= 0 ? find(ps, h->producer_id) : NULL;
+    if (rc == 0 && e && control_type >= 0)
+        e->coordinator_epoch = coordinator_epoch;
+    return rc;
+}
+
 int64_t kelp_producer_state_lso(kelp_producer_state *ps, int64_t high_watermark)
 {
     int64_t lso = high_watermark;

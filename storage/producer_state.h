@@ -70,6 +70,10 @@ enum kelp_producer_check kelp_producer_state_check(const kelp_producer_state *ps
 int kelp_producer_state_apply(kelp_producer_state *ps, const kelp_batch_header *h, int64_t base_offset,
                               int control_type);
 
+/* The same for a marker, recording the coordinator epoch it carries. */
+int kelp_producer_state_apply_marker(kelp_producer_state *ps, const kelp_batch_header *h, int64_t base_offset,
+                                     int control_type, int32_t coordinator_epoch);
+
 /* The last stable offset: the high watermark, or the first offset of the
  * oldest transaction that is open or whose marker is not yet durable. */
 int64_t kelp_producer_state_lso(kelp_producer_state *ps, int64_t high_watermark);
