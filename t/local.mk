@@ -4,7 +4,7 @@
 
 # Client programs built on librdkafka.
 check_PROGRAMS += t/clients/produce_consume t/clients/mock_cluster t/clients/group_admin t/clients/group_consumer \
-	t/clients/delete_records
+	t/clients/delete_records t/clients/txn_client
 t_clients_produce_consume_SOURCES = t/clients/produce_consume.c
 t_clients_produce_consume_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 t_clients_produce_consume_LDADD = $(RDKAFKA_LIBS)
@@ -20,6 +20,9 @@ t_clients_group_consumer_LDADD = $(RDKAFKA_LIBS)
 t_clients_delete_records_SOURCES = t/clients/delete_records.c
 t_clients_delete_records_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 t_clients_delete_records_LDADD = $(RDKAFKA_LIBS)
+t_clients_txn_client_SOURCES = t/clients/txn_client.c
+t_clients_txn_client_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
+t_clients_txn_client_LDADD = $(RDKAFKA_LIBS)
 
 # Integration tests: each starts its own kelpd (t/integration/lib.sh).
 TESTS += \
@@ -38,7 +41,10 @@ TESTS += \
 	t/integration/group_static.sh \
 	t/integration/topic_admin.sh \
 	t/integration/topic_retention.sh \
-	t/integration/topic_describe.sh
+	t/integration/topic_describe.sh \
+	t/integration/txn_librdkafka.sh \
+	t/integration/txn_confluent_kafka.sh \
+	t/integration/idempotence.sh
 
 EXTRA_DIST += \
 	t/integration/lib.sh \
@@ -75,6 +81,11 @@ EXTRA_DIST += \
 	t/integration/topic_describe.sh \
 	t/integration/topic_describe.py \
 	t/integration/kafka_raw.py \
+	t/integration/txn_librdkafka.sh \
+	t/integration/txn_confluent_kafka.sh \
+	t/integration/txn_confluent_kafka.py \
+	t/integration/idempotence.sh \
+	t/integration/idempotence.py \
 	t/integration/node/kafkajs_test.js \
 	t/integration/node/package.json \
 	t/integration/node/package-lock.json

@@ -160,6 +160,20 @@ kelp_stop() {
     [ $status -eq 0 ] || kelp_fail "$KELP_TEST_SERVER exited with status $status after SIGTERM"
 }
 
+# A crash: SIGKILL, then start again with the same data directory.
+kelp_crash_restart() {
+    if [ "$KELP_TEST_SERVER" = mock ]; then
+        kelp_log "crash: the mock cluster keeps data only in memory; it keeps running"
+        return 0
+    fi
+    local before=$KELP_BOOTSTRAP
+    kill -KILL "$KELP_PID" 2>/dev/null
+    wait "$KELP_PID" 2>/dev/null
+    KELP_PID=
+    kelp_start
+    kelp_log "killed and restarted: $before -> $KELP_BOOTSTRAP"
+}
+
 # Stop and start again with the same data directory, on a new port.
 kelp_restart() {
     if [ "$KELP_TEST_SERVER" = mock ]; then
