@@ -1,17 +1,21 @@
-# bench: throughput against kelpd and librdkafka's mock cluster. Built and
-# run only by `make bench`, never by `make check`.
-EXTRA_PROGRAMS = bench/throughput bench/groups
+# bench: throughput, consumer groups and transactions against kelpd and
+# librdkafka's mock cluster. Built and run only by `make bench`, never by
+# `make check`.
+EXTRA_PROGRAMS = bench/throughput bench/groups bench/transactions
 bench_throughput_SOURCES = bench/throughput.c
 bench_throughput_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 bench_throughput_LDADD = $(RDKAFKA_LIBS)
 bench_groups_SOURCES = bench/groups.c
 bench_groups_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 bench_groups_LDADD = $(RDKAFKA_LIBS)
-CLEANFILES += bench/throughput$(EXEEXT) bench/groups$(EXEEXT)
-EXTRA_DIST += bench/run.sh bench/groups.sh bench/README.md
+bench_transactions_SOURCES = bench/transactions.c
+bench_transactions_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
+bench_transactions_LDADD = $(RDKAFKA_LIBS)
+CLEANFILES += bench/throughput$(EXEEXT) bench/groups$(EXEEXT) bench/transactions$(EXEEXT)
+EXTRA_DIST += bench/run.sh bench/groups.sh bench/transactions.sh bench/README.md
 
 BENCH_ARGS =
-bench: bench/throughput$(EXEEXT) bench/groups$(EXEEXT) kelpd$(EXEEXT) kelp.la
+bench: bench/throughput$(EXEEXT) bench/groups$(EXEEXT) bench/transactions$(EXEEXT) kelpd$(EXEEXT) kelp.la
 	THROUGHPUT='$(abs_builddir)/bench/throughput$(EXEEXT)' \
 	KELPD='$(abs_builddir)/kelpd$(EXEEXT)' \
 	KELP_MODULE='$(abs_builddir)/.libs/kelp.so' \
@@ -20,4 +24,8 @@ bench: bench/throughput$(EXEEXT) bench/groups$(EXEEXT) kelpd$(EXEEXT) kelp.la
 	KELPD='$(abs_builddir)/kelpd$(EXEEXT)' \
 	KELP_MODULE='$(abs_builddir)/.libs/kelp.so' \
 	$(SHELL) '$(srcdir)/bench/groups.sh' $(BENCH_ARGS)
+	TRANSACTIONS_BENCH='$(abs_builddir)/bench/transactions$(EXEEXT)' \
+	KELPD='$(abs_builddir)/kelpd$(EXEEXT)' \
+	KELP_MODULE='$(abs_builddir)/.libs/kelp.so' \
+	$(SHELL) '$(srcdir)/bench/transactions.sh' $(BENCH_ARGS)
 .PHONY: bench
