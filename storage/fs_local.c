@@ -201,7 +201,7 @@ static int local_read_file(kelp_fs *fs, const char *path, kelp_buf *out)
         rc = -errno;
     } else if (st.st_size > SMALL_FILE_MAX) {
         rc = -EFBIG;
-    } else {
+    } else if (st.st_size > 0) { /* an empty file appends nothing */
         kelp_fs_file f = {fd};
         uint8_t *dst = kelp_buf_extend(out, (size_t)st.st_size);
         if (!dst) {
