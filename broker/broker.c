@@ -144,12 +144,17 @@ int kelp_broker_init(kelp_broker *b, kelp_loop *loop, kelp_storage *storage, con
 void kelp_broker_destroy(kelp_broker *b)
 {
     kelp_log_maintenance_stop(b);
+    /* The writer's last completions are delivered while their owners still
+     * exist; a stopped transaction coordinator only records them. */
+    kelp_txn_coordinator_shutdown(b->txns);
+    kelp_file_writer_stop(b->writer);
+    b->writer = NULL;
+    if (b->loop)
+        kelp_loop_run_posted(b->loop);
     kelp_txn_coordinator_free(b->txns);
     b->txns = NULL;
     kelp_coordinator_free(b->groups);
     b->groups = NULL;
-    kelp_file_writer_stop(b->writer);
-    b->writer = NULL;
     kelp_offset_store_free(b->offsets);
     b->offsets = NULL;
 }

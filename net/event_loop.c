@@ -63,6 +63,11 @@ static void run_posted(kelp_loop *loop)
     }
 }
 
+void kelp_loop_run_posted(kelp_loop *loop)
+{
+    run_posted(loop);
+}
+
 static void on_wake(void *ctx, uint32_t events)
 {
     kelp_loop *loop = ctx;

@@ -22,6 +22,9 @@ typedef struct kelp_watch {
 
 kelp_loop *kelp_loop_new(void);
 void kelp_loop_free(kelp_loop *loop);
+/* After the loop stopped: runs what other threads posted to it, so that
+ * owners of completions can see them before they free themselves. */
+void kelp_loop_run_posted(kelp_loop *loop);
 
 int kelp_watch_add(kelp_loop *loop, kelp_watch *w, int fd, uint32_t events, kelp_io_fn fn, void *ctx);
 int kelp_watch_modify(kelp_loop *loop, kelp_watch *w, uint32_t events);

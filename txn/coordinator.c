@@ -231,7 +231,7 @@ static void answer_all(kelp_txn_coordinator *c, int16_t error)
 
 void kelp_txn_coordinator_shutdown(kelp_txn_coordinator *c)
 {
-    if (!c)
+    if (!c || c->stopping)
         return;
     c->stopping = true;
     if (c->timer)
@@ -266,6 +266,9 @@ static void finish_phase(txn_entry *e);
 static void written(void *ctx, int status)
 {
     txn_entry *e = ctx;
+    /* After shutdown nothing moves on: a start finishes what was decided. */
+    if (e->c->stopping)
+        return;
     if (status != 0) {
         KELP_WARN(TXN_LOG, "cannot write the state of transactional id %s: %s", e->t->id, strerror(-status));
         if (e->phase == PHASE_WRITE) {
@@ -446,6 +449,8 @@ void kelp_txn_coordinator_on_durable(kelp_txn_coordinator *c)
 static void offset_written(void *ctx, int status)
 {
     txn_entry *e = ctx;
+    if (e->c->stopping)
+        return;
     if (status != 0)
         e->offsets_failed = true;
     if (--e->offsets_pending > 0)
