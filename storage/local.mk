@@ -24,3 +24,9 @@ check_PROGRAMS += t/unit/test_topic_config
 TESTS += t/unit/test_topic_config
 t_unit_test_topic_config_CFLAGS = $(UNIT_CFLAGS)
 t_unit_test_topic_config_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += t/unit/test_producer_state
+TESTS += t/unit/test_producer_state
+t_unit_test_producer_state_SOURCES = t/unit/test_producer_state.c t/unit/batch_builder.c t/unit/batch_builder.h
+t_unit_test_producer_state_CFLAGS = $(UNIT_CFLAGS)
+t_unit_test_producer_state_LDADD = $(UNIT_LDADD) $(ZLIB_LIBS) $(SNAPPY_LIBS) $(LZ4_LIBS) $(ZSTD_LIBS)

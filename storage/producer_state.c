@@ -149,6 +149,7 @@ int kelp_producer_state_apply(kelp_producer_state *ps, const kelp_batch_header *
     if (h->attributes & KELP_BATCH_ATTR_CONTROL) {
         if (control_type < 0)
             return 0;
+        e->last_timestamp = h->max_timestamp;
         return end_transaction(ps, e, base_offset, control_type);
     }
     if (h->base_sequence >= 0) {

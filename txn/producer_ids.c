@@ -1,6 +1,7 @@
 #include "txn/producer_ids.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,20 @@ static int64_t read_end(kelp_fs *fs)
     return end;
 }
 
+static int write_end(kelp_fs *fs, const char *text, size_t len)
+{
+    int rc = fs->ops->write_file_atomic(fs, KELP_PRODUCER_ID_BLOCK_FILE, text, len);
+    if (rc == -ENOENT) {
+        /* A fresh filer root: nothing has created the parent yet. */
+        char dir[] = KELP_PRODUCER_ID_BLOCK_FILE;
+        *strrchr(dir, '/') = '\0';
+        rc = fs->ops->mkdirs(fs, dir);
+        if (rc == 0)
+            rc = fs->ops->write_file_atomic(fs, KELP_PRODUCER_ID_BLOCK_FILE, text, len);
+    }
+    return rc;
+}
+
 kelp_producer_ids *kelp_producer_ids_open(kelp_fs *fs, kelp_file_writer *writer, char *err, size_t errlen)
 {
     int64_t end = read_end(fs);
@@ -63,7 +78,7 @@ kelp_producer_ids *kelp_producer_ids_open(kelp_fs *fs, kelp_file_writer *writer,
     ids->next = end;
     char text[64];
     int n = format_end(text, sizeof(text), end + KELP_PRODUCER_ID_BLOCK);
-    int rc = n < 0 ? -1 : fs->ops->write_file_atomic(fs, KELP_PRODUCER_ID_BLOCK_FILE, text, (size_t)n);
+    int rc = n < 0 ? -1 : write_end(fs, text, (size_t)n);
     if (rc != 0) {
         snprintf(err, errlen, "cannot write %s", KELP_PRODUCER_ID_BLOCK_FILE);
         free(ids);
