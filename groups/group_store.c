@@ -11,6 +11,7 @@
 #include "offsets/offset_path.h"
 #include "storage/layout.h"
 #include "util/buf.h"
+#include "util/hex.h"
 #include "util/log.h"
 
 void kelp_group_free(kelp_group *g)
@@ -37,27 +38,10 @@ void kelp_group_free(kelp_group *g)
 
 static cJSON *hex_node(const uint8_t *p, size_t len)
 {
-    static const char digits[] = "0123456789abcdef";
-    char *s = malloc(len * 2 + 1);
-    if (!s)
-        return NULL;
-    for (size_t i = 0; i < len; i++) {
-        s[2 * i] = digits[p[i] >> 4];
-        s[2 * i + 1] = digits[p[i] & 15];
-    }
-    s[len * 2] = '\0';
-    cJSON *n = cJSON_CreateString(s);
+    char *s = kelp_hex_encode(p, len);
+    cJSON *n = s ? cJSON_CreateString(s) : NULL;
     free(s);
     return n;
-}
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
 }
 
 /* Decodes a hex string into a malloc'd buffer (never NULL on success). */
@@ -65,23 +49,8 @@ static bool unhex(const cJSON *n, uint8_t **out, size_t *len)
 {
     if (!cJSON_IsString(n))
         return false;
-    size_t slen = strlen(n->valuestring);
-    if (slen % 2)
-        return false;
-    uint8_t *p = malloc(slen / 2 + 1);
-    if (!p)
-        return false;
-    for (size_t i = 0; i < slen / 2; i++) {
-        int hi = hex_digit(n->valuestring[2 * i]), lo = hex_digit(n->valuestring[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            free(p);
-            return false;
-        }
-        p[i] = (uint8_t)(hi << 4 | lo);
-    }
-    *out = p;
-    *len = slen / 2;
-    return true;
+    *out = (uint8_t *)kelp_hex_decode(n->valuestring, len);
+    return *out != NULL;
 }
 
 static cJSON *string_or_null(const char *s)

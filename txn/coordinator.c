@@ -578,6 +578,27 @@ static bool claims(const kelp_txn *t, int64_t pid, int16_t epoch, bool *current)
     return *current || (t->last_producer_id == pid && t->last_epoch == epoch && pid >= 0);
 }
 
+/* A transaction begins with its first partition or group: Ongoing, with
+ * its clock started. */
+static void begin_ongoing(kelp_txn *t)
+{
+    if (t->status == KELP_TXN_ONGOING)
+        return;
+    kelp_txn_clear_members(t);
+    t->status = KELP_TXN_ONGOING;
+    t->start_ms = kelp_clock_wall_ms();
+}
+
+/* Writes a change of the open transaction; the reply follows once durable. */
+static void write_change(txn_entry *e, kelp_txn_reply_fn reply, void *ctx)
+{
+    e->init_bumped = false;
+    e->reply = reply;
+    e->reply_ctx = ctx;
+    e->phase = PHASE_WRITE;
+    persist(e);
+}
+
 void kelp_txn_init_producer(kelp_txn_coordinator *c, kw_str txn_id, int32_t timeout_ms, int64_t expected_id,
                             int16_t expected_epoch, kelp_txn_reply_fn reply, void *ctx)
 {
@@ -607,11 +628,8 @@ void kelp_txn_init_producer(kelp_txn_coordinator *c, kw_str txn_id, int32_t time
             kelp_txn_free(t);
             return fail(reply, ctx, KAFKA_ERR_COORDINATOR_NOT_AVAILABLE);
         }
+        write_change(e, reply, ctx);
         e->init_bumped = true;
-        e->reply = reply;
-        e->reply_ctx = ctx;
-        e->phase = PHASE_WRITE;
-        persist(e);
         return;
     }
     kelp_txn *t = e->t;
@@ -654,11 +672,8 @@ void kelp_txn_init_producer(kelp_txn_coordinator *c, kw_str txn_id, int32_t time
     t->status = KELP_TXN_EMPTY;
     t->start_ms = -1;
     kelp_txn_clear_members(t);
+    write_change(e, reply, ctx);
     e->init_bumped = true;
-    e->reply = reply;
-    e->reply_ctx = ctx;
-    e->phase = PHASE_WRITE;
-    persist(e);
 }
 
 /* The checks every request of an open transaction shares. */
@@ -675,22 +690,6 @@ static int16_t check_member(txn_entry *e, int64_t producer_id, int16_t epoch, in
     return KAFKA_ERR_NONE;
 }
 
-/* Moves to Ongoing (a new transaction starts its clock) and writes. */
-static void open_and_write(txn_entry *e, kelp_txn_reply_fn reply, void *ctx)
-{
-    kelp_txn *t = e->t;
-    if (t->status != KELP_TXN_ONGOING) {
-        kelp_txn_clear_members(t);
-        t->status = KELP_TXN_ONGOING;
-        t->start_ms = kelp_clock_wall_ms();
-    }
-    e->init_bumped = false;
-    e->reply = reply;
-    e->reply_ctx = ctx;
-    e->phase = PHASE_WRITE;
-    persist(e);
-}
-
 void kelp_txn_add_partitions(kelp_txn_coordinator *c, kw_str txn_id, int64_t producer_id, int16_t epoch,
                              const kelp_txn_topic_partition *parts, size_t count, kelp_txn_reply_fn reply, void *ctx)
 {
@@ -704,15 +703,11 @@ void kelp_txn_add_partitions(kelp_txn_coordinator *c, kw_str txn_id, int64_t pro
         all_in = kelp_txn_has_partition(t, parts[i].topic.ptr, (size_t)parts[i].topic.len, parts[i].partition);
     if (all_in)
         return reply(ctx, KAFKA_ERR_NONE, t->producer_id, t->epoch);
-    if (t->status != KELP_TXN_ONGOING) {
-        kelp_txn_clear_members(t);
-        t->status = KELP_TXN_ONGOING;
-        t->start_ms = kelp_clock_wall_ms();
-    }
+    begin_ongoing(t);
     for (size_t i = 0; i < count; i++)
         if (kelp_txn_add_partition(t, parts[i].topic.ptr, (size_t)parts[i].topic.len, parts[i].partition) != 0)
             return fail(reply, ctx, KAFKA_ERR_COORDINATOR_NOT_AVAILABLE);
-    open_and_write(e, reply, ctx);
+    write_change(e, reply, ctx);
 }
 
 int16_t kelp_txn_verify_partition(kelp_txn_coordinator *c, kw_str txn_id, int64_t producer_id, int16_t epoch,
@@ -739,14 +734,10 @@ void kelp_txn_add_offsets(kelp_txn_coordinator *c, kw_str txn_id, int64_t produc
     kelp_txn *t = e->t;
     if (t->status == KELP_TXN_ONGOING && kelp_txn_has_group(t, group.ptr, (size_t)group.len))
         return reply(ctx, KAFKA_ERR_NONE, t->producer_id, t->epoch);
-    if (t->status != KELP_TXN_ONGOING) {
-        kelp_txn_clear_members(t);
-        t->status = KELP_TXN_ONGOING;
-        t->start_ms = kelp_clock_wall_ms();
-    }
+    begin_ongoing(t);
     if (kelp_txn_add_group(t, group.ptr, (size_t)group.len) != 0)
         return fail(reply, ctx, KAFKA_ERR_COORDINATOR_NOT_AVAILABLE);
-    open_and_write(e, reply, ctx);
+    write_change(e, reply, ctx);
 }
 
 void kelp_txn_commit_offsets(kelp_txn_coordinator *c, kw_str txn_id, int64_t producer_id, int16_t epoch,
@@ -770,7 +761,7 @@ void kelp_txn_commit_offsets(kelp_txn_coordinator *c, kw_str txn_id, int64_t pro
     }
     if (count == 0)
         return reply(ctx, KAFKA_ERR_NONE, t->producer_id, t->epoch);
-    open_and_write(e, reply, ctx);
+    write_change(e, reply, ctx);
 }
 
 void kelp_txn_end(kelp_txn_coordinator *c, kw_str txn_id, int64_t producer_id, int16_t epoch, bool commit,

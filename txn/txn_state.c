@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "offsets/offset_path.h"
+#include "util/hex.h"
 
 static const char *const status_names[KELP_TXN_STATUS_COUNT] = {
     [KELP_TXN_EMPTY] = "Empty",
@@ -213,48 +214,10 @@ int kelp_txn_file_path(char *out, size_t cap, const char *id, size_t id_len)
 
 static cJSON *hex_string(const char *p, size_t len)
 {
-    static const char digits[] = "0123456789abcdef";
-    char *s = malloc(len * 2 + 1);
-    if (!s)
-        return NULL;
-    for (size_t i = 0; i < len; i++) {
-        s[2 * i] = digits[(unsigned char)p[i] >> 4];
-        s[2 * i + 1] = digits[(unsigned char)p[i] & 15];
-    }
-    s[len * 2] = '\0';
-    cJSON *n = cJSON_CreateString(s);
+    char *s = kelp_hex_encode(p, len);
+    cJSON *n = s ? cJSON_CreateString(s) : NULL;
     free(s);
     return n;
-}
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-static char *unhex(const char *s, size_t *len)
-{
-    size_t n = strlen(s);
-    if (n % 2)
-        return NULL;
-    char *out = malloc(n / 2 + 1);
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < n / 2; i++) {
-        int hi = hex_value(s[2 * i]), lo = hex_value(s[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            free(out);
-            return NULL;
-        }
-        out[i] = (char)(hi << 4 | lo);
-    }
-    out[n / 2] = '\0';
-    *len = n / 2;
-    return out;
 }
 
 static cJSON *group_string(const char *group, size_t len)
@@ -378,7 +341,7 @@ static bool parse_members(kelp_txn *t, const cJSON *root)
             !get_int(n, "partition", 0, INT32_MAX, &part) || !get_int(n, "offset", -1, INT64_MAX / 2, &offset) ||
             !get_int(n, "leader_epoch", -1, INT32_MAX, &epoch))
             return false;
-        char *metadata = unhex(md->valuestring, &mdlen);
+        char *metadata = kelp_hex_decode(md->valuestring, &mdlen);
         if (!metadata)
             return false;
         int rc = kelp_txn_put_offset(t, group, glen, topic->valuestring, strlen(topic->valuestring), (int32_t)part,

@@ -3,6 +3,7 @@ libkelpcore_la_SOURCES += \
 	util/arena.c util/arena.h \
 	util/buf.c util/buf.h \
 	util/clock.c util/clock.h \
+	util/hex.c util/hex.h \
 	util/log.c util/log.h \
 	util/strmap.c util/strmap.h \
 	util/uuid.c util/uuid.h
