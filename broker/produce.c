@@ -16,12 +16,17 @@
 
 typedef kafka_ProduceResponse_PartitionProduceResponse partition_response;
 
-/* What an acknowledged produce waits for: each partition's end offset. */
+/* What an acknowledged produce waits for: each partition's end offset,
+ * at most the request's timeout. */
 typedef struct produce_wait {
     kafka_ProduceResponse resp;
     int32_t count;
     kelp_partition **partitions;
     int64_t *end_offsets;
+    partition_response **outs; /* each partition's answer */
+    kelp_broker *broker;
+    kelp_request *req;
+    kelp_timer *timer;
 } produce_wait;
 
 static int16_t batch_status_error(enum kelp_batch_status st)
@@ -162,6 +167,32 @@ static bool produce_durable(const produce_wait *w)
     return true;
 }
 
+/* The storage did not make the data durable in time (a filer that is
+ * slow or down): what is not durable is answered REQUEST_TIMED_OUT, which
+ * clients retry; the data may still become durable later, and an
+ * idempotent retry is then recognised. */
+static void produce_timeout(void *ctx)
+{
+    produce_wait *w = ctx;
+    kelp_broker *b = w->broker;
+    w->timer = NULL;
+    kelp_request **pp = &b->produce_waiters;
+    kelp_request *prev = NULL;
+    while (*pp && *pp != w->req) {
+        prev = *pp;
+        pp = &(*pp)->next;
+    }
+    if (!*pp)
+        return;
+    *pp = w->req->next;
+    if (b->produce_waiters_tail == w->req)
+        b->produce_waiters_tail = prev;
+    for (int32_t i = 0; i < w->count; i++)
+        if (w->partitions[i] && kelp_partition_high_watermark(w->partitions[i]) < w->end_offsets[i])
+            set_error(w->req, w->outs[i], KAFKA_ERR_REQUEST_TIMED_OUT, "the write was not durable within the request's timeout");
+    KELP_RESPOND(w->req, ProduceResponse, &w->resp);
+}
+
 int kelp_handle_produce(kelp_broker *b, kelp_request *req)
 {
     kafka_ProduceRequest in;
@@ -179,9 +210,12 @@ int kelp_handle_produce(kelp_broker *b, kelp_request *req)
         total += in.topic_data[t].partition_data_count;
     w->partitions = kelp_arena_alloc(a, (size_t)(total + 1) * sizeof(*w->partitions));
     w->end_offsets = kelp_arena_alloc(a, (size_t)(total + 1) * sizeof(*w->end_offsets));
+    w->outs = kelp_arena_alloc(a, (size_t)(total + 1) * sizeof(*w->outs));
     w->resp.responses = kelp_arena_alloc(a, (size_t)(in.topic_data_count + 1) * sizeof(*w->resp.responses));
-    if (!w->partitions || !w->end_offsets || !w->resp.responses)
+    if (!w->partitions || !w->end_offsets || !w->outs || !w->resp.responses)
         return -1;
+    w->broker = b;
+    w->req = req;
     w->resp.responses_count = in.topic_data_count;
 
     for (int32_t t = 0; t < in.topic_data_count; t++) {
@@ -214,6 +248,7 @@ int kelp_handle_produce(kelp_broker *b, kelp_request *req)
             if (p) {
                 w->partitions[w->count] = p;
                 w->end_offsets[w->count] = end;
+                w->outs[w->count] = pout;
                 w->count++;
             }
         }
@@ -231,6 +266,8 @@ int kelp_handle_produce(kelp_broker *b, kelp_request *req)
     }
     req->state = w;
     req->next = NULL;
+    if (in.timeout_ms > 0)
+        w->timer = kelp_timer_add(b->loop, kelp_clock_mono_ms() + in.timeout_ms, produce_timeout, w);
     if (b->produce_waiters_tail)
         b->produce_waiters_tail->next = req;
     else
@@ -277,6 +314,8 @@ void kelp_produce_wake(kelp_broker *b)
         produce_wait *w = req->state;
         if (produce_durable(w)) {
             *pp = req->next;
+            if (w->timer)
+                kelp_timer_cancel(b->loop, w->timer);
             KELP_RESPOND(req, ProduceResponse, &w->resp);
         } else {
             b->produce_waiters_tail = req;

@@ -19,7 +19,10 @@ enum key_type {
     KEY_INT32,
     KEY_INT64,
     KEY_BOOL,
-    KEY_LOG_LEVEL
+    KEY_LOG_LEVEL,
+    KEY_FILER_URL, /* "" or http(s)://host[:port] */
+    KEY_ABS_PATH,  /* "/..." */
+    KEY_OBJECT     /* a JSON object of the keys in storage_keys */
 };
 
 typedef struct config_key {
@@ -33,11 +36,23 @@ typedef struct config_key {
 #define STR_KEY(n, t, field) {n, t, offsetof(kelp_config, field), sizeof(((kelp_config *)0)->field), 0, 0}
 #define INT_KEY(n, t, field, lo, hi) {n, t, offsetof(kelp_config, field), 0, lo, hi}
 
+/* The keys of the "storage" object, at their place in kelp_config. */
+static const config_key storage_keys[] = {
+    STR_KEY("filer", KEY_FILER_URL, storage.filer),
+    STR_KEY("root", KEY_ABS_PATH, storage.root),
+    STR_KEY("jwt", KEY_STRING, storage.jwt),
+    INT_KEY("max_requests", KEY_INT32, storage.max_requests, 1, 256),
+    INT_KEY("timeout_ms", KEY_INT32, storage.timeout_ms, 100, 600000),
+    INT_KEY("read_cache_bytes", KEY_INT64, storage.read_cache_bytes, 0, 1LL << 30),
+};
+#define STORAGE_KEY_COUNT (sizeof(storage_keys) / sizeof(storage_keys[0]))
+
 static const config_key config_keys[] = {
     STR_KEY("listen", KEY_HOSTPORT, listen),
     STR_KEY("admin", KEY_HOSTPORT_OR_EMPTY, admin),
     STR_KEY("advertised_host", KEY_STRING, advertised_host),
     STR_KEY("data", KEY_PATH, data_dir),
+    {"storage", KEY_OBJECT, 0, 0, 0, 0},
     INT_KEY("node_id", KEY_INT32, node_id, 0, INT32_MAX),
     INT_KEY("default_partitions", KEY_INT32, default_partitions, 1, 10000),
     INT_KEY("auto_create_topics", KEY_BOOL, auto_create_topics, 0, 1),
@@ -91,6 +106,10 @@ void kelp_config_defaults(kelp_config *cfg)
     /* Kafka's transaction.abort.timed.out.transaction.cleanup.interval.ms. */
     cfg->transaction_check_interval_ms = 10000;
     cfg->producer_id_expiration_ms = 86400000; /* Kafka's producer.id.expiration.ms */
+    snprintf(cfg->storage.root, sizeof(cfg->storage.root), "/");
+    cfg->storage.max_requests = 8;
+    cfg->storage.timeout_ms = 10000;
+    cfg->storage.read_cache_bytes = 8 << 20;
 }
 
 int kelp_config_split_hostport(const char *addr, char *host, size_t hostlen, uint16_t *port)
@@ -134,6 +153,8 @@ static const char *type_name(enum key_type type)
         return "an integer";
     case KEY_BOOL:
         return "a boolean";
+    case KEY_OBJECT:
+        return "an object";
     default:
         return "a string";
     }
@@ -147,16 +168,31 @@ static bool type_matches(const config_key *key, const cJSON *value)
         return cJSON_IsNumber(value);
     case KEY_BOOL:
         return cJSON_IsBool(value);
+    case KEY_OBJECT:
+        return cJSON_IsObject(value);
     default:
         return cJSON_IsString(value);
     }
 }
 
-static int set_string(const config_key *key, kelp_config *cfg, const char *text, char *err, size_t errlen)
+/* A filer URL: scheme, host and optional port, nothing after. */
+static bool filer_url_valid(const char *text)
+{
+    const char *rest = strncmp(text, "http://", 7) == 0 ? text + 7 : strncmp(text, "https://", 8) == 0 ? text + 8 : NULL;
+    if (!rest || !*rest)
+        return false;
+    for (const char *c = rest; *c; c++)
+        if (*c == '/' || *c == '?' || *c == '#' || *c == ' ' || *c == '@')
+            return false;
+    return true;
+}
+
+static int set_string(const config_key *key, const char *prefix, kelp_config *cfg, const char *text, char *err,
+                      size_t errlen)
 {
     size_t len = strlen(text);
     if (key->type != KEY_LOG_LEVEL && len >= key->size) {
-        snprintf(err, errlen, "configuration key \"%s\" is too long (at most %zu bytes)", key->name,
+        snprintf(err, errlen, "configuration key \"%s%s\" is too long (at most %zu bytes)", prefix, key->name,
                  key->size - 1);
         return -1;
     }
@@ -169,22 +205,38 @@ static int set_string(const config_key *key, kelp_config *cfg, const char *text,
         /* fall through */
     case KEY_HOSTPORT:
         if (kelp_config_split_hostport(text, host, sizeof(host), &port) != 0) {
-            snprintf(err, errlen, "configuration key \"%s\" must be HOST:PORT with a port from 0 to 65535",
-                     key->name);
+            snprintf(err, errlen, "configuration key \"%s%s\" must be HOST:PORT with a port from 0 to 65535",
+                     prefix, key->name);
             return -1;
         }
         break;
     case KEY_PATH:
         if (len == 0) {
-            snprintf(err, errlen, "configuration key \"%s\" must not be empty", key->name);
+            snprintf(err, errlen, "configuration key \"%s%s\" must not be empty", prefix, key->name);
+            return -1;
+        }
+        break;
+    case KEY_FILER_URL:
+        if (len > 0 && !filer_url_valid(text)) {
+            snprintf(err, errlen,
+                     "configuration key \"%s%s\" must be \"\" or http://HOST:PORT (or https://), without a path",
+                     prefix, key->name);
+            return -1;
+        }
+        break;
+    case KEY_ABS_PATH:
+        if (text[0] != '/' || strstr(text, "/../") || strstr(text, "//") ||
+            (len >= 3 && strcmp(text + len - 3, "/..") == 0)) {
+            snprintf(err, errlen, "configuration key \"%s%s\" must be an absolute filer path such as \"/\"",
+                     prefix, key->name);
             return -1;
         }
         break;
     case KEY_LOG_LEVEL: {
         int level = kelp_log_level_parse(text);
         if (level < 0) {
-            snprintf(err, errlen, "configuration key \"%s\" must be one of error, warn, info, debug",
-                     key->name);
+            snprintf(err, errlen, "configuration key \"%s%s\" must be one of error, warn, info, debug",
+                     prefix, key->name);
             return -1;
         }
         *(int32_t *)((char *)cfg + key->offset) = level;
@@ -199,18 +251,19 @@ static int set_string(const config_key *key, kelp_config *cfg, const char *text,
     return 0;
 }
 
-static int set_number(const config_key *key, kelp_config *cfg, double number, char *err, size_t errlen)
+static int set_number(const config_key *key, const char *prefix, kelp_config *cfg, double number, char *err,
+                      size_t errlen)
 {
     /* The negated test also catches NaN; doubles hold every integer in these
      * ranges exactly, so a round trip through int64_t spots fractions. */
     if (!(number >= (double)key->min && number <= (double)key->max)) {
-        snprintf(err, errlen, "configuration key \"%s\" must be between %lld and %lld", key->name,
+        snprintf(err, errlen, "configuration key \"%s%s\" must be between %lld and %lld", prefix, key->name,
                  (long long)key->min, (long long)key->max);
         return -1;
     }
     int64_t whole = (int64_t)number;
     if ((double)whole != number) {
-        snprintf(err, errlen, "configuration key \"%s\" must be an integer", key->name);
+        snprintf(err, errlen, "configuration key \"%s%s\" must be an integer", prefix, key->name);
         return -1;
     }
     if (key->type == KEY_INT64)
@@ -220,23 +273,42 @@ static int set_number(const config_key *key, kelp_config *cfg, double number, ch
     return 0;
 }
 
-static const config_key *find_key(const char *name)
+static const config_key *find_key(const config_key *table, size_t count, const char *name)
 {
-    for (size_t i = 0; i < KEY_COUNT; i++)
-        if (strcmp(config_keys[i].name, name) == 0)
-            return &config_keys[i];
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(table[i].name, name) == 0)
+            return &table[i];
     return NULL;
 }
 
+static int apply_key_in(const config_key *table, size_t count, const char *prefix, kelp_config *cfg,
+                        const cJSON *item, char *err, size_t errlen);
+
 static int apply_key(kelp_config *cfg, const cJSON *item, char *err, size_t errlen)
 {
-    const config_key *key = find_key(item->string);
+    return apply_key_in(config_keys, KEY_COUNT, "", cfg, item, err, errlen);
+}
+
+static int apply_key_in(const config_key *table, size_t count, const char *prefix, kelp_config *cfg,
+                        const cJSON *item, char *err, size_t errlen)
+{
+    const config_key *key = find_key(table, count, item->string);
     if (!key) {
-        snprintf(err, errlen, "unknown configuration key \"%s\"", item->string);
+        snprintf(err, errlen, "unknown configuration key \"%s%s\"", prefix, item->string);
         return -1;
     }
+    if (key->type == KEY_OBJECT) {
+        if (!cJSON_IsObject(item)) {
+            snprintf(err, errlen, "configuration key \"%s\" must be an object", key->name);
+            return -1;
+        }
+        for (const cJSON *child = item->child; child; child = child->next)
+            if (apply_key_in(storage_keys, STORAGE_KEY_COUNT, "storage.", cfg, child, err, errlen) != 0)
+                return -1;
+        return 0;
+    }
     if (!type_matches(key, item)) {
-        snprintf(err, errlen, "configuration key \"%s\" must be %s", key->name, type_name(key->type));
+        snprintf(err, errlen, "configuration key \"%s%s\" must be %s", prefix, key->name, type_name(key->type));
         return -1;
     }
     if (key->type == KEY_BOOL) {
@@ -244,8 +316,8 @@ static int apply_key(kelp_config *cfg, const cJSON *item, char *err, size_t errl
         return 0;
     }
     if (key->type == KEY_INT32 || key->type == KEY_INT64)
-        return set_number(key, cfg, item->valuedouble, err, errlen);
-    return set_string(key, cfg, item->valuestring, err, errlen);
+        return set_number(key, prefix, cfg, item->valuedouble, err, errlen);
+    return set_string(key, prefix, cfg, item->valuestring, err, errlen);
 }
 
 /* Rules that tie keys together, checked once all keys are applied. */
@@ -293,38 +365,45 @@ int kelp_config_apply_json(kelp_config *cfg, const char *json, char *err, size_t
     return rc;
 }
 
+static cJSON *keys_to_json(const config_key *table, size_t count, const kelp_config *cfg);
+
+static cJSON *key_value(const config_key *key, const kelp_config *cfg)
+{
+    const char *field = (const char *)cfg + key->offset;
+    switch (key->type) {
+    case KEY_INT32:
+        return cJSON_CreateNumber(*(const int32_t *)field);
+    case KEY_INT64:
+        return cJSON_CreateNumber((double)*(const int64_t *)field);
+    case KEY_BOOL:
+        return cJSON_CreateBool(*(const bool *)field);
+    case KEY_LOG_LEVEL:
+        return cJSON_CreateString(kelp_log_level_name(*(const int32_t *)field));
+    case KEY_OBJECT:
+        return keys_to_json(storage_keys, STORAGE_KEY_COUNT, cfg);
+    default:
+        return cJSON_CreateString(field);
+    }
+}
+
+static cJSON *keys_to_json(const config_key *table, size_t count, const kelp_config *cfg)
+{
+    cJSON *obj = cJSON_CreateObject();
+    for (size_t i = 0; obj && i < count; i++) {
+        cJSON *value = key_value(&table[i], cfg);
+        if (!value || !cJSON_AddItemToObject(obj, table[i].name, value)) {
+            cJSON_Delete(value);
+            cJSON_Delete(obj);
+            return NULL;
+        }
+    }
+    return obj;
+}
+
 char *kelp_config_to_json(const kelp_config *cfg)
 {
-    cJSON *root = cJSON_CreateObject();
-    if (!root)
-        return NULL;
-    bool ok = true;
-    for (size_t i = 0; i < KEY_COUNT && ok; i++) {
-        const config_key *key = &config_keys[i];
-        const char *field = (const char *)cfg + key->offset;
-        cJSON *value;
-        switch (key->type) {
-        case KEY_INT32:
-            value = cJSON_CreateNumber(*(const int32_t *)field);
-            break;
-        case KEY_INT64:
-            value = cJSON_CreateNumber((double)*(const int64_t *)field);
-            break;
-        case KEY_BOOL:
-            value = cJSON_CreateBool(*(const bool *)field);
-            break;
-        case KEY_LOG_LEVEL:
-            value = cJSON_CreateString(kelp_log_level_name(*(const int32_t *)field));
-            break;
-        default:
-            value = cJSON_CreateString(field);
-            break;
-        }
-        ok = value && cJSON_AddItemToObject(root, key->name, value);
-        if (!ok)
-            cJSON_Delete(value);
-    }
-    char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
+    cJSON *root = keys_to_json(config_keys, KEY_COUNT, cfg);
+    char *text = root ? cJSON_PrintUnformatted(root) : NULL;
     cJSON_Delete(root);
     return text;
 }

@@ -10,11 +10,23 @@
 #define KELP_CONFIG_ADDR_MAX 300
 #define KELP_CONFIG_PATH_MAX 4096
 
+/* Where the filer root is: a local directory ("data"), or a SeaweedFS
+ * filer reached over its HTTP API when "filer" is set. */
+typedef struct kelp_storage_config {
+    char filer[KELP_CONFIG_ADDR_MAX];      /* "filer": http(s)://host:port, "" = the local directory */
+    char root[KELP_CONFIG_PATH_MAX];       /* "root": filer path holding topics/kafka (default "/") */
+    char jwt[2048];                        /* "jwt": bearer token the filer checks, "" = none */
+    int32_t max_requests;                  /* "max_requests": concurrent requests to the filer */
+    int32_t timeout_ms;                    /* "timeout_ms": one request's limit */
+    int64_t read_cache_bytes;              /* "read_cache_bytes": newest bytes of each log kept in memory */
+} kelp_storage_config;
+
 typedef struct kelp_config {
     char listen[KELP_CONFIG_ADDR_MAX];          /* "listen": Kafka "host:port" */
     char admin[KELP_CONFIG_ADDR_MAX];           /* "admin": HTTP "host:port", "" disables */
     char advertised_host[KELP_CONFIG_ADDR_MAX]; /* "advertised_host": "" = the listen host */
     char data_dir[KELP_CONFIG_PATH_MAX];        /* "data": filer root of the local store */
+    kelp_storage_config storage;                /* "storage": {...} the filer backend */
     int32_t node_id;                            /* "node_id" */
     int32_t default_partitions;                 /* "default_partitions" (auto-create) */
     bool auto_create_topics;                    /* "auto_create_topics" */
@@ -71,6 +83,13 @@ void kelp_config_defaults(kelp_config *cfg);
  *   transaction_max_timeout_ms        1 .. 2147483647
  *   transaction_check_interval_ms     1 .. 3600000
  *   producer_id_expiration_ms         1 .. 2^53
+ *   storage               an object of these keys:
+ *     filer               "" or http://HOST:PORT / https://HOST:PORT (no path)
+ *     root                an absolute filer path ("/" by default)
+ *     jwt                 any token, "" for none
+ *     max_requests        1 .. 256
+ *     timeout_ms          100 .. 600000
+ *     read_cache_bytes    0 .. 1 GiB
  * Numbers must be integers; booleans must be JSON true/false. */
 int kelp_config_apply_json(kelp_config *cfg, const char *json, char *err, size_t errlen);
 

@@ -191,6 +191,17 @@ int kelp_instance_reconfigure(kelp_instance *inst, const char *config_json, char
         if (admin_fd < 0)
             goto out;
     }
+    /* Another storage is a restart of the server behind the same listener. */
+    bool storage_moves = memcmp(&next.storage, &current.storage, sizeof(next.storage)) != 0;
+    if (storage_moves) {
+        kelp_config switched = next;
+        snprintf(switched.listen, sizeof(switched.listen), "%s", current.listen);
+        if (kelp_server_switch_storage(inst->server, &switched, err, errlen) != 0) {
+            if (admin_fd >= 0)
+                close(admin_fd);
+            goto out;
+        }
+    }
     if (kelp_server_reconfigure(inst->server, &next, err, errlen) != 0) {
         if (admin_fd >= 0)
             close(admin_fd);

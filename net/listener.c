@@ -113,6 +113,12 @@ int kelp_listener_start(kelp_listener *l, kelp_loop *loop, kelp_accept_fn fn, vo
 const char *kelp_listener_host(const kelp_listener *l) { return l->host; }
 uint16_t kelp_listener_port(const kelp_listener *l) { return l->port; }
 
+void kelp_listener_detach(kelp_listener *l)
+{
+    if (l)
+        l->watching = false;
+}
+
 void kelp_listener_close(kelp_listener *l)
 {
     if (!l)

@@ -19,5 +19,8 @@ const char *kelp_listener_host(const kelp_listener *l);
 uint16_t kelp_listener_port(const kelp_listener *l);
 /* Stops watching (when started) and closes the socket. */
 void kelp_listener_close(kelp_listener *l);
+/* Forgets the loop it was watched by (that loop is gone); the socket stays
+ * open, to be started on another loop. */
+void kelp_listener_detach(kelp_listener *l);
 
 #endif

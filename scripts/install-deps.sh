@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
     build-essential autoconf automake libtool pkg-config
-    libcjson-dev libmicrohttpd-dev check
+    libcjson-dev libmicrohttpd-dev check libcurl4-openssl-dev
     zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
     librdkafka-dev kcat curl
     python3 python3-kafka python3-confluent-kafka

@@ -19,6 +19,7 @@
 #include "net/listener.h"
 #include "protocol/generated/kafka_apis.h"
 #include "server/request.h"
+#include "storage/fs_filer.h"
 #include "storage/storage.h"
 
 #define DRAIN_TIMEOUT_MS 10000
@@ -175,15 +176,28 @@ int kelp_server_start(kelp_server *srv, char *err, size_t errlen)
         snprintf(err, errlen, "cannot create the event loop: %s", strerror(errno));
         return -1;
     }
-    kelp_storage_options opt = {.root = srv->cfg.data_dir,
+    const kelp_storage_config *sc = &srv->cfg.storage;
+    kelp_filer_options filer = {.url = sc->filer,
+                                .root = sc->root,
+                                .jwt = sc->jwt,
+                                .max_requests = sc->max_requests,
+                                .timeout_ms = sc->timeout_ms,
+                                .read_cache_bytes = sc->read_cache_bytes};
+    /* DescribeLogDirs names the filer's root as the one log directory. */
+    char filer_dir[sizeof(sc->filer) + sizeof(sc->root)];
+    snprintf(filer_dir, sizeof(filer_dir), "%s%s", sc->filer, sc->root);
+    kelp_storage_options opt = {.root = sc->filer[0] ? filer_dir : srv->cfg.data_dir,
+                                .filer = sc->filer[0] ? &filer : NULL,
                                 .segment_bytes = srv->cfg.segment_bytes,
                                 .index_interval_bytes = srv->cfg.index_interval_bytes,
                                 .on_durable = kelp_broker_on_durable,
                                 .ctx = &srv->broker};
     if (kelp_storage_open(&opt, &srv->storage, err, errlen) != 0)
         goto fail;
-    if (bind_listener(&srv->cfg, &srv->listener, err, errlen) != 0)
+    /* A restart for another storage keeps the socket clients know. */
+    if (!srv->listener && bind_listener(&srv->cfg, &srv->listener, err, errlen) != 0)
         goto fail;
+    srv->draining = false;
     if (kelp_broker_init(&srv->broker, srv->loop, srv->storage, &srv->cfg,
                          kelp_listener_host(srv->listener), kelp_listener_port(srv->listener), err,
                          errlen) != 0)
@@ -366,7 +380,7 @@ static void begin_drain_on_loop(void *ctx)
     drain_check(srv);
 }
 
-int kelp_server_stop(kelp_server *srv, char *err, size_t errlen)
+static int server_stop(kelp_server *srv, bool keep_listener, char *err, size_t errlen)
 {
     if (!srv->running)
         return 0;
@@ -377,8 +391,12 @@ int kelp_server_stop(kelp_server *srv, char *err, size_t errlen)
     pthread_join(srv->thread, NULL);
     pthread_mutex_lock(&srv->lock);
     srv->running = false;
-    kelp_listener_close(srv->listener);
-    srv->listener = NULL;
+    if (keep_listener) {
+        kelp_listener_detach(srv->listener);
+    } else {
+        kelp_listener_close(srv->listener);
+        srv->listener = NULL;
+    }
     pthread_mutex_unlock(&srv->lock);
     /* Queued offset and group files are written before the store closes. */
     kelp_broker_destroy(&srv->broker);
@@ -392,6 +410,44 @@ int kelp_server_stop(kelp_server *srv, char *err, size_t errlen)
     }
     KELP_INFO("server", "stopped");
     return 0;
+}
+
+int kelp_server_stop(kelp_server *srv, char *err, size_t errlen)
+{
+    return server_stop(srv, false, err, errlen);
+}
+
+int kelp_server_switch_storage(kelp_server *srv, const kelp_config *cfg, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&srv->lock);
+    kelp_config old = srv->cfg;
+    bool running = srv->running;
+    pthread_mutex_unlock(&srv->lock);
+    if (!running) {
+        pthread_mutex_lock(&srv->lock);
+        srv->cfg = *cfg;
+        pthread_mutex_unlock(&srv->lock);
+        return 0;
+    }
+    /* Connections are drained and closed; clients reconnect to the same
+     * address and find the other storage behind it. */
+    if (server_stop(srv, true, err, errlen) != 0)
+        return -1;
+    srv->cfg = *cfg;
+    snprintf(srv->cfg.listen, sizeof(srv->cfg.listen), "%s", old.listen);
+    if (kelp_server_start(srv, err, errlen) == 0) {
+        KELP_INFO("server", "storage switched to %s", cfg->storage.filer[0] ? cfg->storage.filer : cfg->data_dir);
+        return 0;
+    }
+    KELP_ERROR("server", "the new storage failed (%s); going back to the previous one", err);
+    char again[256];
+    srv->cfg = old;
+    if (kelp_server_start(srv, again, sizeof(again)) != 0) {
+        KELP_ERROR("server", "the previous storage failed too: %s", again);
+        kelp_listener_close(srv->listener);
+        srv->listener = NULL;
+    }
+    return -1;
 }
 
 void kelp_server_destroy(kelp_server *srv)

@@ -23,6 +23,10 @@ int kelp_server_start(kelp_server *srv, char *err, size_t errlen);
 int kelp_server_reconfigure(kelp_server *srv, const kelp_config *cfg, char *err, size_t errlen);
 /* Stops accepting, answers in-flight requests, syncs storage, joins. */
 int kelp_server_stop(kelp_server *srv, char *err, size_t errlen);
+/* Restarts the running server on the storage cfg names (cfg.storage), on
+ * the same Kafka listener socket; on failure it goes back to the previous
+ * storage and returns -1. */
+int kelp_server_switch_storage(kelp_server *srv, const kelp_config *cfg, char *err, size_t errlen);
 void kelp_server_destroy(kelp_server *srv);
 /* Runs fn on the loop thread and waits for it (thread-safe); 503 and NULL
  * when the server is not running. */

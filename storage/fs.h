@@ -67,6 +67,10 @@ typedef struct kelp_fs_ops {
      * for writing (DescribeLogDirs); -ENOTSUP where a backend cannot tell. */
     int (*space)(kelp_fs *fs, int64_t *total, int64_t *usable);
     void (*destroy)(kelp_fs *fs);
+    /* Whether a failed sync may be retried with the same data still to
+     * send (a filer that was unreachable), unlike a local fdatasync, after
+     * whose failure the kernel may have dropped the pages. */
+    bool retry_failed_sync;
 } kelp_fs_ops;
 
 struct kelp_fs {

@@ -1,8 +1,11 @@
 # storage: topics, partitions and segmented logs under the filer root.
+libkelpcore_la_CFLAGS += $(CURL_CFLAGS)
+libkelpcore_la_LIBADD += $(CURL_LIBS)
 libkelpcore_la_SOURCES += \
 	storage/cleaner.c \
 	storage/file_writer.c storage/file_writer.h \
 	storage/fs.h storage/fs_local.c \
+	storage/fs_filer.c storage/fs_filer.h \
 	storage/layout.c storage/layout.h \
 	storage/partition.c \
 	storage/producer_state.c storage/producer_state.h \

@@ -10,6 +10,7 @@
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/uuid.h"
+#include "storage/fs_filer.h"
 #include "storage/storage_internal.h"
 #include "storage/topic_name.h"
 
@@ -510,7 +511,11 @@ int kelp_storage_open(const kelp_storage_options *opt, kelp_storage **out, char 
     pthread_cond_init(&s->wake, NULL);
     s->root = opt->root ? strdup(opt->root) : NULL;
     s->opt.root = s->root;
-    s->fs = s->root ? kelp_fs_local_open(s->root, err, errlen) : NULL;
+    s->opt.filer = NULL; /* read during open only */
+    if (opt->filer)
+        s->fs = kelp_fs_filer_open(opt->filer, err, errlen);
+    else
+        s->fs = s->root ? kelp_fs_local_open(s->root, err, errlen) : NULL;
     if (!s->root && errlen)
         snprintf(err, errlen, "no data directory");
     if (!s->fs || load_topics(s, err, errlen) != 0) {

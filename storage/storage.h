@@ -31,8 +31,13 @@ enum {
 #define KELP_STORAGE_DEFAULT_INDEX_INTERVAL 4096
 #define KELP_STORAGE_MAX_PARTITIONS 100000
 
+struct kelp_filer_options;
+
 typedef struct kelp_storage_options {
     const char *root;             /* filer root directory (local backend) */
+    /* When set, the SeaweedFS filer backend instead (storage/fs_filer.h);
+     * root then names it for DescribeLogDirs. */
+    const struct kelp_filer_options *filer;
     int64_t segment_bytes;        /* roll the active segment past this size (default 1 GiB) */
     int32_t index_interval_bytes; /* default 4096 */
     /* Called on the caller's (event loop) thread from

@@ -80,6 +80,7 @@ typedef struct sync_part_item {
 typedef struct sync_seg_item {
     kelp_segment *seg;
     size_t part;
+    bool failed;
 } sync_seg_item;
 
 struct kelp_storage {
@@ -180,8 +181,9 @@ int kelp_partition_add_segment(kelp_partition *p, kelp_segment *seg);
 /* sync.c */
 int kelp_sync_start(kelp_storage *s);
 void kelp_sync_stop(kelp_storage *s);
-/* One group commit round: syncs everything dirty now; reports completions. */
-void kelp_sync_round(kelp_storage *s);
+/* One group commit round: syncs everything dirty now; reports completions.
+ * True when a sync failed that the file system lets us retry. */
+bool kelp_sync_round(kelp_storage *s);
 /* Publishes an append to the sync thread (loop thread, takes the lock). */
 int kelp_sync_mark_dirty(kelp_partition *p, kelp_segment *seg, bool new_file);
 

@@ -12,6 +12,11 @@
 #include "util/log.h"
 #include "storage/storage_internal.h"
 
+#include <time.h>
+
+/* How long a failed round waits before the next attempt. */
+#define SYNC_RETRY_MS 200
+
 int kelp_sync_mark_dirty(kelp_partition *p, kelp_segment *seg, bool new_file)
 {
     kelp_storage *s = p->storage;
@@ -81,7 +86,29 @@ static void take_snapshot(kelp_storage *s, size_t *nparts, size_t *nsegs)
     }
 }
 
-void kelp_sync_round(kelp_storage *s)
+/* Under the lock: a segment whose sync failed is synced again next round. */
+static void remark_dirty(kelp_partition *p, kelp_segment *seg)
+{
+    if (seg->needs_sync)
+        return;
+    if (p->dirty_count == p->dirty_cap) {
+        size_t cap = p->dirty_cap ? p->dirty_cap * 2 : 4;
+        kelp_segment **n = realloc(p->dirty_segments, cap * sizeof(*n));
+        if (!n)
+            return; /* the next append marks it again */
+        p->dirty_segments = n;
+        p->dirty_cap = cap;
+    }
+    p->dirty_segments[p->dirty_count++] = seg;
+    seg->needs_sync = true;
+    if (!p->in_dirty_list) {
+        p->in_dirty_list = true;
+        p->dirty_next = p->storage->dirty_head;
+        p->storage->dirty_head = p;
+    }
+}
+
+bool kelp_sync_round(kelp_storage *s)
 {
     const kelp_fs_ops *ops = s->fs->ops;
     pthread_mutex_lock(&s->round_lock);
@@ -101,6 +128,7 @@ void kelp_sync_round(kelp_storage *s)
             sync_part_item *w = &s->work_parts[s->work_segs[i].part];
             KELP_ERROR(STORAGE_LOG, "sync of %s failed: %s", w->p->dir, strerror(-rc));
             w->failed = true;
+            s->work_segs[i].failed = true;
         }
     }
     for (size_t i = 0; i < nparts; i++) {
@@ -114,8 +142,14 @@ void kelp_sync_round(kelp_storage *s)
         }
     }
 
-    bool any = false;
+    bool any = false, retry = false;
     pthread_mutex_lock(&s->lock);
+    if (ops->retry_failed_sync)
+        for (size_t i = 0; i < nsegs; i++)
+            if (s->work_segs[i].failed) {
+                remark_dirty(s->work_parts[s->work_segs[i].part].p, s->work_segs[i].seg);
+                retry = true;
+            }
     for (size_t i = 0; i < nparts; i++) {
         sync_part_item *w = &s->work_parts[i];
         /* After a failed fdatasync the kernel may have dropped the data:
@@ -137,6 +171,7 @@ void kelp_sync_round(kelp_storage *s)
         (void)n; /* a saturated counter is still readable */
     }
     pthread_mutex_unlock(&s->round_lock);
+    return retry;
 }
 
 static void *sync_main(void *arg)
@@ -150,8 +185,19 @@ static void *sync_main(void *arg)
             break;
         s->sync_requested = false;
         pthread_mutex_unlock(&s->lock);
-        kelp_sync_round(s);
+        bool retry = kelp_sync_round(s);
         pthread_mutex_lock(&s->lock);
+        if (retry && !s->stopping) {
+            /* The filer did not take the data: try again soon, not at once. */
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += SYNC_RETRY_MS * 1000000L;
+            until.tv_sec += until.tv_nsec / 1000000000L;
+            until.tv_nsec %= 1000000000L;
+            while (!s->stopping && pthread_cond_timedwait(&s->wake, &s->lock, &until) == 0) {
+            }
+            s->sync_requested = true;
+        }
     }
     pthread_mutex_unlock(&s->lock);
     return NULL;
