@@ -58,7 +58,13 @@ struct kelp_fs_file {
     bool broken;               /* the filer's copy differs from what was appended */
     kelp_buf cache;            /* [cache_start, flushed) */
     uint64_t cache_start;
+    kelp_buf window;           /* read ahead: [window_start, window_start + window.len) */
+    uint64_t window_start;
 };
+
+/* A read from the filer fetches at least this much: recovery and index
+ * rebuilds walk a log batch header by batch header. */
+#define READ_AHEAD (1u << 20)
 
 /* ---- requests ---- */
 
@@ -298,6 +304,7 @@ static int filer_open_append(kelp_fs *base, const char *path, kelp_fs_file **out
     kelp_buf_init(&f->inflight);
     kelp_buf_init(&f->pending);
     kelp_buf_init(&f->cache);
+    kelp_buf_init(&f->window);
     pthread_mutex_init(&f->lock, NULL);
     pthread_mutex_init(&f->sync_lock, NULL);
     *out = f;
@@ -412,7 +419,8 @@ static int filer_sync(kelp_fs_file *f)
     f->inflight = sending;
     pthread_mutex_unlock(&f->lock);
 
-    http_req r = {.method = "POST", .path = f->path, .query = "op=append", .body = sending.data,
+    /* A raw body is a PUT: the filer takes a POST only as multipart. */
+    http_req r = {.method = "PUT", .path = f->path, .query = "op=append", .body = sending.data,
                   .body_len = sending.len};
     http_resp resp = {0};
     kelp_buf_init(&resp.body);
@@ -477,7 +485,19 @@ static ssize_t filer_pread(kelp_fs_file *f, void *buf, size_t len, uint64_t off)
             pthread_mutex_unlock(&f->lock);
             continue;
         }
-        uint64_t remote_end = off + len < f->cache_start ? off + len : f->cache_start;
+        if (pos >= f->window_start && pos < f->window_start + f->window.len) {
+            size_t n = (size_t)(f->window_start + f->window.len - pos);
+            if (n > len - filled)
+                n = len - filled;
+            memcpy(dst + filled, f->window.data + (pos - f->window_start), n);
+            pthread_mutex_unlock(&f->lock);
+            filled += n;
+            continue;
+        }
+        uint64_t want_end = off + len;
+        if (want_end - pos < READ_AHEAD)
+            want_end = pos + READ_AHEAD;
+        uint64_t remote_end = want_end < f->cache_start ? want_end : f->cache_start;
         pthread_mutex_unlock(&f->lock);
         http_req r = {.method = "GET", .path = f->path, .range_start = pos, .range_len = remote_end - pos};
         http_resp resp = {.body_cap = (size_t)(remote_end - pos)};
@@ -492,10 +512,16 @@ static ssize_t filer_pread(kelp_fs_file *f, void *buf, size_t len, uint64_t off)
             kelp_buf_free(&resp.body);
             return filled > 0 ? (ssize_t)filled : rc;
         }
-        size_t got = resp.body.len < remote_end - pos ? resp.body.len : (size_t)(remote_end - pos);
-        memcpy(dst + filled, resp.body.data, got);
-        kelp_buf_free(&resp.body);
-        filled += got;
+        size_t got = resp.body.len;
+        size_t n = got < len - filled ? got : len - filled;
+        memcpy(dst + filled, resp.body.data, n);
+        filled += n;
+        /* What came back beyond the request serves the next reads. */
+        pthread_mutex_lock(&f->lock);
+        kelp_buf_free(&f->window);
+        f->window = resp.body;
+        f->window_start = pos;
+        pthread_mutex_unlock(&f->lock);
         if (got < remote_end - pos)
             break; /* the filer's copy is shorter than we know it */
     }
@@ -534,6 +560,7 @@ static int filer_truncate(kelp_fs_file *f, uint64_t len)
             kelp_buf_clear(&f->pending);
             kelp_buf_clear(&f->cache);
             f->cache_start = 0;
+            kelp_buf_clear(&f->window);
         }
         pthread_mutex_unlock(&f->lock);
     } else {
@@ -556,6 +583,7 @@ static void filer_close(kelp_fs_file *f)
     kelp_buf_free(&f->inflight);
     kelp_buf_free(&f->pending);
     kelp_buf_free(&f->cache);
+    kelp_buf_free(&f->window);
     free(f->path);
     free(f);
 }
@@ -564,9 +592,18 @@ static void filer_close(kelp_fs_file *f)
 
 static int filer_mkdirs(kelp_fs *base, const char *path)
 {
+    filer_fs *fs = (filer_fs *)base;
+    /* An existing directory is what we want; the filer answers 409 for it
+     * and for a file in the way alike, so a listing tells them apart. */
+    http_req probe = {.method = "GET", .path = path, .dir_slash = true, .query = "limit=1", .json = true};
+    if (http_simple(fs, &probe) == 0)
+        return 0;
     /* The filer creates parents itself; a trailing slash makes a directory. */
     http_req r = {.method = "POST", .path = path, .dir_slash = true, .no_content_type = true};
-    return http_simple((filer_fs *)base, &r);
+    int rc = http_simple(fs, &r);
+    if (rc == -EEXIST && http_simple(fs, &probe) == 0)
+        rc = 0; /* made meanwhile */
+    return rc;
 }
 
 static int filer_list(kelp_fs *base, const char *dir, kelp_fs_list_fn fn, void *ctx)

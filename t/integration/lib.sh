@@ -28,6 +28,17 @@ KELP_PYTHON=/usr/bin/python3 # apt's python3-kafka and python3-confluent-kafka l
 export PYTHONDONTWRITEBYTECODE=1 # the source tree may be read-only (distcheck)
 export PYTHONPATH="$KELP_SRCDIR/t/integration${PYTHONPATH:+:$PYTHONPATH}"
 
+# KELP_TEST_STORAGE=filer: kelpd keeps its files on the filer-compatible test
+# server (t/filer/fake_filer.py) instead of a local directory. That server
+# stores each filer path as a file under $KELP_DATA, so tests look at the
+# files the same way either way. It keeps running across kelp_restart;
+# kelp_filer_restart and kelp_filer_fault control it.
+: "${KELP_TEST_STORAGE:=local}"
+KELP_FILER_PID=
+KELP_FILER_PORT=
+KELP_FILER_URL=
+KELP_FILER_STARTS=
+
 KELP_PID=
 KELP_BOOTSTRAP=
 KELP_ADMIN=
@@ -79,6 +90,10 @@ kelp_server_log_tail() {
 
 kelp_on_exit() {
     local status=$?
+    if [ -n "$KELP_FILER_PID" ]; then
+        kill -KILL "$KELP_FILER_PID" 2>/dev/null
+        wait "$KELP_FILER_PID" 2>/dev/null
+    fi
     if [ -n "$KELP_PID" ] && kill -0 "$KELP_PID" 2>/dev/null; then
         kill -TERM "$KELP_PID" 2>/dev/null
         local waited=0
@@ -100,6 +115,66 @@ kelp_on_exit() {
 trap kelp_on_exit EXIT
 trap 'exit 1' INT TERM HUP PIPE
 
+# Start the filer test server (on its previous port when it ran before).
+kelp_filer_start() {
+    KELP_FILER_STARTS=$((KELP_FILER_STARTS + 1))
+    local out="$KELP_WORK/filer.$KELP_FILER_STARTS.out"
+    "$KELP_PYTHON" "$KELP_SRCDIR/t/filer/fake_filer.py" --root "$KELP_DATA" --meta "$KELP_WORK/filer-meta.json" \
+        --port "${KELP_FILER_PORT:-0}" >"$out" 2>&1 &
+    KELP_FILER_PID=$!
+    local waited=0 addr=
+    while [ -z "$addr" ]; do
+        kill -0 "$KELP_FILER_PID" 2>/dev/null || kelp_fail "the filer test server exited: $(tail -n 5 "$out")"
+        [ $waited -lt 100 ] || kelp_fail "the filer test server printed no listening line within 10s"
+        sleep 0.1
+        waited=$((waited + 1))
+        addr=$(sed -n 's/^fake-filer listening on \([^ ]*\).*$/\1/p' "$out" | head -n 1)
+    done
+    KELP_FILER_PORT=${addr##*:}
+    KELP_FILER_URL="http://$addr"
+    kelp_log "filer test server (pid $KELP_FILER_PID) on $KELP_FILER_URL, files under $KELP_DATA"
+}
+
+# Stop the filer test server: kelp_filer_stop [SIGNAL] (KILL by default).
+kelp_filer_stop() {
+    [ -n "$KELP_FILER_PID" ] || return 0
+    kill "-${1:-KILL}" "$KELP_FILER_PID" 2>/dev/null
+    wait "$KELP_FILER_PID" 2>/dev/null
+    KELP_FILER_PID=
+}
+
+# A filer that dies and comes back on the same port with the same files.
+kelp_filer_restart() {
+    kelp_filer_stop KILL
+    kelp_filer_start
+}
+
+# kelp_filer_fault JSON: faults to inject (see t/filer/fake_filer.py).
+kelp_filer_fault() {
+    curl -sf -X POST -H 'Content-Type: application/json' --data "$1" "$KELP_FILER_URL/__fault__" >/dev/null ||
+        kelp_fail "the filer test server refused the fault $1"
+}
+
+# The configuration kelpd starts with: KELP_CONFIG, plus the filer backend
+# when KELP_TEST_STORAGE=filer.
+kelp_effective_config() {
+    if [ "$KELP_TEST_STORAGE" != filer ]; then
+        printf '%s' "${KELP_CONFIG:-}"
+        return
+    fi
+    local merged="$KELP_WORK/kelp-filer.json"
+    "$KELP_PYTHON" - "${KELP_CONFIG:-}" "$KELP_FILER_URL" "$merged" <<'PY' || kelp_fail "cannot write $merged"
+import json, sys
+src, url, dst = sys.argv[1:4]
+cfg = json.load(open(src)) if src else {}
+storage = dict(cfg.get("storage", {}))
+storage["filer"] = url
+cfg["storage"] = storage
+json.dump(cfg, open(dst, "w"))
+PY
+    printf '%s' "$merged"
+}
+
 # Start the server on ephemeral ports and set KELP_BOOTSTRAP (and KELP_ADMIN).
 kelp_start() {
     KELP_STARTS=$((KELP_STARTS + 1))
@@ -116,7 +191,12 @@ kelp_start() {
     else
         [ -x "$KELPD" ] || kelp_fail "kelpd not found at $KELPD (set KELPD, or run through make check)"
         [ -f "$KELP_MODULE" ] || kelp_fail "kelp.so not found at $KELP_MODULE (set KELP_MODULE)"
-        "$KELPD" --module "$KELP_MODULE" ${KELP_CONFIG:+--config "$KELP_CONFIG"} \
+        if [ "$KELP_TEST_STORAGE" = filer ] && [ -z "$KELP_FILER_PID" ]; then
+            kelp_filer_start
+        fi
+        local config
+        config=$(kelp_effective_config)
+        "$KELPD" --module "$KELP_MODULE" ${config:+--config "$config"} \
             --listen 127.0.0.1:0 --admin 127.0.0.1:0 --data "$KELP_DATA" >"$out" 2>"$err" &
         pattern='s/^kelpd: kafka listening on \([^ ]*\).*$/\1/p'
     fi
