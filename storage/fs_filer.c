@@ -25,6 +25,7 @@
 
 #include "storage/layout.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #define FILER_LOG "filer"
@@ -55,6 +56,7 @@ struct kelp_fs_file {
     kelp_buf inflight;         /* [flushed, flushed + inflight.len): sent, not yet confirmed */
     kelp_buf pending;          /* after inflight: appended, not yet sent */
     bool uncertain;            /* inflight's append may or may not have been applied */
+    int64_t uncertain_since;   /* when that append was sent (monotonic ms) */
     bool broken;               /* the filer's copy differs from what was appended */
     kelp_buf cache;            /* [cache_start, flushed) */
     uint64_t cache_start;
@@ -78,6 +80,7 @@ typedef struct http_req {
     curl_mime *mime;
     bool no_content_type;
     bool json;            /* Accept: application/json */
+    bool fresh;           /* on a new connection: see filer_sync */
     uint64_t range_start; /* with range_len > 0 */
     uint64_t range_len;
 } http_req;
@@ -189,6 +192,10 @@ static int http_do(filer_fs *fs, const http_req *r, http_resp *resp)
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
+    if (r->fresh) {
+        curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+    }
     if (strcmp(r->method, "HEAD") == 0) {
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     } else if (strcmp(r->method, "GET") != 0) {
@@ -370,7 +377,11 @@ static int requeue_inflight(kelp_fs_file *f)
     return 0;
 }
 
-/* An append whose answer was lost: the filer's size says what happened. */
+/* An append whose answer was lost: the filer's size says what happened.
+ * A write at an offset may be applied twice without harm, but the first
+ * write of a file is an append, which a filer still working on it could
+ * apply after we looked: its absence is believed only once it is older
+ * than a few request timeouts. */
 static int settle_uncertain(kelp_fs_file *f)
 {
     int64_t size = remote_size(f->fs, f->path);
@@ -381,7 +392,10 @@ static int settle_uncertain(kelp_fs_file *f)
     if ((uint64_t)size == f->flushed + f->inflight.len) {
         confirm_inflight(f);
     } else if ((uint64_t)size == f->flushed) {
-        rc = requeue_inflight(f);
+        if (f->flushed == 0 && kelp_clock_mono_ms() - f->uncertain_since < 3 * f->fs->timeout_ms)
+            rc = -EAGAIN;
+        else
+            rc = requeue_inflight(f);
     } else {
         KELP_ERROR(FILER_LOG, "%s: the filer holds %lld bytes, expected %llu or %llu; refusing further appends",
                    f->path, (long long)size, (unsigned long long)f->flushed,
@@ -419,9 +433,20 @@ static int filer_sync(kelp_fs_file *f)
     f->inflight = sending;
     pthread_mutex_unlock(&f->lock);
 
-    /* A raw body is a PUT: the filer takes a POST only as multipart. */
-    http_req r = {.method = "PUT", .path = f->path, .query = "op=append", .body = sending.data,
-                  .body_len = sending.len};
+    /* A raw body is a PUT: the filer takes a POST only as multipart. Past
+     * the first bytes, the data is written at its offset rather than
+     * appended, so that a write the filer applies twice (a retry, or one
+     * that arrives late) stores it once. The first write goes on a
+     * connection of its own: libcurl sends a request again by itself when
+     * a reused connection closes without an answer. */
+    char query[48];
+    uint64_t at = f->flushed;
+    if (at == 0)
+        snprintf(query, sizeof(query), "op=append");
+    else
+        snprintf(query, sizeof(query), "offset=%llu", (unsigned long long)at);
+    http_req r = {.method = "PUT", .path = f->path, .query = query, .body = sending.data,
+                  .body_len = sending.len, .fresh = at == 0};
     http_resp resp = {0};
     kelp_buf_init(&resp.body);
     rc = http_do(f->fs, &r, &resp);
@@ -438,6 +463,7 @@ static int filer_sync(kelp_fs_file *f)
         /* Whatever the filer did, the next sync finds out first. */
         pthread_mutex_lock(&f->lock);
         f->uncertain = true;
+        f->uncertain_since = kelp_clock_mono_ms();
         pthread_mutex_unlock(&f->lock);
         if (settle_uncertain(f) == 0 && f->inflight.len == 0 && f->pending.len == 0)
             rc = 0; /* it was applied after all, and nothing else waits */

@@ -44,9 +44,13 @@ TESTS += \
 	t/integration/topic_describe.sh \
 	t/integration/txn_librdkafka.sh \
 	t/integration/txn_confluent_kafka.sh \
-	t/integration/idempotence.sh
+	t/integration/idempotence.sh \
+	t/filer/fake_filer.sh \
+	t/integration/filer_faults.sh
 
 EXTRA_DIST += \
+	t/filer/fake_filer.sh t/filer/fake_filer.py t/filer/test_fake_filer.py \
+	t/integration/filer_faults.sh t/integration/filer_faults.py \
 	t/integration/lib.sh \
 	t/integration/kcat.sh \
 	t/integration/kcat_client.py \
