@@ -48,6 +48,23 @@ TESTS += \
 	t/filer/fake_filer.sh \
 	t/integration/filer_faults.sh
 
+# The same client tests with kelpd's files on the filer test server.
+FILER_TESTS = \
+	t/integration/filer/kcat.sh \
+	t/integration/filer/librdkafka.sh \
+	t/integration/filer/kafka_python.sh \
+	t/integration/filer/confluent_kafka.sh \
+	t/integration/filer/kafkajs.sh \
+	t/integration/filer/group_librdkafka.sh \
+	t/integration/filer/txn_librdkafka.sh \
+	t/integration/filer/txn_confluent_kafka.sh \
+	t/integration/filer/idempotence.sh \
+	t/integration/filer/topic_admin.sh \
+	t/integration/filer/topic_retention.sh \
+	t/integration/filer/bad_input.sh
+TESTS += $(FILER_TESTS)
+EXTRA_DIST += $(FILER_TESTS)
+
 EXTRA_DIST += \
 	t/filer/fake_filer.sh t/filer/fake_filer.py t/filer/test_fake_filer.py \
 	t/integration/filer_faults.sh t/integration/filer_faults.py \
