@@ -176,6 +176,7 @@ int kelp_server_start(kelp_server *srv, char *err, size_t errlen)
         snprintf(err, errlen, "cannot create the event loop: %s", strerror(errno));
         return -1;
     }
+    bool kept_listener = srv->listener != NULL;
     const kelp_storage_config *sc = &srv->cfg.storage;
     kelp_filer_options filer = {.url = sc->filer,
                                 .root = sc->root,
@@ -215,12 +216,16 @@ int kelp_server_start(kelp_server *srv, char *err, size_t errlen)
     }
     srv->running = true;
     KELP_INFO("server", "kafka listener on %s:%u, data in %s", kelp_listener_host(srv->listener),
-              kelp_listener_port(srv->listener), srv->cfg.data_dir);
+              kelp_listener_port(srv->listener), kelp_storage_root(srv->storage));
     return 0;
 fail:
     kelp_broker_destroy(&srv->broker);
-    kelp_listener_close(srv->listener);
-    srv->listener = NULL;
+    if (kept_listener) {
+        kelp_listener_detach(srv->listener); /* its socket stays for the next try */
+    } else {
+        kelp_listener_close(srv->listener);
+        srv->listener = NULL;
+    }
     if (srv->storage)
         kelp_storage_close(srv->storage);
     srv->storage = NULL;

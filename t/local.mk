@@ -46,7 +46,8 @@ TESTS += \
 	t/integration/txn_confluent_kafka.sh \
 	t/integration/idempotence.sh \
 	t/filer/fake_filer.sh \
-	t/integration/filer_faults.sh
+	t/integration/filer_faults.sh \
+	t/integration/filer_switch.sh
 
 # The same client tests with kelpd's files on the filer test server.
 FILER_TESTS = \
@@ -67,7 +68,7 @@ EXTRA_DIST += $(FILER_TESTS)
 
 EXTRA_DIST += \
 	t/filer/fake_filer.sh t/filer/fake_filer.py t/filer/test_fake_filer.py \
-	t/integration/filer_faults.sh t/integration/filer_faults.py \
+	t/integration/filer_faults.sh t/integration/filer_faults.py t/integration/filer_switch.sh \
 	t/integration/lib.sh \
 	t/integration/kcat.sh \
 	t/integration/kcat_client.py \

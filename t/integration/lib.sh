@@ -119,7 +119,7 @@ trap 'exit 1' INT TERM HUP PIPE
 kelp_filer_start() {
     KELP_FILER_STARTS=$((KELP_FILER_STARTS + 1))
     local out="$KELP_WORK/filer.$KELP_FILER_STARTS.out"
-    "$KELP_PYTHON" "$KELP_SRCDIR/t/filer/fake_filer.py" --root "$KELP_DATA" --meta "$KELP_WORK/filer-meta.sqlite3" \
+    "$KELP_PYTHON" "$KELP_SRCDIR/t/filer/fake_filer.py" --root "${KELP_FILER_ROOT:-$KELP_DATA}" --meta "$KELP_WORK/filer-meta.sqlite3" \
         --port "${KELP_FILER_PORT:-0}" >"$out" 2>&1 &
     KELP_FILER_PID=$!
     local waited=0 addr=
@@ -132,7 +132,7 @@ kelp_filer_start() {
     done
     KELP_FILER_PORT=${addr##*:}
     KELP_FILER_URL="http://$addr"
-    kelp_log "filer test server (pid $KELP_FILER_PID) on $KELP_FILER_URL, files under $KELP_DATA"
+    kelp_log "filer test server (pid $KELP_FILER_PID) on $KELP_FILER_URL, files under ${KELP_FILER_ROOT:-$KELP_DATA}"
 }
 
 # Stop the filer test server: kelp_filer_stop [SIGNAL] (KILL by default).
