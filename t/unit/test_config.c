@@ -199,6 +199,52 @@ START_TEST(group_session_bounds_must_be_ordered)
 }
 END_TEST
 
+START_TEST(storage_object_is_validated_key_by_key)
+{
+    kelp_config cfg;
+    kelp_config_defaults(&cfg);
+    ck_assert_str_eq(cfg.storage.filer, "");
+    ck_assert_str_eq(cfg.storage.root, "/");
+    ck_assert_int_eq(cfg.storage.max_requests, 8);
+    ck_assert_int_eq(cfg.storage.timeout_ms, 10000);
+    char err[256] = "";
+    ck_assert_int_eq(kelp_config_apply_json(&cfg,
+                                            "{\"storage\":{\"filer\":\"http://filer:8888\",\"root\":\"/buckets/k\","
+                                            "\"max_requests\":3,\"jwt\":\"t0k\"}}",
+                                            err, sizeof(err)),
+                     0);
+    ck_assert_str_eq(cfg.storage.filer, "http://filer:8888");
+    ck_assert_str_eq(cfg.storage.root, "/buckets/k");
+    ck_assert_str_eq(cfg.storage.jwt, "t0k");
+    ck_assert_int_eq(cfg.storage.max_requests, 3);
+    ck_assert_int_eq(cfg.storage.timeout_ms, 10000); /* not named: kept */
+    kelp_config before = cfg;
+    static const char *const bad[][2] = {
+        {"{\"storage\":{\"filer\":\"ftp://x:1\"}}", "storage.filer"},
+        {"{\"storage\":{\"filer\":\"http://x:1/path\"}}", "storage.filer"},
+        {"{\"storage\":{\"root\":\"relative\"}}", "storage.root"},
+        {"{\"storage\":{\"root\":\"/a/../b\"}}", "storage.root"},
+        {"{\"storage\":{\"max_requests\":0}}", "storage.max_requests"},
+        {"{\"storage\":{\"timeout_ms\":\"fast\"}}", "storage.timeout_ms"},
+        {"{\"storage\":{\"colour\":1}}", "storage.colour"},
+        {"{\"storage\":\"http://x:1\"}", "storage"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = '\0';
+        ck_assert_int_eq(kelp_config_apply_json(&cfg, bad[i][0], err, sizeof(err)), -1);
+        ck_assert_msg(strstr(err, bad[i][1]) != NULL, "%s: %s", bad[i][0], err);
+        ck_assert_mem_eq(&cfg.storage, &before.storage, sizeof(cfg.storage));
+    }
+    /* The JSON form round-trips the object. */
+    char *json = kelp_config_to_json(&cfg);
+    kelp_config back;
+    kelp_config_defaults(&back);
+    ck_assert_int_eq(kelp_config_apply_json(&back, json, err, sizeof(err)), 0);
+    ck_assert_mem_eq(&back.storage, &cfg.storage, sizeof(cfg.storage));
+    free(json);
+}
+END_TEST
+
 START_TEST(later_duplicate_key_wins)
 {
     kelp_config cfg;
@@ -275,6 +321,7 @@ int main(void)
     Suite *s = suite_create("config");
     TCase *tc = tcase_create("config");
     tcase_add_test(tc, defaults_match_the_documentation);
+    tcase_add_test(tc, storage_object_is_validated_key_by_key);
     tcase_add_test(tc, every_key_is_applied);
     tcase_add_test(tc, keys_not_named_keep_their_value);
     tcase_add_loop_test(tc, bad_input_names_the_key_and_changes_nothing, 0,
