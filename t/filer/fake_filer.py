@@ -73,6 +73,19 @@ MSG_BAD_DIGEST = "The Content-Md5 you specified did not match what we received."
 MSG_APPEND_INLINE = "append to small file is not supported yet"
 MERGE_MIN_COUNT = 1000       # small chunks are merged only past this count
 MANIFEST_BATCH = 10000       # data chunks folded into one manifest chunk
+
+def pread_all(fd, off, n):
+    """Up to n bytes at off, fewer only at the end of the file."""
+    out = []
+    while n > 0:
+        b = os.pread(fd, min(n, 1 << 22), off)
+        if not b:
+            break
+        out.append(b)
+        off += len(b)
+        n -= len(b)
+    return b"".join(out)
+
 CONTROL_PATHS = ("/__fault__", "/__stats__")
 
 # Go's mime package answers these from its built-in table.
@@ -531,15 +544,7 @@ class Store:
     def read_region(self, path, off, n):
         fd = os.open(self.real(path), os.O_RDONLY)
         try:
-            out = []
-            while n > 0:
-                b = os.pread(fd, min(n, 1 << 22), off)
-                if not b:
-                    break
-                out.append(b)
-                off += len(b)
-                n -= len(b)
-            return b"".join(out)
+            return pread_all(fd, off, n)
         finally:
             os.close(fd)
 
@@ -1355,15 +1360,7 @@ class Filer:
 
     @staticmethod
     def read(fd, off, n):
-        out = []
-        while n > 0:
-            b = os.pread(fd, min(n, 1 << 22), off)
-            if not b:
-                break
-            out.append(b)
-            off += len(b)
-            n -= len(b)
-        return b"".join(out)
+        return pread_all(fd, off, n)
 
     def serve(self, req, path, row, fd):
         h = []
