@@ -47,7 +47,8 @@ TESTS += \
 	t/integration/idempotence.sh \
 	t/filer/fake_filer.sh \
 	t/integration/filer_faults.sh \
-	t/integration/filer_switch.sh
+	t/integration/filer_switch.sh \
+	t/integration/filer_jwt.sh
 
 # The same client tests with kelpd's files on the filer test server.
 FILER_TESTS = \
@@ -69,6 +70,7 @@ EXTRA_DIST += $(FILER_TESTS)
 EXTRA_DIST += \
 	t/filer/fake_filer.sh t/filer/fake_filer.py t/filer/test_fake_filer.py \
 	t/integration/filer_faults.sh t/integration/filer_faults.py t/integration/filer_switch.sh \
+	t/integration/filer_jwt.sh \
 	t/integration/lib.sh \
 	t/integration/kcat.sh \
 	t/integration/kcat_client.py \

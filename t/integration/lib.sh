@@ -120,7 +120,7 @@ kelp_filer_start() {
     KELP_FILER_STARTS=$((KELP_FILER_STARTS + 1))
     local out="$KELP_WORK/filer.$KELP_FILER_STARTS.out"
     "$KELP_PYTHON" "$KELP_SRCDIR/t/filer/fake_filer.py" --root "${KELP_FILER_ROOT:-$KELP_DATA}" --meta "$KELP_WORK/filer-meta.sqlite3" \
-        --port "${KELP_FILER_PORT:-0}" >"$out" 2>&1 &
+        --port "${KELP_FILER_PORT:-0}" ${KELP_FILER_ARGS:-} >"$out" 2>&1 &
     KELP_FILER_PID=$!
     local waited=0 addr=
     while [ -z "$addr" ]; do
