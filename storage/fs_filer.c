@@ -465,8 +465,12 @@ static int filer_sync(kelp_fs_file *f)
         f->uncertain = true;
         f->uncertain_since = kelp_clock_mono_ms();
         pthread_mutex_unlock(&f->lock);
-        if (settle_uncertain(f) == 0 && f->inflight.len == 0 && f->pending.len == 0)
-            rc = 0; /* it was applied after all, and nothing else waits */
+        if (settle_uncertain(f) == 0) {
+            pthread_mutex_lock(&f->lock);
+            if (f->flushed >= at + sending.len)
+                rc = 0; /* it was applied after all */
+            pthread_mutex_unlock(&f->lock);
+        }
     }
     pthread_mutex_unlock(&f->sync_lock);
     return rc;
