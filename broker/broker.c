@@ -147,9 +147,10 @@ void kelp_broker_destroy(kelp_broker *b)
     /* The writer's last completions are delivered while their owners still
      * exist; a stopped transaction coordinator only records them. */
     kelp_txn_coordinator_shutdown(b->txns);
+    bool had_writer = b->writer != NULL;
     kelp_file_writer_stop(b->writer);
     b->writer = NULL;
-    if (b->loop)
+    if (had_writer && b->loop)
         kelp_loop_run_posted(b->loop);
     kelp_txn_coordinator_free(b->txns);
     b->txns = NULL;
@@ -157,6 +158,7 @@ void kelp_broker_destroy(kelp_broker *b)
     b->groups = NULL;
     kelp_offset_store_free(b->offsets);
     b->offsets = NULL;
+    b->loop = NULL; /* a destroyed broker (or one never started) holds nothing */
 }
 
 void kelp_broker_set_config(kelp_broker *b, const kelp_config *cfg, const char *bound_host,
