@@ -566,6 +566,47 @@ static int64_t filer_size(kelp_fs_file *f)
     return size;
 }
 
+static int filer_rename(kelp_fs *base, const char *from, const char *to);
+
+/* Copies [0, len) of f into "<path>.truncating" a range at a time (offset
+ * writes, so memory stays bounded), then renames it over f. */
+static int rewrite_prefix(kelp_fs_file *f, uint64_t len)
+{
+    char tmp[KELP_LAYOUT_PATH_MAX];
+    if (snprintf(tmp, sizeof(tmp), "%s.truncating", f->path) >= (int)sizeof(tmp))
+        return -ENAMETOOLONG;
+    http_req create = {.method = "PUT", .path = tmp};
+    int rc = http_simple(f->fs, &create);
+    for (uint64_t at = 0; rc == 0 && at < len;) {
+        uint64_t n = len - at < 4 * READ_AHEAD ? len - at : 4 * READ_AHEAD;
+        http_req get = {.method = "GET", .path = f->path, .range_start = at, .range_len = n};
+        http_resp resp = {.body_cap = (size_t)n};
+        kelp_buf_init(&resp.body);
+        rc = http_do(f->fs, &get, &resp);
+        if (rc == 0)
+            rc = status_errno(resp.status);
+        if (rc == 0 && resp.body.len != n)
+            rc = -EIO;
+        char query[48];
+        if (at == 0)
+            snprintf(query, sizeof(query), "op=append");
+        else
+            snprintf(query, sizeof(query), "offset=%llu", (unsigned long long)at);
+        http_req put = {.method = "PUT", .path = tmp, .query = query, .body = resp.body.data, .body_len = n};
+        if (rc == 0)
+            rc = http_simple(f->fs, &put);
+        kelp_buf_free(&resp.body);
+        at += n;
+    }
+    if (rc == 0 && remote_size(f->fs, tmp) != (int64_t)len)
+        rc = -EIO;
+    if (rc == 0)
+        rc = filer_rename(&f->fs->base, tmp, f->path);
+    if (rc != 0)
+        KELP_ERROR(FILER_LOG, "cannot cut %s to %llu bytes: %s", f->path, (unsigned long long)len, strerror(-rc));
+    return rc;
+}
+
 static int filer_truncate(kelp_fs_file *f, uint64_t len)
 {
     pthread_mutex_lock(&f->sync_lock);
@@ -593,10 +634,23 @@ static int filer_truncate(kelp_fs_file *f, uint64_t len)
             kelp_buf_clear(&f->window);
         }
         pthread_mutex_unlock(&f->lock);
-    } else {
-        /* The filer cannot cut a file short. */
+    } else if (f->inflight.len == 0 && !f->uncertain) {
+        /* The filer cannot cut a file short (recovery found a damaged
+         * tail): the prefix is copied into a new file that replaces it. */
         pthread_mutex_unlock(&f->lock);
-        rc = -ENOTSUP;
+        rc = rewrite_prefix(f, len);
+        pthread_mutex_lock(&f->lock);
+        if (rc == 0) {
+            f->flushed = len;
+            kelp_buf_clear(&f->pending);
+            kelp_buf_clear(&f->cache);
+            f->cache_start = len;
+            kelp_buf_clear(&f->window);
+        }
+        pthread_mutex_unlock(&f->lock);
+    } else {
+        pthread_mutex_unlock(&f->lock);
+        rc = -EBUSY;
     }
     pthread_mutex_unlock(&f->sync_lock);
     return rc;

@@ -3,7 +3,7 @@
 # filer refusing appends, losing answers after applying them, stalling past
 # a produce's timeout, and dying and coming back; kelpd killed too. Every
 # acknowledged record must be stored once, in order, and produce must go on
-# by itself once the filer is back.
+# by itself once the filer is back; a damaged tail is cut at recovery.
 . "${KELP_SRCDIR:-$(dirname "$0")/../..}/t/integration/lib.sh"
 
 kelp_python_require confluent_kafka python3-confluent-kafka
@@ -60,4 +60,21 @@ kelp_crash_restart
 ck "every acknowledged record after kelpd was killed" verify "$KELP_BOOTSTRAP" ff "$acked" 3900
 ck "produce after the restart" produce "$KELP_BOOTSTRAP" ff 3900 100 "$acked"
 ck "and read back" verify "$KELP_BOOTSTRAP" ff "$acked" 4000
+
+# A damaged tail on the filer (bytes no write of ours made): recovery cuts
+# it, although the filer cannot truncate, and the log goes on after it.
+kelp_stop
+kelp_filer_stop TERM
+log="$KELP_DATA/topics/kafka/ff/0/00000000000000000000.log"
+[ -f "$log" ] || kelp_fail "no segment at $log"
+size=$(wc -c <"$log")
+printf 'not a record batch, a torn tail' >>"$log"
+kelp_filer_start
+kelp_start
+grep -q "cutting 31 bytes of torn or corrupt data" "$KELP_WORK/server.$KELP_STARTS.err" ||
+    kelp_fail "recovery did not cut the damaged tail"
+[ "$(wc -c <"$log")" -eq "$size" ] || kelp_fail "the segment on the filer is $(wc -c <"$log") bytes, not $size"
+ck "every record after the cut" verify "$KELP_BOOTSTRAP" ff "$acked" 4000
+ck "produce after the cut" produce "$KELP_BOOTSTRAP" ff 4000 100 "$acked"
+ck "and read back after the cut" verify "$KELP_BOOTSTRAP" ff "$acked" 4100
 kelp_log PASS
