@@ -339,6 +339,17 @@ static int filer_append(kelp_fs_file *f, const struct iovec *iov, int iovcnt)
     return rc;
 }
 
+/* The query of a write at `at`: the first bytes of a file are an append
+ * (an offset write at 0 would replace the file), the rest go at their
+ * offset, which makes a repeated write harmless. */
+static void write_query(char *out, size_t cap, uint64_t at)
+{
+    if (at == 0)
+        snprintf(out, cap, "op=append");
+    else
+        snprintf(out, cap, "offset=%llu", (unsigned long long)at);
+}
+
 /* Under f->lock: the confirmed inflight bytes join the cache. */
 static void confirm_inflight(kelp_fs_file *f)
 {
@@ -441,10 +452,7 @@ static int filer_sync(kelp_fs_file *f)
      * a reused connection closes without an answer. */
     char query[48];
     uint64_t at = f->flushed;
-    if (at == 0)
-        snprintf(query, sizeof(query), "op=append");
-    else
-        snprintf(query, sizeof(query), "offset=%llu", (unsigned long long)at);
+    write_query(query, sizeof(query), at);
     http_req r = {.method = "PUT", .path = f->path, .query = query, .body = sending.data,
                   .body_len = sending.len, .fresh = at == 0};
     http_resp resp = {0};
@@ -588,10 +596,7 @@ static int rewrite_prefix(kelp_fs_file *f, uint64_t len)
         if (rc == 0 && resp.body.len != n)
             rc = -EIO;
         char query[48];
-        if (at == 0)
-            snprintf(query, sizeof(query), "op=append");
-        else
-            snprintf(query, sizeof(query), "offset=%llu", (unsigned long long)at);
+        write_query(query, sizeof(query), at);
         http_req put = {.method = "PUT", .path = tmp, .query = query, .body = resp.body.data, .body_len = n};
         if (rc == 0)
             rc = http_simple(f->fs, &put);
