@@ -256,6 +256,7 @@ int main(int argc, char **argv)
     }
     print_address(desc, inst, KELP_LISTENER_KAFKA, "kafka");
     print_address(desc, inst, KELP_LISTENER_ADMIN, "admin");
+    print_address(desc, inst, KELP_LISTENER_SCHEMA_REGISTRY, "schema registry");
     fflush(stdout);
 
     for (;;) {

@@ -50,6 +50,7 @@ static const config_key storage_keys[] = {
 static const config_key config_keys[] = {
     STR_KEY("listen", KEY_HOSTPORT, listen),
     STR_KEY("admin", KEY_HOSTPORT_OR_EMPTY, admin),
+    STR_KEY("schema_registry", KEY_HOSTPORT_OR_EMPTY, schema_registry),
     STR_KEY("advertised_host", KEY_STRING, advertised_host),
     STR_KEY("data", KEY_PATH, data_dir),
     {"storage", KEY_OBJECT, 0, 0, 0, 0},

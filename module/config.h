@@ -24,6 +24,7 @@ typedef struct kelp_storage_config {
 typedef struct kelp_config {
     char listen[KELP_CONFIG_ADDR_MAX];          /* "listen": Kafka "host:port" */
     char admin[KELP_CONFIG_ADDR_MAX];           /* "admin": HTTP "host:port", "" disables */
+    char schema_registry[KELP_CONFIG_ADDR_MAX]; /* "schema_registry": HTTP "host:port", "" (default) disables */
     char advertised_host[KELP_CONFIG_ADDR_MAX]; /* "advertised_host": "" = the listen host */
     char data_dir[KELP_CONFIG_PATH_MAX];        /* "data": filer root of the local store */
     kelp_storage_config storage;                /* "storage": {...} the filer backend */
@@ -62,6 +63,7 @@ void kelp_config_defaults(kelp_config *cfg);
  * Accepted values (bounds inclusive):
  *   listen                HOST:PORT or [V6]:PORT, port 0-65535 (0: ephemeral)
  *   admin                 the same, or "" (disabled)
+ *   schema_registry       the same, or "" (disabled, the default)
  *   advertised_host       any string shorter than KELP_CONFIG_ADDR_MAX
  *   data                  non-empty, shorter than KELP_CONFIG_PATH_MAX
  *   node_id               0 .. 2147483647

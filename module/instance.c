@@ -1,10 +1,15 @@
-/* A module instance: the configuration, the server core and the admin
- * endpoint, and the rules for changing the configuration at run time.
+/* A module instance: the configuration, the server core, the admin
+ * endpoint and the schema registry, and the rules for changing the
+ * configuration at run time.
  *
  * Two locks: state_lock serializes start/reconfigure/stop and guards the
  * server, admin and life-cycle fields; cfg_lock guards cfg for the short
  * reads the admin thread makes. stop never holds state_lock while it joins
- * the admin thread, because an admin request may be waiting for it. */
+ * the admin thread, because an admin request may be waiting for it.
+ *
+ * The schema registry keeps its files through the running storage's
+ * kelp_fs: it is detached before the storage closes (stop, switch) and
+ * attached, which reloads it, once the next storage runs. */
 #include "module/instance.h"
 
 #include <pthread.h>
@@ -15,6 +20,8 @@
 #include <unistd.h>
 
 #include "admin/admin_http.h"
+#include "schema/registry.h"
+#include "schema/registry_http.h"
 #include "util/log.h"
 #include "broker/broker.h"
 #include "server/server.h"
@@ -29,6 +36,8 @@ struct kelp_instance {
     pthread_mutex_t state_lock;
     kelp_server *server;
     kelp_admin *admin;
+    kelp_schema_registry *registry;
+    kelp_schema_http *schema_http; /* NULL while "schema_registry" is "" */
     bool running;
     bool stopping;
 };
@@ -113,7 +122,14 @@ int kelp_instance_create(const kelp_host_api *host, const char *config_json, kel
     if (host)
         inst->host = *host;
     inst->cfg = cfg;
+    inst->registry = kelp_schema_registry_new();
+    if (!inst->registry) {
+        snprintf(err, errlen, "out of memory");
+        free(inst);
+        return -1;
+    }
     if (kelp_server_create(&inst->cfg, &inst->server, err, errlen) != 0) {
+        kelp_schema_registry_free(inst->registry);
         free(inst);
         return -1;
     }
@@ -126,6 +142,33 @@ int kelp_instance_create(const kelp_host_api *host, const char *config_json, kel
     kelp_log_set_level(cfg.log_level);
     *out = inst;
     return 0;
+}
+
+/* Loads the registry from the running storage and serves it on addr. */
+static int start_registry(kelp_instance *inst, const char *addr, char *err, size_t errlen)
+{
+    if (kelp_schema_registry_attach(inst->registry, kelp_server_fs(inst->server), err, errlen) != 0)
+        return -1;
+    int fd = kelp_schema_http_listen(addr, err, errlen);
+    if (fd >= 0)
+        inst->schema_http = kelp_schema_http_start_fd(fd, inst->registry, err, errlen);
+    if (!inst->schema_http) {
+        char ignored[64];
+        kelp_schema_registry_attach(inst->registry, NULL, ignored, sizeof(ignored));
+        return -1;
+    }
+    return 0;
+}
+
+/* Points the registry at the running storage again (reloading it), or
+ * detaches it when it is not served. A storage that cannot be read leaves
+ * it detached: it answers 50001 until the next switch. */
+static void reattach_registry(kelp_instance *inst, bool served)
+{
+    char err[256];
+    if (kelp_schema_registry_attach(inst->registry, served ? kelp_server_fs(inst->server) : NULL, err,
+                                    sizeof(err)) != 0)
+        KELP_ERROR("schema", "%s", err);
 }
 
 int kelp_instance_start(kelp_instance *inst, char *err, size_t errlen)
@@ -147,6 +190,13 @@ int kelp_instance_start(kelp_instance *inst, char *err, size_t errlen)
             kelp_server_stop(inst->server, ignored, sizeof(ignored));
             goto out;
         }
+    }
+    if (cfg.schema_registry[0] && start_registry(inst, cfg.schema_registry, err, errlen) != 0) {
+        char ignored[256];
+        kelp_admin_stop(inst->admin);
+        inst->admin = NULL;
+        kelp_server_stop(inst->server, ignored, sizeof(ignored));
+        goto out;
     }
     inst->running = true;
     rc = 0;
@@ -191,21 +241,56 @@ int kelp_instance_reconfigure(kelp_instance *inst, const char *config_json, char
         if (admin_fd < 0)
             goto out;
     }
+    bool registry_moves = inst->running && strcmp(next.schema_registry, current.schema_registry) != 0;
+    int registry_fd = -1;
+    if (registry_moves && next.schema_registry[0]) {
+        registry_fd = kelp_schema_http_listen(next.schema_registry, err, errlen);
+        if (registry_fd < 0) {
+            if (admin_fd >= 0)
+                close(admin_fd);
+            goto out;
+        }
+    }
     /* Another storage is a restart of the server behind the same listener. */
     bool storage_moves = memcmp(&next.storage, &current.storage, sizeof(next.storage)) != 0;
     if (storage_moves) {
         kelp_config switched = next;
         snprintf(switched.listen, sizeof(switched.listen), "%s", current.listen);
-        if (kelp_server_switch_storage(inst->server, &switched, err, errlen) != 0) {
+        /* The registry lets go of the old storage's files before they close. */
+        reattach_registry(inst, false);
+        int switched_rc = kelp_server_switch_storage(inst->server, &switched, err, errlen);
+        reattach_registry(inst, inst->schema_http != NULL);
+        if (switched_rc != 0) {
             if (admin_fd >= 0)
                 close(admin_fd);
+            if (registry_fd >= 0)
+                close(registry_fd);
             goto out;
         }
     }
     if (kelp_server_reconfigure(inst->server, &next, err, errlen) != 0) {
         if (admin_fd >= 0)
             close(admin_fd);
+        if (registry_fd >= 0)
+            close(registry_fd);
         goto out;
+    }
+    if (registry_moves) {
+        /* Registry handlers never take state_lock, so joining them here is safe. */
+        kelp_schema_http_stop(inst->schema_http);
+        inst->schema_http = NULL;
+        if (registry_fd >= 0) {
+            char sr_err[256];
+            reattach_registry(inst, true);
+            inst->schema_http = kelp_schema_http_start_fd(registry_fd, inst->registry, sr_err, sizeof(sr_err));
+            if (!inst->schema_http)
+                KELP_ERROR("schema", "schema registry not served: %s", sr_err);
+        }
+        if (!inst->schema_http) {
+            reattach_registry(inst, false);
+            if (registry_fd >= 0)
+                snprintf(next.schema_registry, sizeof(next.schema_registry), "%s", "");
+        }
     }
     if (admin_moves && move_admin(inst, admin_fd, err, errlen) != 0) {
         /* Only resource exhaustion gets here; the endpoint stays where it was. */
@@ -228,12 +313,17 @@ int kelp_instance_stop(kelp_instance *inst, char *err, size_t errlen)
     pthread_mutex_lock(&inst->state_lock);
     bool was_running = inst->running;
     kelp_admin *admin = inst->admin;
+    kelp_schema_http *schema_http = inst->schema_http;
     inst->admin = NULL;
+    inst->schema_http = NULL;
     inst->stopping = true; /* reconfigure refuses from now on */
     pthread_mutex_unlock(&inst->state_lock);
     if (!was_running)
         return 0;
     kelp_admin_stop(admin); /* joins admin requests, which may have waited for state_lock */
+    kelp_schema_http_stop(schema_http);
+    char ignored[64];
+    kelp_schema_registry_attach(inst->registry, NULL, ignored, sizeof(ignored));
     int rc = kelp_server_stop(inst->server, err, errlen);
     pthread_mutex_lock(&inst->state_lock);
     inst->running = false;
@@ -251,6 +341,7 @@ void kelp_instance_destroy(kelp_instance *inst)
             KELP_ERROR("server", "stop failed: %s", err);
     }
     kelp_server_destroy(inst->server);
+    kelp_schema_registry_free(inst->registry);
     if (inst->has_log_sink)
         kelp_log_set_sink(NULL, NULL);
     pthread_mutex_destroy(&inst->state_lock);
@@ -268,6 +359,8 @@ int kelp_instance_bound_address(kelp_instance *inst, int kind, char *buf, size_t
         rc = kelp_server_bound_address(inst->server, buf, buflen);
     else if (kind == KELP_LISTENER_ADMIN && inst->admin)
         rc = kelp_admin_bound_address(inst->admin, buf, buflen);
+    else if (kind == KELP_LISTENER_SCHEMA_REGISTRY && inst->schema_http)
+        rc = kelp_schema_http_bound_address(inst->schema_http, buf, buflen);
     pthread_mutex_unlock(&inst->state_lock);
     return rc;
 }

@@ -11,9 +11,9 @@ cd "$(dirname "$0")/.."
 packages=(
     build-essential autoconf automake libtool pkg-config
     libcjson-dev libmicrohttpd-dev check libcurl4-openssl-dev
-    zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
+    zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libavro-dev
     librdkafka-dev kcat curl
-    python3 python3-kafka python3-confluent-kafka
+    python3 python3-kafka python3-confluent-kafka python3-requests
     golang-go golang-github-shopify-sarama-dev
 )
 # A node/npm installed some other way (e.g. from nodejs.org) is kept.

@@ -468,6 +468,11 @@ void kelp_server_destroy(kelp_server *srv)
     free(srv);
 }
 
+struct kelp_fs *kelp_server_fs(kelp_server *srv)
+{
+    return srv->running && srv->storage ? kelp_storage_fs(srv->storage) : NULL;
+}
+
 int kelp_server_bound_address(kelp_server *srv, char *buf, size_t buflen)
 {
     pthread_mutex_lock(&srv->lock);

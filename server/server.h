@@ -31,6 +31,10 @@ void kelp_server_destroy(kelp_server *srv);
 /* Runs fn on the loop thread and waits for it (thread-safe); 503 and NULL
  * when the server is not running. */
 char *kelp_server_query(kelp_server *srv, kelp_broker_query_fn fn, const char *arg, unsigned *status);
+/* The file system of the running storage, NULL when not running. Valid
+ * until the next stop or storage switch; its operations are thread-safe. */
+struct kelp_fs;
+struct kelp_fs *kelp_server_fs(kelp_server *srv);
 /* "host:port" actually bound by the Kafka listener. */
 int kelp_server_bound_address(kelp_server *srv, char *buf, size_t buflen);
 

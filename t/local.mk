@@ -48,7 +48,8 @@ TESTS += \
 	t/filer/fake_filer.sh \
 	t/integration/filer_faults.sh \
 	t/integration/filer_switch.sh \
-	t/integration/filer_jwt.sh
+	t/integration/filer_jwt.sh \
+	t/integration/schema_registry.sh
 
 # The same client tests with kelpd's files on the filer test server.
 FILER_TESTS = \
@@ -63,7 +64,8 @@ FILER_TESTS = \
 	t/integration/filer/idempotence.sh \
 	t/integration/filer/topic_admin.sh \
 	t/integration/filer/topic_retention.sh \
-	t/integration/filer/bad_input.sh
+	t/integration/filer/bad_input.sh \
+	t/integration/filer/schema_registry.sh
 TESTS += $(FILER_TESTS)
 EXTRA_DIST += $(FILER_TESTS)
 
@@ -71,6 +73,7 @@ EXTRA_DIST += \
 	t/filer/fake_filer.sh t/filer/fake_filer.py t/filer/test_fake_filer.py \
 	t/integration/filer_faults.sh t/integration/filer_faults.py t/integration/filer_switch.sh \
 	t/integration/filer_jwt.sh \
+	t/integration/schema_registry.sh t/integration/schema_registry.py \
 	t/integration/lib.sh \
 	t/integration/kcat.sh \
 	t/integration/kcat_client.py \

@@ -53,8 +53,15 @@ typedef struct kelp_host_api {
 
 typedef struct kelp_instance kelp_instance;
 
-/* Which listener kelp_module_descriptor.bound_address reports. */
-enum kelp_listener_kind { KELP_LISTENER_KAFKA = 0, KELP_LISTENER_ADMIN = 1 };
+/* Which listener kelp_module_descriptor.bound_address reports. Kinds are
+ * only ever added; bound_address fails (-1) for a kind the module does not
+ * know or a listener that is disabled, so hosts and modules of the same ABI
+ * version but different ages work together. */
+enum kelp_listener_kind {
+    KELP_LISTENER_KAFKA = 0,
+    KELP_LISTENER_ADMIN = 1,
+    KELP_LISTENER_SCHEMA_REGISTRY = 2 /* the Schema Registry REST API */
+};
 
 typedef struct kelp_module_descriptor {
     uint32_t abi_version; /* KELP_MODULE_ABI_VERSION of the module */

@@ -42,6 +42,7 @@ KELP_FILER_STARTS=
 KELP_PID=
 KELP_BOOTSTRAP=
 KELP_ADMIN=
+KELP_SCHEMA_REGISTRY= # HOST:PORT when the configuration enables "schema_registry"
 KELP_STARTS=0
 KELP_WORK=$(mktemp -d "${TMPDIR:-/tmp}/kelp-$KELP_TEST_NAME.XXXXXX") || exit 1
 KELP_DATA="$KELP_WORK/data"
@@ -217,7 +218,8 @@ kelp_start() {
         KELP_BOOTSTRAP=$(sed -n "$pattern" "$out" | head -n 1)
     done
     KELP_ADMIN=$(sed -n 's/^kelpd: admin listening on \([^ ]*\).*$/\1/p' "$out" | head -n 1)
-    export KELP_BOOTSTRAP KELP_ADMIN
+    KELP_SCHEMA_REGISTRY=$(sed -n 's/^kelpd: schema registry listening on \([^ ]*\).*$/\1/p' "$out" | head -n 1)
+    export KELP_BOOTSTRAP KELP_ADMIN KELP_SCHEMA_REGISTRY
     kelp_log "$KELP_TEST_SERVER (pid $KELP_PID) listening on $KELP_BOOTSTRAP, data in $KELP_DATA"
 }
 
