@@ -302,7 +302,8 @@ START_TEST(to_json_lists_every_key_and_round_trips)
                                        "group_min_session_timeout_ms", "group_max_session_timeout_ms",
                                        "group_max_size", "log_retention_ms", "log_retention_bytes", "log_segment_ms",
                                        "log_retention_check_interval_ms", "transaction_max_timeout_ms",
-                                       "transaction_check_interval_ms", "producer_id_expiration_ms", "storage"};
+                                       "transaction_check_interval_ms", "producer_id_expiration_ms", "storage",
+                                       "schema_registry"};
     ck_assert_int_eq(cJSON_GetArraySize(root), (int)(sizeof(keys) / sizeof(keys[0])));
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         ck_assert_msg(cJSON_GetObjectItemCaseSensitive(root, keys[i]) != NULL, "missing %s", keys[i]);
