@@ -8,6 +8,7 @@
 #include "broker/log_maintenance.h"
 #include "util/log.h"
 #include "protocol/generated/kafka_apis.h"
+#include "schema/record_validator.h"
 
 /* The lowest versions match Kafka 4.0 (KIP-896 removed the older ones); the
  * highest are the newest stable versions of the schemas, capped below. */
@@ -158,6 +159,8 @@ void kelp_broker_destroy(kelp_broker *b)
     b->groups = NULL;
     kelp_offset_store_free(b->offsets);
     b->offsets = NULL;
+    kelp_schema_validator_free(b->schemas);
+    b->schemas = NULL;
     b->loop = NULL; /* a destroyed broker (or one never started) holds nothing */
 }
 

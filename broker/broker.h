@@ -37,6 +37,7 @@ struct kelp_broker {
     kelp_coordinator *groups;
     kelp_txn_coordinator *txns;
     kelp_timer *maintenance_timer;  /* retention and compaction passes */
+    struct kelp_schema_validator *schemas; /* confluent.*.schema.validation; NULL without a registry */
 };
 
 /* An API the broker serves: the versions it advertises and its handler. A

@@ -26,6 +26,7 @@ static int8_t type_code(kelp_config_type t)
     case KELP_CONFIG_SHORT: return 4;
     case KELP_CONFIG_LONG: return 5;
     case KELP_CONFIG_LIST: return 7;
+    case KELP_CONFIG_CLASS: return 8;
     }
     return 0;
 }
@@ -100,6 +101,9 @@ static int describe_topic(kelp_broker *b, kelp_request *req, const kafka_Describ
             s->value = c->value;
             s->source = KELP_CONFIG_SOURCE_DYNAMIC_TOPIC;
         }
+        /* Configs with no broker-wide default (confluent.*) have no second synonym. */
+        if (!own[k].info->broker_name)
+            continue;
         kafka_DescribeConfigsResponse_DescribeConfigsSynonym *s = &c->synonyms[c->synonyms_count++];
         kafka_DescribeConfigsResponse_DescribeConfigsSynonym_init(s);
         s->name = kelp_kw_or_empty(own[k].info->broker_name);

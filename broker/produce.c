@@ -1,6 +1,8 @@
 /* Produce: validate each partition's record batch, append it as produced
  * (offsets assigned in the header), and answer acks=1/all only once a group
  * commit made the data durable. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "broker/broker.h"
@@ -9,6 +11,7 @@
 #include "protocol/generated/kafka_messages.h"
 #include "protocol/kafka_errors.h"
 #include "records/record_batch.h"
+#include "schema/record_validator.h"
 #include "storage/producer_state.h"
 #include "storage/topic_name.h"
 
@@ -59,6 +62,55 @@ static void set_error(kelp_request *req, partition_response *out, int16_t error,
     }
 }
 
+/* confluent.{key,value}.schema.validation: a batch with any record that
+ * fails is refused whole with INVALID_RECORD, each bad record named by its
+ * index. false once out has its answer. */
+static bool schemas_valid(kelp_broker *b, kelp_request *req, kelp_topic *topic, const kelp_topic_config *tc,
+                          const uint8_t *records, size_t len, partition_response *out)
+{
+    bool keys = tc->value[KELP_TC_KEY_SCHEMA_VALIDATION] != 0;
+    bool values = tc->value[KELP_TC_VALUE_SCHEMA_VALIDATION] != 0;
+    if (!keys && !values)
+        return true;
+    if (!b->schemas) {
+        set_error(req, out, KAFKA_ERR_INVALID_RECORD, "schema validation is on but this broker has no schema registry");
+        return false;
+    }
+    kelp_record_problem *problems;
+    int n = kelp_schema_validate_batch(b->schemas, kelp_topic_name(topic), keys, values, records, len, &problems);
+    if (n == 0)
+        return true;
+    if (n < 0) {
+        set_error(req, out, KAFKA_ERR_INVALID_RECORD, "the records could not be read for schema validation");
+        return false;
+    }
+    kelp_arena *a = &req->arena;
+    kafka_ProduceResponse_BatchIndexAndErrorMessage *errs = kelp_arena_alloc(a, (size_t)n * sizeof(*errs));
+    char *summary = kelp_arena_alloc(a, 320);
+    if (errs && summary) {
+        snprintf(summary, 320, "%d record%s failed schema validation; record %d: %s", n, n == 1 ? "" : "s",
+                 (int)problems[0].index, problems[0].message);
+        set_error(req, out, KAFKA_ERR_INVALID_RECORD, NULL);
+        out->error_message = (kw_str){.ptr = summary, .len = (int32_t)strlen(summary)};
+        for (int i = 0; i < n; i++) {
+            size_t mlen = strlen(problems[i].message);
+            char *m = kelp_arena_alloc(a, mlen + 1);
+            kafka_ProduceResponse_BatchIndexAndErrorMessage_init(&errs[i]);
+            errs[i].batch_index = problems[i].index;
+            if (m) {
+                memcpy(m, problems[i].message, mlen + 1);
+                errs[i].batch_index_error_message = (kw_str){.ptr = m, .len = (int32_t)mlen};
+            }
+        }
+        out->record_errors = errs;
+        out->record_errors_count = n;
+    } else {
+        set_error(req, out, KAFKA_ERR_INVALID_RECORD, "records failed schema validation");
+    }
+    free(problems);
+    return false;
+}
+
 /* Validates and appends one partition's records; on success returns the
  * partition so the caller can wait for its commit. */
 static kelp_partition *produce_partition(kelp_broker *b, kelp_request *req, kelp_topic *topic,
@@ -106,6 +158,8 @@ static kelp_partition *produce_partition(kelp_broker *b, kelp_request *req, kelp
         set_error(req, out, KAFKA_ERR_INVALID_RECORD, "clients may not write control batches");
         return NULL;
     }
+    if (!schemas_valid(b, req, topic, tc, records, len, out))
+        return NULL;
     /* Idempotence: a retry is answered with where the batch went the first
      * time; a transactional batch must belong to its producer's open
      * transaction on this partition. */

@@ -133,6 +133,7 @@ int kelp_instance_create(const kelp_host_api *host, const char *config_json, kel
         free(inst);
         return -1;
     }
+    kelp_server_set_schema_registry(inst->server, inst->registry);
     pthread_mutex_init(&inst->cfg_lock, NULL);
     pthread_mutex_init(&inst->state_lock, NULL);
     if (inst->host.log) {

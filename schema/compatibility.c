@@ -3,6 +3,7 @@
  * JSON: avro-c validated them on registration but keeps neither defaults
  * nor aliases, which these rules need. */
 #include "schema/compatibility.h"
+#include "schema/compatibility_json.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -495,10 +496,13 @@ int kelp_schema_compatible(kelp_schema_type type, kelp_schema_level level, const
         why[0] = '\0';
     if (level == KELP_LEVEL_NONE || n == 0)
         return 1;
-    if (type != KELP_SCHEMA_AVRO) {
-        snprintf(why, whylen, "compatibility checks for JSON/PROTOBUF are not implemented yet");
+    if (type == KELP_SCHEMA_PROTOBUF) {
+        snprintf(why, whylen, "compatibility checks for PROTOBUF are not implemented yet");
         return -1;
     }
+    /* Both take (reader, writer). */
+    int (*check)(const char *, const char *, char *, size_t) =
+        type == KELP_SCHEMA_JSON ? kelp_json_schema_can_read : avro_can_read;
     bool transitive = level == KELP_LEVEL_BACKWARD_TRANSITIVE || level == KELP_LEVEL_FORWARD_TRANSITIVE ||
                       level == KELP_LEVEL_FULL_TRANSITIVE;
     bool backward = level != KELP_LEVEL_FORWARD && level != KELP_LEVEL_FORWARD_TRANSITIVE;
@@ -507,7 +511,7 @@ int kelp_schema_compatible(kelp_schema_type type, kelp_schema_level level, const
         char detail[400] = "";
         int rc;
         if (backward) {
-            rc = avro_can_read(new_schema, previous[i], detail, sizeof(detail));
+            rc = check(new_schema, previous[i], detail, sizeof(detail));
             if (rc != 1) {
                 snprintf(why, whylen, "%s%s", rc == 0 ? "the new schema cannot read data written with an earlier one: " : "",
                          detail);
@@ -515,7 +519,7 @@ int kelp_schema_compatible(kelp_schema_type type, kelp_schema_level level, const
             }
         }
         if (forward) {
-            rc = avro_can_read(previous[i], new_schema, detail, sizeof(detail));
+            rc = check(previous[i], new_schema, detail, sizeof(detail));
             if (rc != 1) {
                 snprintf(why, whylen, "%s%s", rc == 0 ? "an earlier schema cannot read data written with the new one: " : "",
                          detail);

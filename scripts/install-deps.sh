@@ -12,8 +12,10 @@ packages=(
     build-essential autoconf automake libtool pkg-config
     libcjson-dev libmicrohttpd-dev check libcurl4-openssl-dev
     zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libavro-dev
+    g++ libvalijson-dev nlohmann-json3-dev libprotobuf-dev libprotoc-dev
     librdkafka-dev kcat curl
     python3 python3-kafka python3-confluent-kafka python3-requests
+    python3-jsonschema python3-protobuf python3-avro
     golang-go golang-github-shopify-sarama-dev
 )
 # A node/npm installed some other way (e.g. from nodejs.org) is kept.

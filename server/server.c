@@ -18,6 +18,7 @@
 #include "net/event_loop.h"
 #include "net/listener.h"
 #include "protocol/generated/kafka_apis.h"
+#include "schema/record_validator.h"
 #include "server/request.h"
 #include "storage/fs_filer.h"
 #include "storage/storage.h"
@@ -33,6 +34,7 @@ struct kelp_server {
     kelp_storage *storage;
     kelp_listener *listener;
     kelp_broker broker;
+    struct kelp_schema_registry *registry; /* set before start, read by the loop thread */
     kelp_watch storage_watch;
     pthread_t thread;
     bool running;
@@ -144,6 +146,11 @@ static void *loop_thread(void *arg)
     return NULL;
 }
 
+void kelp_server_set_schema_registry(kelp_server *srv, struct kelp_schema_registry *r)
+{
+    srv->registry = r;
+}
+
 int kelp_server_create(const kelp_config *cfg, kelp_server **out, char *err, size_t errlen)
 {
     kelp_server *srv = calloc(1, sizeof(*srv));
@@ -203,6 +210,10 @@ int kelp_server_start(kelp_server *srv, char *err, size_t errlen)
                          kelp_listener_host(srv->listener), kelp_listener_port(srv->listener), err,
                          errlen) != 0)
         goto fail;
+    if (srv->registry && !(srv->broker.schemas = kelp_schema_validator_new(srv->registry))) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     if (kelp_watch_add(srv->loop, &srv->storage_watch, kelp_storage_completion_fd(srv->storage), EPOLLIN,
                        on_storage_completion, srv) != 0 ||
         kelp_listener_start(srv->listener, srv->loop, on_accept, srv) != 0) {

@@ -35,6 +35,11 @@ char *kelp_server_query(kelp_server *srv, kelp_broker_query_fn fn, const char *a
  * until the next stop or storage switch; its operations are thread-safe. */
 struct kelp_fs;
 struct kelp_fs *kelp_server_fs(kelp_server *srv);
+/* The schema registry that Produce checks validated topics against
+ * (confluent.*.schema.validation). Call before kelp_server_start; r must
+ * outlive the server. */
+struct kelp_schema_registry;
+void kelp_server_set_schema_registry(kelp_server *srv, struct kelp_schema_registry *r);
 /* "host:port" actually bound by the Kafka listener. */
 int kelp_server_bound_address(kelp_server *srv, char *buf, size_t buflen);
 

@@ -5,14 +5,34 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define DAY_MS 86400000LL
+#define TOPIC_NAME_STRATEGY "io.confluent.kafka.serializers.subject.TopicNameStrategy"
 
 /* Sorted by name, as Kafka lists them. */
 static const kelp_topic_config_info infos[KELP_TC_COUNT] = {
     [KELP_TC_CLEANUP_POLICY] = {"cleanup.policy", "log.cleanup.policy", KELP_CONFIG_LIST, 0, 0,
                                 "What happens to old log segments: \"delete\" removes them once retention "
                                 "expires, \"compact\" keeps the latest record of each key; both may be given."},
+    [KELP_TC_KEY_SCHEMA_VALIDATION] = {"confluent.key.schema.validation", NULL, KELP_CONFIG_BOOLEAN, 0, 1,
+                                       "When true, every record key must carry the id of a schema registered "
+                                       "under the topic's key subject and decode with that schema; a batch "
+                                       "with any other key is refused with INVALID_RECORD. Null keys pass."},
+    [KELP_TC_KEY_SUBJECT_NAME_STRATEGY] = {"confluent.key.subject.name.strategy", NULL, KELP_CONFIG_CLASS, 0, 0,
+                                           "How the key subject is named: only "
+                                           "io.confluent.kafka.serializers.subject.TopicNameStrategy "
+                                           "(\"<topic>-key\") is supported."},
+    [KELP_TC_VALUE_SCHEMA_VALIDATION] = {"confluent.value.schema.validation", NULL, KELP_CONFIG_BOOLEAN, 0, 1,
+                                         "When true, every record value must carry the id of a schema registered "
+                                         "under the topic's value subject and decode with that schema; a batch "
+                                         "with any other value is refused with INVALID_RECORD. Null values "
+                                         "(tombstones) pass."},
+    [KELP_TC_VALUE_SUBJECT_NAME_STRATEGY] = {"confluent.value.subject.name.strategy", NULL, KELP_CONFIG_CLASS, 0,
+                                             0,
+                                             "How the value subject is named: only "
+                                             "io.confluent.kafka.serializers.subject.TopicNameStrategy "
+                                             "(\"<topic>-value\") is supported."},
     [KELP_TC_DELETE_RETENTION_MS] = {"delete.retention.ms", "log.cleaner.delete.retention.ms", KELP_CONFIG_LONG, 0,
                                      INT64_MAX,
                                      "How long a tombstone (a record with a null value) survives compaction."},
@@ -107,6 +127,26 @@ bool kelp_topic_config_parse(kelp_topic_config_key key, const char *text, size_t
             return false;
         }
         return true;
+    case KELP_CONFIG_BOOLEAN:
+        /* Kafka's ConfigDef takes true/false in any case. */
+        if (len == 4 && strncasecmp(text, "true", 4) == 0)
+            *value = 1;
+        else if (len == 5 && strncasecmp(text, "false", 5) == 0)
+            *value = 0;
+        else {
+            snprintf(why, whylen, "%s must be true or false", info->name);
+            return false;
+        }
+        return true;
+    case KELP_CONFIG_CLASS:
+        /* Refused rather than accepted and ignored: the other strategies
+         * name subjects after the record's type, which Kelp does not do. */
+        if (!word_eq(text, len, TOPIC_NAME_STRATEGY)) {
+            snprintf(why, whylen, "%s supports only %s", info->name, TOPIC_NAME_STRATEGY);
+            return false;
+        }
+        *value = KELP_SUBJECT_TOPIC_NAME;
+        return true;
     case KELP_CONFIG_STRING:
         if (word_eq(text, len, "CreateTime"))
             *value = KELP_TIMESTAMP_CREATE_TIME;
@@ -150,6 +190,12 @@ void kelp_topic_config_format(kelp_topic_config_key key, int64_t value, char *ou
                  value == (KELP_CLEANUP_DELETE | KELP_CLEANUP_COMPACT) ? "compact,delete"
                  : value == KELP_CLEANUP_COMPACT                       ? "compact"
                                                                        : "delete");
+        break;
+    case KELP_CONFIG_BOOLEAN:
+        snprintf(out, cap, "%s", value ? "true" : "false");
+        break;
+    case KELP_CONFIG_CLASS:
+        snprintf(out, cap, "%s", TOPIC_NAME_STRATEGY);
         break;
     case KELP_CONFIG_STRING:
         snprintf(out, cap, "%s", value == KELP_TIMESTAMP_LOG_APPEND_TIME ? "LogAppendTime" : "CreateTime");

@@ -11,6 +11,10 @@
 
 typedef enum kelp_topic_config_key {
     KELP_TC_CLEANUP_POLICY,
+    KELP_TC_KEY_SCHEMA_VALIDATION,
+    KELP_TC_KEY_SUBJECT_NAME_STRATEGY,
+    KELP_TC_VALUE_SCHEMA_VALIDATION,
+    KELP_TC_VALUE_SUBJECT_NAME_STRATEGY,
     KELP_TC_DELETE_RETENTION_MS,
     KELP_TC_MAX_MESSAGE_BYTES,
     KELP_TC_MESSAGE_TIMESTAMP_TYPE,
@@ -28,6 +32,8 @@ typedef enum kelp_topic_config_key {
 /* message.timestamp.type */
 #define KELP_TIMESTAMP_CREATE_TIME 0
 #define KELP_TIMESTAMP_LOG_APPEND_TIME 1
+/* confluent.{key,value}.subject.name.strategy: only TopicNameStrategy. */
+#define KELP_SUBJECT_TOPIC_NAME 0
 
 typedef enum kelp_config_type {
     KELP_CONFIG_LONG,
@@ -35,12 +41,13 @@ typedef enum kelp_config_type {
     KELP_CONFIG_SHORT,
     KELP_CONFIG_BOOLEAN,
     KELP_CONFIG_LIST,
-    KELP_CONFIG_STRING
+    KELP_CONFIG_STRING,
+    KELP_CONFIG_CLASS
 } kelp_config_type;
 
 typedef struct kelp_topic_config_info {
     const char *name;
-    const char *broker_name; /* the broker-wide default's name (a DescribeConfigs synonym) */
+    const char *broker_name; /* the broker-wide default's name (a DescribeConfigs synonym), NULL for none */
     kelp_config_type type;
     int64_t min, max; /* numeric bounds */
     const char *doc;

@@ -49,7 +49,8 @@ TESTS += \
 	t/integration/filer_faults.sh \
 	t/integration/filer_switch.sh \
 	t/integration/filer_jwt.sh \
-	t/integration/schema_registry.sh
+	t/integration/schema_registry.sh \
+	t/integration/schema_validation.sh
 
 # The same client tests with kelpd's files on the filer test server.
 FILER_TESTS = \
@@ -65,7 +66,8 @@ FILER_TESTS = \
 	t/integration/filer/topic_admin.sh \
 	t/integration/filer/topic_retention.sh \
 	t/integration/filer/bad_input.sh \
-	t/integration/filer/schema_registry.sh
+	t/integration/filer/schema_registry.sh \
+	t/integration/filer/schema_validation.sh
 TESTS += $(FILER_TESTS)
 EXTRA_DIST += $(FILER_TESTS)
 
@@ -74,6 +76,7 @@ EXTRA_DIST += \
 	t/integration/filer_faults.sh t/integration/filer_faults.py t/integration/filer_switch.sh \
 	t/integration/filer_jwt.sh \
 	t/integration/schema_registry.sh t/integration/schema_registry.py \
+	t/integration/schema_validation.sh t/integration/schema_validation.py \
 	t/integration/lib.sh \
 	t/integration/kcat.sh \
 	t/integration/kcat_client.py \

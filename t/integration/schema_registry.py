@@ -92,7 +92,7 @@ def populate(url, state_path):
     collapsed = " ".join(PROTO.split())
     check(sr.register_schema("orders-value", Schema(collapsed, "PROTOBUF")) == pid, "proto whitespace counted")
 
-    # Levels: global, per subject; JSON beyond NONE is refused rather than waved through.
+    # Levels: global, per subject; JSON is checked at every level.
     check(sr.get_compatibility() == "BACKWARD", "default level")
     sr.set_compatibility(level="FULL")
     check(sr.get_compatibility() == "FULL", "global level")
@@ -103,9 +103,15 @@ def populate(url, state_path):
     sr.set_compatibility("json-value", "BACKWARD")
     try:
         sr.register_schema("json-value", Schema(json.dumps({"type": "string"}), "JSON"))
-        check(False, "a JSON compatibility check was faked")
+        check(False, "an incompatible JSON schema was accepted")
     except SchemaRegistryError as e:
-        check(e.error_code == 42201, f"JSON check: {e}")
+        check(e.http_status_code == 409 and e.error_code == 409, f"JSON check: {e}")
+    try:  # what the JSON rules do not cover is refused rather than waved through
+        sr.register_schema("json-value", Schema(json.dumps({"if": {}, "then": {}}), "JSON"))
+        check(False, "an unchecked JSON schema was accepted")
+    except SchemaRegistryError as e:
+        check(e.error_code == 42201, f"JSON if/then: {e}")
+    json_compat(url)
 
     # Deletes: soft, then permanent.
     tmp = sr.register_schema("tmp-value", Schema('"string"', "AVRO"))
@@ -135,6 +141,57 @@ def populate(url, state_path):
              "versions": {s: sr.get_versions(s) for s in sr.get_subjects()}}
     with open(state_path, "w") as f:
         json.dump(state, f)
+
+
+def json_compat(url):
+    # JSON Schema compatibility over raw HTTP: BACKWARD, then FULL_TRANSITIVE.
+    s = "/subjects/jcompat-value/versions"
+    status, text, _ = http(url, "PUT", "/config/jcompat-value", {"compatibility": "BACKWARD"})
+    check(status == 200, f"PUT config: {text}")
+
+    def obj(max_len, extra=None, closed=True):
+        props = {"a": {"type": "string", "maxLength": max_len}}
+        props.update(extra or {})
+        o = {"type": "object", "properties": props}
+        if closed:
+            o["additionalProperties"] = False
+        return json.dumps(o)
+
+    status, text, _ = http(url, "POST", s, {"schema": obj(10), "schemaType": "JSON"})
+    check(status == 200 and "id" in json.loads(text), f"JSON v1: {text}")
+    # Relaxed maxLength and an optional property added to a closed model.
+    v2 = obj(20, {"b": {"type": "integer"}})
+    status, text, _ = http(url, "POST", s, {"schema": v2, "schemaType": "JSON"})
+    check(status == 200, f"compatible JSON v2: {text}")
+    status, text, _ = http(url, "POST", s, {"schema": obj(5, {"b": {"type": "integer"}}), "schemaType": "JSON"})
+    err = json.loads(text)
+    check(status == 409 and err["error_code"] == 409 and "maxLength" in err["message"], f"incompatible JSON: {text}")
+    status, text, _ = http(url, "POST", "/compatibility/subjects/jcompat-value/versions/latest",
+                           {"schema": obj(20, {"b": {"type": "string"}}), "schemaType": "JSON"})
+    check(status == 200 and json.loads(text) == {"is_compatible": False}, f"JSON compatibility: {text}")
+    status, text, _ = http(url, "POST", "/compatibility/subjects/jcompat-value/versions/latest",
+                           {"schema": obj(30, {"b": {"type": "number"}}), "schemaType": "JSON"})
+    check(status == 200 and json.loads(text) == {"is_compatible": True}, f"JSON compatibility: {text}")
+    # Opening the content model relaxes it.
+    status, text, _ = http(url, "POST", "/compatibility/subjects/jcompat-value/versions/latest",
+                           {"schema": obj(20, {"b": {"type": "integer"}}, closed=False), "schemaType": "JSON"})
+    check(status == 200 and json.loads(text) == {"is_compatible": True}, f"opening the model: {text}")
+    expect_error(url, "POST", s, 422, 42201, {"schema": json.dumps({"$ref": "#/definitions/nope"}),
+                                               "schemaType": "JSON"})
+    # FULL_TRANSITIVE: v3 must match v1 and v2 both ways; a title change does.
+    status, text, _ = http(url, "PUT", "/config/jcompat-value", {"compatibility": "FULL_TRANSITIVE"})
+    check(status == 200, f"PUT config: {text}")
+    status, text, _ = http(url, "POST", "/compatibility/subjects/jcompat-value/versions",
+                           {"schema": v2, "schemaType": "JSON"})
+    check(json.loads(text) == {"is_compatible": False}, f"FULL_TRANSITIVE against v1: {text}")
+    status, text, _ = http(url, "POST", "/compatibility/subjects/jcompat-value/versions/latest",
+                           {"schema": v2, "schemaType": "JSON"})
+    check(json.loads(text) == {"is_compatible": True}, f"against the latest only: {text}")
+    status, text, _ = http(url, "PUT", "/config/jcompat-value", {"compatibility": "FULL"})
+    v3 = json.loads(v2)
+    v3["title"] = "t"
+    status, text, _ = http(url, "POST", s, {"schema": json.dumps(v3), "schemaType": "JSON"})
+    check(status == 200, f"FULL JSON v3: {text}")
 
 
 def too_large(url):

@@ -130,7 +130,9 @@ def describe_configs(kp, ck):
     seg = topic["segment.bytes"]
     check(seg.value == "1073741824" and seg.source == 4, "segment.bytes is inherited from the broker")
     check(set(topic) == {"cleanup.policy", "delete.retention.ms", "max.message.bytes", "message.timestamp.type",
-                         "min.compaction.lag.ms", "retention.bytes", "retention.ms", "segment.bytes", "segment.ms"},
+                         "min.compaction.lag.ms", "retention.bytes", "retention.ms", "segment.bytes", "segment.ms",
+                         "confluent.key.schema.validation", "confluent.key.subject.name.strategy",
+                         "confluent.value.schema.validation", "confluent.value.subject.name.strategy"},
           "every topic config is described")
     broker = results["0"]
     check(broker["num.partitions"].value == "4" and broker["broker.id"].value == "0",

@@ -27,14 +27,21 @@ static void put_varlong(kelp_buf *b, int64_t v)
     kelp_buf_append(b, &c, 1);
 }
 
-static void put_string(kelp_buf *b, const char *s)
+/* len > 0 gives binary bytes (which may hold NULs); else s is a C string. */
+static void put_bytes(kelp_buf *b, const char *s, int32_t len)
 {
     if (!s) {
         put_varlong(b, -1);
         return;
     }
-    put_varlong(b, (int64_t)strlen(s));
-    kelp_buf_append(b, s, strlen(s));
+    size_t n = len > 0 ? (size_t)len : strlen(s);
+    put_varlong(b, (int64_t)n);
+    kelp_buf_append(b, s, n);
+}
+
+static void put_string(kelp_buf *b, const char *s)
+{
+    put_bytes(b, s, 0);
 }
 
 static void put_record(kelp_buf *b, int32_t delta, int64_t ts_delta, const test_record *r)
@@ -45,8 +52,8 @@ static void put_record(kelp_buf *b, int32_t delta, int64_t ts_delta, const test_
     kelp_buf_append(&body, &attrs, 1);
     put_varlong(&body, ts_delta);
     put_varlong(&body, delta);
-    put_string(&body, r->key);
-    put_string(&body, r->value);
+    put_bytes(&body, r->key, r->key_len);
+    put_bytes(&body, r->value, r->value_len);
     if (r->header_key) {
         put_varlong(&body, 1);
         put_string(&body, r->header_key);

@@ -14,6 +14,8 @@ typedef struct test_record {
     int64_t timestamp;
     const char *header_key; /* one header when set */
     const char *header_value;
+    int32_t key_len;   /* > 0: key holds that many binary bytes */
+    int32_t value_len; /* > 0: value holds that many binary bytes */
 } test_record;
 
 typedef struct test_batch_options {

@@ -77,12 +77,37 @@ START_TEST(lists_and_enums_round_trip_through_text)
 }
 END_TEST
 
+START_TEST(schema_validation_configs)
+{
+    kelp_topic_config c, d;
+    kelp_topic_config_defaults(&d, 1 << 20, 1 << 20);
+    c = d;
+    char why[160], text[128];
+    ck_assert_int_eq(d.value[KELP_TC_VALUE_SCHEMA_VALIDATION], 0);
+    ck_assert(kelp_topic_config_set(&c, KELP_TC_VALUE_SCHEMA_VALIDATION, "TRUE", 4, why, sizeof(why)));
+    ck_assert_int_eq(c.value[KELP_TC_VALUE_SCHEMA_VALIDATION], 1);
+    kelp_topic_config_format(KELP_TC_VALUE_SCHEMA_VALIDATION, 1, text, sizeof(text));
+    ck_assert_str_eq(text, "true");
+    ck_assert(!kelp_topic_config_set(&c, KELP_TC_KEY_SCHEMA_VALIDATION, "yes", 3, why, sizeof(why)));
+    ck_assert(!kelp_topic_config_set(&c, KELP_TC_KEY_SCHEMA_VALIDATION, "1", 1, why, sizeof(why)));
+    const char *topic_name = "io.confluent.kafka.serializers.subject.TopicNameStrategy";
+    ck_assert(kelp_topic_config_set(&c, KELP_TC_VALUE_SUBJECT_NAME_STRATEGY, topic_name, strlen(topic_name), why,
+                                    sizeof(why)));
+    const char *record_name = "io.confluent.kafka.serializers.subject.RecordNameStrategy";
+    ck_assert(!kelp_topic_config_set(&c, KELP_TC_KEY_SUBJECT_NAME_STRATEGY, record_name, strlen(record_name), why,
+                                     sizeof(why)));
+    ck_assert_ptr_nonnull(strstr(why, "TopicNameStrategy"));
+    ck_assert_int_eq(kelp_topic_config_lookup("confluent.key.schema.validation", 31), KELP_TC_KEY_SCHEMA_VALIDATION);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("topic config");
     TCase *tc = tcase_create("topic config");
     tcase_add_test(tc, names_defaults_and_bounds);
     tcase_add_test(tc, lists_and_enums_round_trip_through_text);
+    tcase_add_test(tc, schema_validation_configs);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
