@@ -4,6 +4,7 @@
  * nor aliases, which these rules need. */
 #include "schema/compatibility.h"
 #include "schema/compatibility_json.h"
+#include "schema/compatibility_protobuf.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -496,13 +497,10 @@ int kelp_schema_compatible(kelp_schema_type type, kelp_schema_level level, const
         why[0] = '\0';
     if (level == KELP_LEVEL_NONE || n == 0)
         return 1;
-    if (type == KELP_SCHEMA_PROTOBUF) {
-        snprintf(why, whylen, "compatibility checks for PROTOBUF are not implemented yet");
-        return -1;
-    }
-    /* Both take (reader, writer). */
-    int (*check)(const char *, const char *, char *, size_t) =
-        type == KELP_SCHEMA_JSON ? kelp_json_schema_can_read : avro_can_read;
+    /* All take (reader, writer). */
+    int (*check)(const char *, const char *, char *, size_t) = type == KELP_SCHEMA_JSON       ? kelp_json_schema_can_read
+                                                               : type == KELP_SCHEMA_PROTOBUF ? kelp_protobuf_can_read
+                                                                                              : avro_can_read;
     bool transitive = level == KELP_LEVEL_BACKWARD_TRANSITIVE || level == KELP_LEVEL_FORWARD_TRANSITIVE ||
                       level == KELP_LEVEL_FULL_TRANSITIVE;
     bool backward = level != KELP_LEVEL_FORWARD && level != KELP_LEVEL_FORWARD_TRANSITIVE;

@@ -1,7 +1,7 @@
 /* Schema compatibility: the levels a subject (or the registry) may require,
- * and the check a new version passes before it is stored. AVRO and JSON
- * (compatibility_json.h) are checked; PROTOBUF is refused at any level but
- * NONE rather than waved through. */
+ * and the check a new version passes before it is stored. AVRO, JSON
+ * (compatibility_json.h) and PROTOBUF (compatibility_protobuf.h) are
+ * checked; what a check cannot judge is an error, never a pass. */
 #ifndef KELP_SCHEMA_COMPATIBILITY_H
 #define KELP_SCHEMA_COMPATIBILITY_H
 

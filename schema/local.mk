@@ -18,7 +18,9 @@ libkelpcore_la_SOURCES += \
 	schema/avro_binary.c schema/avro_binary.h \
 	schema/validate_avro.c schema/validate_avro.h \
 	schema/validate_json.cc schema/validate_json.h \
-	schema/validate_protobuf.cc schema/validate_protobuf.h
+	schema/validate_protobuf.cc schema/validate_protobuf.h \
+	schema/protobuf_parse.h \
+	schema/compatibility_protobuf.cc schema/compatibility_protobuf.h
 libkelpcore_la_CXXFLAGS = $(KELP_CXXFLAGS) -pthread -fvisibility=hidden $(PROTOBUF_CFLAGS)
 libkelpcore_la_LIBADD += $(PROTOC_LIBS) $(PROTOBUF_LIBS) -lstdc++
 # Linked as C: libtool's C++ mode would drop -lstdc++ from the library's
@@ -42,3 +44,8 @@ check_PROGRAMS += t/unit/test_schema_compat_json
 TESTS += t/unit/test_schema_compat_json
 t_unit_test_schema_compat_json_CFLAGS = $(UNIT_CFLAGS)
 t_unit_test_schema_compat_json_LDADD = $(UNIT_LDADD) $(AVRO_LIBS)
+
+check_PROGRAMS += t/unit/test_schema_compat_protobuf
+TESTS += t/unit/test_schema_compat_protobuf
+t_unit_test_schema_compat_protobuf_CFLAGS = $(UNIT_CFLAGS)
+t_unit_test_schema_compat_protobuf_LDADD = $(UNIT_LDADD) $(AVRO_LIBS)

@@ -2,6 +2,7 @@
 // private DescriptorPool once; payloads are parsed with dynamic messages.
 // Exceptions stay inside this file: every entry point catches them.
 #include "schema/validate_protobuf.h"
+#include "schema/protobuf_parse.h"
 
 #include <cstdio>
 #include <cstring>
@@ -94,30 +95,44 @@ static bool parse_text(const char *schema, size_t len, pb::FileDescriptorProto &
     return true;
 }
 
+bool kelp::parse_proto_schema(const char *schema, size_t len, pb::FileDescriptorProto &proto, std::string &error)
+{
+    if (len > (size_t)INT32_MAX) {
+        error = "schema too large";
+        return false;
+    }
+    std::string bytes;
+    if (base64_decode(schema, len, bytes) && proto.ParseFromString(bytes))
+        return true;
+    proto.Clear();
+    return parse_text(schema, len, proto, error);
+}
+
+const pb::FileDescriptor *kelp::build_proto_schema(pb::DescriptorPool &pool, pb::FileDescriptorProto &proto,
+                                                   std::string &error)
+{
+    // A name no well-known file has, so the build cannot collide with one.
+    proto.set_name("kelp-registered-schema.proto");
+    first_build_error build_errors;
+    const pb::FileDescriptor *file = pool.BuildFileCollectingErrors(proto, &build_errors);
+    if (!file)
+        error = build_errors.text;
+    return file;
+}
+
 extern "C" kelp_proto_checker *kelp_proto_checker_new(const char *schema, size_t len, char *why, size_t whylen)
 {
     try {
-        if (len > (size_t)INT32_MAX) {
-            say(why, whylen, "schema too large");
+        pb::FileDescriptorProto proto;
+        std::string error;
+        if (!kelp::parse_proto_schema(schema, len, proto, error)) {
+            say(why, whylen, error == "schema too large" ? error : "unusable Protobuf schema: " + error);
             return nullptr;
         }
-        pb::FileDescriptorProto proto;
-        std::string bytes, error;
-        bool ok = base64_decode(schema, len, bytes) && proto.ParseFromString(bytes);
-        if (!ok) {
-            proto.Clear();
-            if (!parse_text(schema, len, proto, error)) {
-                say(why, whylen, "unusable Protobuf schema: " + error);
-                return nullptr;
-            }
-        }
-        // A name no well-known file has, so the build cannot collide with one.
-        proto.set_name("kelp-registered-schema.proto");
         std::unique_ptr<kelp_proto_checker> c(new kelp_proto_checker);
-        first_build_error build_errors;
-        c->file = c->pool.BuildFileCollectingErrors(proto, &build_errors);
+        c->file = kelp::build_proto_schema(c->pool, proto, error);
         if (!c->file) {
-            say(why, whylen, "unusable Protobuf schema: " + build_errors.text);
+            say(why, whylen, "unusable Protobuf schema: " + error);
             return nullptr;
         }
         if (c->file->message_type_count() == 0) {

@@ -112,6 +112,7 @@ def populate(url, state_path):
     except SchemaRegistryError as e:
         check(e.error_code == 42201, f"JSON if/then: {e}")
     json_compat(url)
+    proto_compat(url)
 
     # Deletes: soft, then permanent.
     tmp = sr.register_schema("tmp-value", Schema('"string"', "AVRO"))
@@ -192,6 +193,41 @@ def json_compat(url):
     v3["title"] = "t"
     status, text, _ = http(url, "POST", s, {"schema": json.dumps(v3), "schemaType": "JSON"})
     check(status == 200, f"FULL JSON v3: {text}")
+
+
+def proto_compat(url):
+    # Protobuf compatibility over raw HTTP, under BACKWARD.
+    s = "/subjects/pcompat-value/versions"
+    status, text, _ = http(url, "PUT", "/config/pcompat-value", {"compatibility": "BACKWARD"})
+    check(status == 200, f"PUT config: {text}")
+
+    def proto(body):
+        return 'syntax = "proto3";\npackage shop;\n\n' + body + "\n"
+
+    v1 = proto("message Order {\n  int64 id = 1;\n  string item = 2;\n}")
+    status, text, _ = http(url, "POST", s, {"schema": v1, "schemaType": "PROTOBUF"})
+    check(status == 200 and "id" in json.loads(text), f"PROTOBUF v1: {text}")
+    # A field renamed, one added, int64 -> uint64 and string -> bytes.
+    v2 = proto("message Order {\n  uint64 order_id = 1;\n  bytes item = 2;\n  int32 qty = 3;\n}")
+    status, text, _ = http(url, "POST", s, {"schema": v2, "schemaType": "PROTOBUF"})
+    check(status == 200 and "id" in json.loads(text), f"compatible PROTOBUF v2: {text}")
+    bad = proto("message Order {\n  uint64 order_id = 1;\n  bytes item = 2;\n  string qty = 3;\n}")
+    status, text, _ = http(url, "POST", s, {"schema": bad, "schemaType": "PROTOBUF"})
+    err = json.loads(text)
+    check(status == 409 and err["error_code"] == 409 and "scalar type changed" in err["message"],
+          f"incompatible PROTOBUF: {text}")
+    status, text, _ = http(url, "POST", "/compatibility/subjects/pcompat-value/versions/latest",
+                           {"schema": bad, "schemaType": "PROTOBUF"})
+    check(status == 200 and json.loads(text) == {"is_compatible": False}, f"PROTOBUF compatibility: {text}")
+    ok = proto("message Order {\n  uint64 order_id = 1;\n  bytes item = 2;\n  int64 qty = 3;\n}\n"
+               "message Extra {\n  bool b = 1;\n}")
+    status, text, _ = http(url, "POST", "/compatibility/subjects/pcompat-value/versions/latest",
+                           {"schema": ok, "schemaType": "PROTOBUF"})
+    check(status == 200 and json.loads(text) == {"is_compatible": True}, f"PROTOBUF compatibility: {text}")
+    # Another subject's file cannot be checked: 42201, not a pass.
+    expect_error(url, "POST", s, 422, 42201,
+                 {"schema": 'syntax = "proto3";\npackage shop;\nimport "other.proto";\nmessage Order { int64 id = 1; }',
+                  "schemaType": "PROTOBUF"})
 
 
 def too_large(url):

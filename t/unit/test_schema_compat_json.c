@@ -383,11 +383,6 @@ START_TEST(levels)
     /* Unresolvable refs are an error at every level but NONE. */
     ck_assert_int_eq(level_check(KELP_LEVEL_BACKWARD, "{'$ref':'x.json'}", S_MAX(1), NULL), -1);
     ck_assert_ptr_nonnull(strstr(last_why, "cannot resolve $ref"));
-    /* PROTOBUF is still not checked. */
-    const char *prev[1] = {"syntax = \"proto3\";"};
-    ck_assert_int_eq(kelp_schema_compatible(KELP_SCHEMA_PROTOBUF, KELP_LEVEL_BACKWARD, "syntax = \"proto3\";", prev, 1,
-                                            last_why, sizeof(last_why)),
-                     -1);
 }
 END_TEST
 
