@@ -71,7 +71,10 @@ def framed(schema_id, payload, indexes=b""):
 
 def produce(values, topic, key=b"k"):
     """Produces values (one batch when they fit) and returns each delivery's error code (0 ok)."""
-    p = Producer({"bootstrap.servers": BOOTSTRAP, "linger.ms": 50, "retries": 0, "acks": "all"})
+    p = Producer({"bootstrap.servers": BOOTSTRAP, "linger.ms": 500, "retries": 0, "acks": "all"})
+    # With the leader known up front, records produced together leave as one
+    # batch (a batch is refused whole, so the checks depend on it).
+    p.list_topics(topic, timeout=10)
     codes = []
 
     def report(err, _msg):
