@@ -5,6 +5,7 @@
 #include "schema/compatibility.h"
 #include "schema/compatibility_json.h"
 #include "schema/compatibility_protobuf.h"
+#include "schema/references.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -490,26 +491,40 @@ static int avro_can_read(const char *reader, const char *writer, char *why, size
     return rc;
 }
 
+static int plain_can_read(kelp_schema_type type, const char *reader, const kelp_schema_deps *reader_deps,
+                          const char *writer, const kelp_schema_deps *writer_deps, char *why, size_t whylen)
+{
+    if (type == KELP_SCHEMA_PROTOBUF)
+        return kelp_protobuf_can_read_deps(reader, reader_deps, writer, writer_deps, why, whylen);
+    return type == KELP_SCHEMA_JSON ? kelp_json_schema_can_read(reader, writer, why, whylen)
+                                    : avro_can_read(reader, writer, why, whylen);
+}
+
 int kelp_schema_compatible(kelp_schema_type type, kelp_schema_level level, const char *new_schema,
                            const char *const *previous, size_t n, char *why, size_t whylen)
+{
+    return kelp_schema_compatible_deps(type, level, new_schema, NULL, previous, NULL, n, why, whylen);
+}
+
+int kelp_schema_compatible_deps(kelp_schema_type type, kelp_schema_level level, const char *new_schema,
+                                const kelp_schema_deps *new_deps, const char *const *previous,
+                                const kelp_schema_deps *const *previous_deps, size_t n, char *why,
+                                size_t whylen)
 {
     if (whylen > 0)
         why[0] = '\0';
     if (level == KELP_LEVEL_NONE || n == 0)
         return 1;
-    /* All take (reader, writer). */
-    int (*check)(const char *, const char *, char *, size_t) = type == KELP_SCHEMA_JSON       ? kelp_json_schema_can_read
-                                                               : type == KELP_SCHEMA_PROTOBUF ? kelp_protobuf_can_read
-                                                                                              : avro_can_read;
     bool transitive = level == KELP_LEVEL_BACKWARD_TRANSITIVE || level == KELP_LEVEL_FORWARD_TRANSITIVE ||
                       level == KELP_LEVEL_FULL_TRANSITIVE;
     bool backward = level != KELP_LEVEL_FORWARD && level != KELP_LEVEL_FORWARD_TRANSITIVE;
     bool forward = level != KELP_LEVEL_BACKWARD && level != KELP_LEVEL_BACKWARD_TRANSITIVE;
     for (size_t i = transitive ? 0 : n - 1; i < n; i++) {
         char detail[400] = "";
+        const kelp_schema_deps *pd = previous_deps ? previous_deps[i] : NULL;
         int rc;
         if (backward) {
-            rc = check(new_schema, previous[i], detail, sizeof(detail));
+            rc = plain_can_read(type, new_schema, new_deps, previous[i], pd, detail, sizeof(detail));
             if (rc != 1) {
                 snprintf(why, whylen, "%s%s", rc == 0 ? "the new schema cannot read data written with an earlier one: " : "",
                          detail);
@@ -517,7 +532,7 @@ int kelp_schema_compatible(kelp_schema_type type, kelp_schema_level level, const
             }
         }
         if (forward) {
-            rc = check(previous[i], new_schema, detail, sizeof(detail));
+            rc = plain_can_read(type, previous[i], pd, new_schema, new_deps, detail, sizeof(detail));
             if (rc != 1) {
                 snprintf(why, whylen, "%s%s", rc == 0 ? "an earlier schema cannot read data written with the new one: " : "",
                          detail);

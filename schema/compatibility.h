@@ -43,4 +43,13 @@ bool kelp_schema_level_parse(const char *name, kelp_schema_level *out);
 int kelp_schema_compatible(kelp_schema_type type, kelp_schema_level level, const char *new_schema,
                            const char *const *previous, size_t n, char *why, size_t whylen);
 
+/* The same with references resolved (schema/references.h): AVRO and JSON
+ * texts already self-contained, PROTOBUF texts with the files they import
+ * (new_deps and previous_deps[i] may be NULL: none). */
+struct kelp_schema_deps;
+int kelp_schema_compatible_deps(kelp_schema_type type, kelp_schema_level level, const char *new_schema,
+                                const struct kelp_schema_deps *new_deps, const char *const *previous,
+                                const struct kelp_schema_deps *const *previous_deps, size_t n, char *why,
+                                size_t whylen);
+
 #endif

@@ -39,7 +39,7 @@ bool has_extensions(const pb::Descriptor *d)
     return false;
 }
 
-bool load(const char *text, loaded &out, std::string &error)
+bool load(const char *text, const kelp_schema_deps *deps, loaded &out, std::string &error)
 {
     pb::FileDescriptorProto proto;
     if (!kelp::parse_proto_schema(text, std::strlen(text), proto, error)) {
@@ -47,11 +47,16 @@ bool load(const char *text, loaded &out, std::string &error)
         return false;
     }
     for (int i = 0; i < proto.dependency_size(); i++) {
-        if (proto.dependency(i).compare(0, 16, "google/protobuf/") != 0) {
+        if (proto.dependency(i).compare(0, 16, "google/protobuf/") != 0 &&
+            !kelp_schema_deps_has(deps, proto.dependency(i).c_str())) {
             error = "the schema imports \"" + proto.dependency(i) +
-                    "\": references to other schemas are not checked for PROTOBUF";
+                    "\", which no reference of the schema names";
             return false;
         }
+    }
+    if (!kelp::build_proto_deps(out.pool, deps, error)) {
+        error = "unusable Protobuf schema: " + error;
+        return false;
     }
     out.file = kelp::build_proto_schema(out.pool, proto, error);
     if (!out.file) {
@@ -359,10 +364,16 @@ void say(char *why, size_t whylen, const std::string &text)
 
 extern "C" int kelp_protobuf_can_read(const char *reader, const char *writer, char *why, size_t whylen)
 {
+    return kelp_protobuf_can_read_deps(reader, nullptr, writer, nullptr, why, whylen);
+}
+
+extern "C" int kelp_protobuf_can_read_deps(const char *reader, const kelp_schema_deps *reader_deps, const char *writer,
+                                           const kelp_schema_deps *writer_deps, char *why, size_t whylen)
+{
     try {
         std::unique_ptr<loaded> r(new loaded), w(new loaded);
         std::string error;
-        if (!load(reader, *r, error) || !load(writer, *w, error)) {
+        if (!load(reader, reader_deps, *r, error) || !load(writer, writer_deps, *w, error)) {
             say(why, whylen, error);
             return -1;
         }

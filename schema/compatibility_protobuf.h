@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "schema/references.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -15,6 +17,10 @@ extern "C" {
  * cannot be made: unusable schema, imports outside google/protobuf/
  * (references to other subjects), extensions or groups. */
 int kelp_protobuf_can_read(const char *reader, const char *writer, char *why, size_t whylen);
+/* The same with the files each imports (references; NULL: none): other
+ * imports than those and google/protobuf/ ones cannot be checked. */
+int kelp_protobuf_can_read_deps(const char *reader, const kelp_schema_deps *reader_deps, const char *writer,
+                                const kelp_schema_deps *writer_deps, char *why, size_t whylen);
 
 #ifdef __cplusplus
 }

@@ -4,6 +4,7 @@ libkelpcore_la_SOURCES += \
 	schema/registry.c schema/registry.h \
 	schema/registry_http.c schema/registry_http.h \
 	schema/normalize.c schema/normalize.h \
+	schema/references.c schema/references.h \
 	schema/compatibility.c schema/compatibility.h \
 	schema/compatibility_json.c schema/compatibility_json.h
 libkelpcore_la_CFLAGS += $(AVRO_CFLAGS)

@@ -8,6 +8,8 @@
 
 #include <google/protobuf/descriptor.pb.h>
 
+#include "schema/references.h"
+
 namespace kelp {
 
 // .proto text, or the base64 of a serialized FileDescriptorProto (what
@@ -20,6 +22,11 @@ bool parse_proto_schema(const char *schema, size_t len, google::protobuf::FileDe
 const google::protobuf::FileDescriptor *build_proto_schema(google::protobuf::DescriptorPool &pool,
                                                            google::protobuf::FileDescriptorProto &proto,
                                                            std::string &error);
+
+// Builds the PROTOBUF entries of deps (references, dependencies first)
+// into pool, each under its reference name (the name it is imported by).
+// false with the first error.
+bool build_proto_deps(google::protobuf::DescriptorPool &pool, const kelp_schema_deps *deps, std::string &error);
 
 } // namespace kelp
 

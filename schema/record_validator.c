@@ -74,7 +74,7 @@ void kelp_schema_validator_free(kelp_schema_validator *v)
 
 /* Parses a schema for the cache; a schema that cannot be used is cached too,
  * with its reason, so it is not parsed again for every batch. */
-static cached_schema *build(int32_t id, const kelp_sr_version *ver)
+static cached_schema *build(kelp_schema_registry *r, int32_t id, const kelp_sr_version *ver)
 {
     cached_schema *c = calloc(1, sizeof(*c));
     if (!c)
@@ -83,16 +83,23 @@ static cached_schema *build(int32_t id, const kelp_sr_version *ver)
     c->type = ver->type;
     c->text = strdup(ver->schema);
     char why[WHY_CAP] = "";
-    size_t len = strlen(ver->schema);
-    if (ver->references)
-        snprintf(why, sizeof(why), "schema id %d has references, which broker-side validation does not resolve",
-                 (int)id);
-    else if (ver->type == KELP_SCHEMA_AVRO)
-        c->avro = kelp_avro_checker_new(ver->schema, len, why, sizeof(why));
-    else if (ver->type == KELP_SCHEMA_JSON)
-        c->json = kelp_json_checker_new(ver->schema, len, why, sizeof(why));
-    else
-        c->proto = kelp_proto_checker_new(ver->schema, len, why, sizeof(why));
+    char *text = NULL;
+    kelp_schema_deps deps = {0};
+    kelp_sr_error e;
+    if (ver->references && kelp_sr_resolve(r, ver, &text, &deps, &e) != 0) {
+        snprintf(why, sizeof(why), "schema id %d: %.200s", (int)id, e.message);
+    } else {
+        const char *schema = text ? text : ver->schema;
+        size_t len = strlen(schema);
+        if (ver->type == KELP_SCHEMA_AVRO)
+            c->avro = kelp_avro_checker_new(schema, len, why, sizeof(why));
+        else if (ver->type == KELP_SCHEMA_JSON)
+            c->json = kelp_json_checker_new(schema, len, why, sizeof(why));
+        else
+            c->proto = kelp_proto_checker_new_deps(schema, len, &deps, why, sizeof(why));
+    }
+    free(text);
+    kelp_schema_deps_free(&deps);
     if (!c->avro && !c->json && !c->proto)
         c->error = strdup(why[0] ? why : "unusable schema");
     if (!c->text || (!c->avro && !c->json && !c->proto && !c->error)) {
@@ -123,7 +130,7 @@ static cached_schema *cache_get(kelp_schema_validator *v, int32_t id, const kelp
         v->cache = grown;
         v->cap_cache = cap;
     }
-    cached_schema *c = build(id, ver);
+    cached_schema *c = build(v->registry, id, ver);
     if (c)
         v->cache[v->n_cache++] = c;
     return c;

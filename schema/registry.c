@@ -14,6 +14,7 @@
 
 #include "offsets/offset_path.h"
 #include "schema/normalize.h"
+#include "schema/references.h"
 #include "storage/fs.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -534,7 +535,11 @@ static int canonical_refs(kelp_schema_registry *r, const cJSON *refs, char **out
         }
         sr_subject *s = find_subject(r, subject);
         int32_t v = (int32_t)version->valuedouble;
-        if (!s || !find_version(s, v, false)) {
+        /* -1 is the latest version, fixed now as Confluent does. */
+        const sr_version *found = s && (v > 0 || v == KELP_SR_LATEST) ? find_version(s, v, false) : NULL;
+        if (found)
+            v = found->version;
+        if (!found) {
             cJSON_Delete(canon);
             return fail(e, KELP_SR_INVALID_SCHEMA, "Invalid schema: reference %s (subject '%s' version %" PRId32
                         ") not found", name, subject, v);
@@ -550,6 +555,86 @@ static int canonical_refs(kelp_schema_registry *r, const cJSON *refs, char **out
     return *out ? 0 : fail(e, KELP_SR_STORE_ERROR, "out of memory");
 }
 
+#define MAX_REF_DEPTH 64
+
+/* Adds what refs (a canonical references array) reaches to deps,
+ * dependencies first; stack holds the ids being resolved (a cycle is an
+ * error, not a loop). */
+static int collect_deps(kelp_schema_registry *r, const char *refs, kelp_schema_deps *deps, int32_t *stack,
+                        size_t depth, kelp_sr_error *e)
+{
+    if (!refs)
+        return 0;
+    if (depth >= MAX_REF_DEPTH)
+        return fail(e, KELP_SR_INVALID_SCHEMA, "Invalid schema: references nest more than %d deep", MAX_REF_DEPTH);
+    cJSON *arr = cJSON_Parse(refs);
+    if (!arr)
+        return fail(e, KELP_SR_STORE_ERROR, "unreadable references");
+    int rc = 0;
+    const cJSON *ref;
+    cJSON_ArrayForEach(ref, arr)
+    {
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ref, "name"));
+        const char *subject = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ref, "subject"));
+        const cJSON *version = cJSON_GetObjectItemCaseSensitive(ref, "version");
+        sr_subject *s = subject ? find_subject(r, subject) : NULL;
+        const sr_version *v = s && cJSON_IsNumber(version) ? find_version(s, (int32_t)version->valuedouble, true) : NULL;
+        sr_schema *sc = v ? find_schema_id(r, v->id) : NULL;
+        if (!name || !sc) {
+            rc = fail(e, KELP_SR_INVALID_SCHEMA, "Invalid schema: reference %s (subject '%s') not found",
+                      name ? name : "?", subject ? subject : "?");
+            break;
+        }
+        if (kelp_schema_deps_has(deps, name))
+            continue;
+        for (size_t i = 0; i < depth; i++)
+            if (stack[i] == sc->id) {
+                rc = fail(e, KELP_SR_INVALID_SCHEMA, "Invalid schema: circular reference through %s", name);
+                break;
+            }
+        if (rc != 0)
+            break;
+        stack[depth] = sc->id;
+        if ((rc = collect_deps(r, sc->refs, deps, stack, depth + 1, e)) != 0)
+            break;
+        if (!kelp_schema_deps_has(deps, name) && !kelp_schema_deps_add(deps, name, sc->type, sc->schema)) {
+            rc = fail(e, KELP_SR_STORE_ERROR, "out of memory");
+            break;
+        }
+    }
+    cJSON_Delete(arr);
+    return rc;
+}
+
+static int resolve_deps(kelp_schema_registry *r, const char *refs, kelp_schema_deps *deps, kelp_sr_error *e)
+{
+    int32_t stack[MAX_REF_DEPTH];
+    memset(deps, 0, sizeof(*deps));
+    int rc = collect_deps(r, refs, deps, stack, 0, e);
+    if (rc != 0)
+        kelp_schema_deps_free(deps);
+    return rc;
+}
+
+/* The self-contained text of a schema (see references.h) and, for
+ * PROTOBUF, its dependencies (deps may be NULL otherwise). */
+static int resolved_text(kelp_schema_registry *r, kelp_schema_type type, const char *text, const char *refs,
+                         char **out, kelp_schema_deps *deps, kelp_sr_error *e)
+{
+    kelp_schema_deps local;
+    kelp_schema_deps *d = deps ? deps : &local;
+    *out = NULL;
+    if (resolve_deps(r, refs, d, e) != 0)
+        return -1;
+    char why[400];
+    int rc = kelp_schema_resolve(type, text, d, out, why, sizeof(why));
+    if (rc != 0)
+        fail(e, KELP_SR_INVALID_SCHEMA, "%s", why);
+    if (rc != 0 || !deps)
+        kelp_schema_deps_free(d);
+    return rc;
+}
+
 /* The canonical text and references of an input, or 42201. */
 static int prepare(kelp_schema_registry *r, const kelp_sr_input *in, char **key, char **refs, kelp_sr_error *e)
 {
@@ -561,6 +646,30 @@ static int prepare(kelp_schema_registry *r, const kelp_sr_input *in, char **key,
         free(*refs);
         *refs = NULL;
         return fail(e, KELP_SR_INVALID_SCHEMA, "%s", why);
+    }
+    if (*refs && in->type == KELP_SCHEMA_AVRO) {
+        /* Checked as avro-c reads it once the references are expanded. */
+        char *expanded = NULL, *canon = NULL;
+        int rc = resolved_text(r, in->type, *key, *refs, &expanded, NULL, e);
+        if (rc == 0 && kelp_schema_normalize(in->type, expanded, false, &canon, why, sizeof(why)) != 0)
+            rc = fail(e, KELP_SR_INVALID_SCHEMA, "%s", why);
+        free(expanded);
+        free(canon);
+        if (rc != 0) {
+            free(*key);
+            free(*refs);
+            *key = *refs = NULL;
+            return -1;
+        }
+    } else if (*refs) {
+        kelp_schema_deps deps;
+        if (resolve_deps(r, *refs, &deps, e) != 0) {
+            free(*key);
+            free(*refs);
+            *key = *refs = NULL;
+            return -1;
+        }
+        kelp_schema_deps_free(&deps);
     }
     return 0;
 }
@@ -583,16 +692,23 @@ static kelp_schema_level level_of(kelp_schema_registry *r, const sr_subject *s)
     return s && s->has_level ? s->level : r->level;
 }
 
-/* The compatibility check against the chosen versions of s: 1, 0 or -1 as
- * kelp_schema_compatible returns. */
+/* The compatibility check against the chosen versions of s, references
+ * resolved on both sides: 1, 0 or -1 as kelp_schema_compatible returns
+ * (-1 also when a reference cannot be resolved, with why). */
 static int check(kelp_schema_registry *r, sr_subject *s, const sr_version *only, kelp_schema_level level,
-                 kelp_schema_type type, const char *key, char *why, size_t whylen)
+                 kelp_schema_type type, const char *key, const char *refs, char *why, size_t whylen)
 {
-    size_t n = 0;
-    const char **prev = calloc(s && s->n ? s->n : 1, sizeof(*prev));
-    if (!prev) {
+    size_t n = 0, cap = s && s->n ? s->n : 1;
+    char **prev = calloc(cap, sizeof(*prev));
+    kelp_schema_deps *prev_deps = calloc(cap, sizeof(*prev_deps));
+    const kelp_schema_deps **deps_ptrs = calloc(cap, sizeof(*deps_ptrs));
+    char *resolved = NULL;
+    kelp_schema_deps new_deps = {0};
+    kelp_sr_error e;
+    int rc = -1;
+    if (!prev || !prev_deps || !deps_ptrs) {
         snprintf(why, whylen, "out of memory");
-        return -1;
+        goto out;
     }
     for (size_t i = 0; s && i < s->n; i++) {
         if (s->v[i].deleted || (only && &s->v[i] != only))
@@ -601,15 +717,36 @@ static int check(kelp_schema_registry *r, sr_subject *s, const sr_version *only,
         if (!sc)
             continue;
         if (sc->type != type && level != KELP_LEVEL_NONE) {
-            free(prev);
             snprintf(why, whylen, "version %" PRId32 " is a %s schema, the new one is %s", s->v[i].version,
                      kelp_schema_type_name(sc->type), kelp_schema_type_name(type));
-            return 0;
+            rc = 0;
+            goto out;
         }
-        prev[n++] = sc->schema;
+        if (level == KELP_LEVEL_NONE)
+            continue;
+        if (resolved_text(r, sc->type, sc->schema, sc->refs, &prev[n], &prev_deps[n], &e) != 0) {
+            snprintf(why, whylen, "version %" PRId32 ": %s", s->v[i].version, e.message);
+            goto out;
+        }
+        deps_ptrs[n] = &prev_deps[n];
+        n++;
     }
-    int rc = kelp_schema_compatible(type, level, key, prev, n, why, whylen);
+    if (n > 0 && resolved_text(r, type, key, refs, &resolved, &new_deps, &e) != 0) {
+        snprintf(why, whylen, "%s", e.message);
+        goto out;
+    }
+    rc = kelp_schema_compatible_deps(type, level, resolved ? resolved : key, &new_deps, (const char *const *)prev,
+                                     deps_ptrs, n, why, whylen);
+out:
+    for (size_t i = 0; i < n; i++) {
+        free(prev[i]);
+        kelp_schema_deps_free(&prev_deps[i]);
+    }
     free(prev);
+    free(prev_deps);
+    free(deps_ptrs);
+    free(resolved);
+    kelp_schema_deps_free(&new_deps);
     return rc;
 }
 
@@ -628,7 +765,7 @@ static int do_register(kelp_schema_registry *r, const char *subject, const kelp_
         return ok(e);
     }
     char why[480];
-    int compat = check(r, s, NULL, level_of(r, s), in->type, key, why, sizeof(why));
+    int compat = check(r, s, NULL, level_of(r, s), in->type, key, refs, why, sizeof(why));
     if (compat != 1) {
         free(key);
         free(refs);
@@ -769,6 +906,95 @@ static int do_get_version(kelp_schema_registry *r, const char *subject, int32_t 
     return ok(e);
 }
 
+static bool id_used(kelp_schema_registry *r, int32_t id);
+
+/* Whether the references text refs names (subject, version). */
+static bool refs_name(const char *refs, const char *subject, int32_t version)
+{
+    if (!refs)
+        return false;
+    cJSON *arr = cJSON_Parse(refs);
+    bool found = false;
+    const cJSON *ref;
+    cJSON_ArrayForEach(ref, arr)
+    {
+        const char *sub = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ref, "subject"));
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(ref, "version");
+        if (sub && strcmp(sub, subject) == 0 && cJSON_IsNumber(v) && (int32_t)v->valuedouble == version) {
+            found = true;
+            break;
+        }
+    }
+    cJSON_Delete(arr);
+    return found;
+}
+
+/* The ids of the schemas some version (live or soft-deleted) still uses
+ * whose references name (subject, version), ascending; malloc'd. */
+static int referencing_ids(kelp_schema_registry *r, const char *subject, int32_t version, int32_t **ids, size_t *n)
+{
+    *ids = NULL;
+    *n = 0;
+    for (size_t i = 0; i < r->n_schemas; i++) {
+        sr_schema *sc = &r->schemas[i];
+        if (!refs_name(sc->refs, subject, version) || !id_used(r, sc->id))
+            continue;
+        int32_t *grown = realloc(*ids, (*n + 1) * sizeof(**ids));
+        if (!grown) {
+            free(*ids);
+            *ids = NULL;
+            *n = 0;
+            return -ENOMEM;
+        }
+        *ids = grown;
+        size_t at = (*n)++;
+        while (at > 0 && (*ids)[at - 1] > sc->id) {
+            (*ids)[at] = (*ids)[at - 1];
+            at--;
+        }
+        (*ids)[at] = sc->id;
+    }
+    return 0;
+}
+
+/* 42206 when a schema still refers to (subject, version). */
+static int refuse_if_referenced(kelp_schema_registry *r, const char *subject, int32_t version, kelp_sr_error *e)
+{
+    int32_t *ids;
+    size_t n;
+    if (referencing_ids(r, subject, version, &ids, &n) != 0)
+        return store_error(e, -ENOMEM);
+    free(ids);
+    if (n > 0)
+        return fail(e, KELP_SR_REFERENCE_EXISTS,
+                    "One or more references exist to the schema {magic=1,keytype=SCHEMA,subject=%s,version=%" PRId32
+                    "}.",
+                    subject, version);
+    return 0;
+}
+
+static int do_referenced_by(kelp_schema_registry *r, const char *subject, int32_t version, int32_t **ids,
+                            size_t *n, kelp_sr_error *e)
+{
+    sr_subject *s = find_subject(r, subject);
+    if (!s || s->n == 0 || live_count(s) == 0)
+        return fail(e, KELP_SR_SUBJECT_NOT_FOUND, "Subject '%s' not found.", subject);
+    sr_version *v = find_version(s, version, false);
+    if (!v)
+        return fail(e, KELP_SR_VERSION_NOT_FOUND, "Version %" PRId32 " not found.", version);
+    if (referencing_ids(r, subject, v->version, ids, n) != 0)
+        return store_error(e, -ENOMEM);
+    return ok(e);
+}
+
+static int do_resolve(kelp_schema_registry *r, const kelp_sr_version *v, char **text, kelp_schema_deps *deps,
+                      kelp_sr_error *e)
+{
+    if (resolved_text(r, v->type, v->schema, v->references, text, deps, e) != 0)
+        return -1;
+    return ok(e);
+}
+
 static int do_delete_subject(kelp_schema_registry *r, const char *subject, bool permanent, int32_t **versions,
                              size_t *n, kelp_sr_error *e)
 {
@@ -784,6 +1010,9 @@ static int do_delete_subject(kelp_schema_registry *r, const char *subject, bool 
     if (permanent && live > 0)
         return fail(e, KELP_SR_SUBJECT_NOT_SOFT_DELETED,
                     "Subject '%s' was not deleted first before being permanently deleted", subject);
+    for (size_t i = 0; i < s->n; i++)
+        if ((permanent || !s->v[i].deleted) && refuse_if_referenced(r, subject, s->v[i].version, e) != 0)
+            return -1;
     if (!(*versions = calloc(s->n, sizeof(**versions))))
         return store_error(e, -ENOMEM);
     sr_subject after = *s;
@@ -839,6 +1068,8 @@ static int do_delete_version(kelp_schema_registry *r, const char *subject, int32
         return fail(e, KELP_SR_VERSION_NOT_SOFT_DELETED,
                     "Subject '%s' Version %" PRId32 " was not deleted first before being permanently deleted",
                     subject, v->version);
+    if (refuse_if_referenced(r, subject, v->version, e) != 0)
+        return -1;
     sr_version saved = *v;
     size_t at = (size_t)(v - s->v);
     if (permanent) {
@@ -1001,10 +1232,10 @@ static int do_test(kelp_schema_registry *r, const char *subject, int32_t version
     char *key, *refs;
     if (prepare(r, in, &key, &refs, e) != 0)
         return -1;
-    free(refs);
     kelp_schema_level level = level_of(r, s);
-    int rc = check(r, exists ? s : NULL, only, only ? one_step(level) : level, in->type, key, why, whylen);
+    int rc = check(r, exists ? s : NULL, only, only ? one_step(level) : level, in->type, key, refs, why, whylen);
     free(key);
+    free(refs);
     if (rc < 0)
         return fail(e, KELP_SR_INVALID_SCHEMA, "%s", why);
     *compatible = rc == 1;
@@ -1079,6 +1310,22 @@ int kelp_sr_id_usages(kelp_schema_registry *r, int32_t id, bool deleted, kelp_sr
     *out = NULL;
     *n = 0;
     LOCKED(r, e, do_id_usages(r, id, deleted, out, n, e));
+}
+
+int kelp_sr_referenced_by(kelp_schema_registry *r, const char *subject, int32_t version, int32_t **ids, size_t *n,
+                          kelp_sr_error *e)
+{
+    *ids = NULL;
+    *n = 0;
+    LOCKED(r, e, do_referenced_by(r, subject, version, ids, n, e));
+}
+
+int kelp_sr_resolve(kelp_schema_registry *r, const kelp_sr_version *v, char **text, kelp_schema_deps *deps,
+                    kelp_sr_error *e)
+{
+    *text = NULL;
+    memset(deps, 0, sizeof(*deps));
+    LOCKED(r, e, do_resolve(r, v, text, deps, e));
 }
 
 int kelp_sr_get_level(kelp_schema_registry *r, const char *subject, bool default_to_global,

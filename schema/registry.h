@@ -10,6 +10,10 @@
  * written before the subject file that names it, so a crash between the two
  * leaves only an unused id. Ids are never reused.
  *
+ * A schema's references must name live versions when it is registered
+ * (version -1 is stored as the latest one then); a version a schema still
+ * refers to cannot be deleted (42206).
+ *
  * Every function takes the registry's mutex: call from any thread. While no
  * file system is attached every operation fails with 50001. */
 #ifndef KELP_SCHEMA_REGISTRY_H
@@ -21,6 +25,7 @@
 #include <stdint.h>
 
 #include "schema/compatibility.h"
+#include "schema/references.h"
 
 #define KELP_SCHEMAS_ROOT "topics/kafka/.meta/schemas"
 
@@ -37,6 +42,7 @@ enum {
     KELP_SR_INVALID_SCHEMA = 42201,
     KELP_SR_INVALID_VERSION = 42202,
     KELP_SR_INVALID_LEVEL = 42203,
+    KELP_SR_REFERENCE_EXISTS = 42206,
     KELP_SR_INCOMPATIBLE = 409,
     KELP_SR_STORE_ERROR = 50001
 };
@@ -115,6 +121,17 @@ int kelp_sr_schema_by_id(kelp_schema_registry *r, int32_t id, kelp_sr_version *o
 /* GET /schemas/ids/{id}/versions: malloc'd array (free with kelp_sr_usages_free). */
 int kelp_sr_id_usages(kelp_schema_registry *r, int32_t id, bool deleted, kelp_sr_usage **out, size_t *n,
                       kelp_sr_error *e);
+
+/* GET /subjects/{s}/versions/{v}/referencedby: the ids of the schemas
+ * whose references name that version (live or soft-deleted users),
+ * ascending, malloc'd; version may be KELP_SR_LATEST. */
+int kelp_sr_referenced_by(kelp_schema_registry *r, const char *subject, int32_t version, int32_t **ids, size_t *n,
+                          kelp_sr_error *e);
+/* The self-contained text of v (malloc'd, see schema/references.h) and the
+ * schemas its references reach, transitively (free with
+ * kelp_schema_deps_free); 42201 when one no longer resolves. */
+int kelp_sr_resolve(kelp_schema_registry *r, const kelp_sr_version *v, char **text, kelp_schema_deps *deps,
+                    kelp_sr_error *e);
 
 /* GET /config (subject NULL) and GET /config/{s}; default_to_global answers
  * the global level for a subject without its own. */

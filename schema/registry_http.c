@@ -264,6 +264,21 @@ static void get_versions(request *rq, response *resp)
     free(versions);
 }
 
+static void get_referenced_by(request *rq, response *resp)
+{
+    int32_t version;
+    if (!parse_version(rq->seg[3], &version, resp))
+        return;
+    int32_t *ids;
+    size_t n;
+    kelp_sr_error e;
+    if (kelp_sr_referenced_by(rq->reg, rq->seg[1], version, &ids, &n, &e) != 0)
+        set_sr_error(resp, &e);
+    else
+        set_json(resp, 200, int_array(ids, n));
+    free(ids);
+}
+
 static void post_register(request *rq, response *resp)
 {
     cJSON *root;
@@ -478,6 +493,7 @@ static const route routes[] = {
     {{"subjects", "*", "versions", "*"}, 4, "GET", get_version_full},
     {{"subjects", "*", "versions", "*"}, 4, "DELETE", delete_version},
     {{"subjects", "*", "versions", "*", "schema"}, 5, "GET", get_version_raw},
+    {{"subjects", "*", "versions", "*", "referencedby"}, 5, "GET", get_referenced_by},
     {{"schemas", "types"}, 2, "GET", get_types},
     {{"schemas", "ids", "*"}, 3, "GET", get_id},
     {{"schemas", "ids", "*", "schema"}, 4, "GET", get_id_schema},

@@ -120,7 +120,34 @@ const pb::FileDescriptor *kelp::build_proto_schema(pb::DescriptorPool &pool, pb:
     return file;
 }
 
+bool kelp::build_proto_deps(pb::DescriptorPool &pool, const kelp_schema_deps *deps, std::string &error)
+{
+    for (size_t i = 0; deps && i < deps->n; i++) {
+        const kelp_schema_dep &d = deps->v[i];
+        if (d.type != KELP_SCHEMA_PROTOBUF || pool.FindFileByName(d.name))
+            continue;
+        pb::FileDescriptorProto proto;
+        if (!kelp::parse_proto_schema(d.schema, std::strlen(d.schema), proto, error)) {
+            error = "referenced schema " + std::string(d.name) + ": " + error;
+            return false;
+        }
+        proto.set_name(d.name);
+        first_build_error build_errors;
+        if (!pool.BuildFileCollectingErrors(proto, &build_errors)) {
+            error = "referenced schema " + std::string(d.name) + ": " + build_errors.text;
+            return false;
+        }
+    }
+    return true;
+}
+
 extern "C" kelp_proto_checker *kelp_proto_checker_new(const char *schema, size_t len, char *why, size_t whylen)
+{
+    return kelp_proto_checker_new_deps(schema, len, nullptr, why, whylen);
+}
+
+extern "C" kelp_proto_checker *kelp_proto_checker_new_deps(const char *schema, size_t len,
+                                                           const kelp_schema_deps *deps, char *why, size_t whylen)
 {
     try {
         pb::FileDescriptorProto proto;
@@ -130,6 +157,10 @@ extern "C" kelp_proto_checker *kelp_proto_checker_new(const char *schema, size_t
             return nullptr;
         }
         std::unique_ptr<kelp_proto_checker> c(new kelp_proto_checker);
+        if (!kelp::build_proto_deps(c->pool, deps, error)) {
+            say(why, whylen, "unusable Protobuf schema: " + error);
+            return nullptr;
+        }
         c->file = kelp::build_proto_schema(c->pool, proto, error);
         if (!c->file) {
             say(why, whylen, "unusable Protobuf schema: " + error);

@@ -308,6 +308,85 @@ def errors(url):
     v = json.loads(text)
     check(status == 200 and v["is_compatible"] is False and v["messages"], f"compatibility v1: {text}")
     expect_error(url, "POST", "/compatibility/subjects/users-value/versions/7", 404, 40402, {"schema": USER_V2})
+    references(url)
+
+
+ADDRESS = json.dumps({"type": "record", "name": "Address", "namespace": "refs",
+                      "fields": [{"name": "street", "type": "string"}]})
+PERSON = json.dumps({"type": "record", "name": "Person", "namespace": "refs",
+                     "fields": [{"name": "home", "type": "Address"},
+                                {"name": "work", "type": ["null", "refs.Address"], "default": None}]})
+PERSON_BAD = json.dumps({"type": "record", "name": "Person", "namespace": "refs",
+                         "fields": [{"name": "home", "type": "Address"}, {"name": "age", "type": "int"}]})
+
+
+def references(url):
+    """Schema references over plain HTTP; leaves no subject behind."""
+    def post(path, body):
+        status, text, _ = http(url, "POST", path, body)
+        check(status == 200, f"POST {path}: {status} {text}")
+        return json.loads(text)
+
+    addr = post("/subjects/refs-address/versions", {"schema": ADDRESS})["id"]
+    ref = {"name": "refs.Address", "subject": "refs-address", "version": 1}
+    expect_error(url, "POST", "/subjects/refs-person/versions", 422, 42201,
+                 {"schema": PERSON, "references": [dict(ref, version=5)]})
+    expect_error(url, "POST", "/subjects/refs-person/versions", 422, 42201,
+                 {"schema": PERSON, "references": [dict(ref, subject="refs-nope")]})
+    expect_error(url, "POST", "/subjects/refs-person/versions", 422, 42201, {"schema": PERSON})
+    # -1 is the latest version, stored as its number.
+    person = post("/subjects/refs-person/versions", {"schema": PERSON, "references": [dict(ref, version=-1)]})["id"]
+    check(person != addr, "a referencing schema has its own id")
+    got = post("/subjects/refs-person", {"schema": PERSON, "references": [ref]})
+    check(got["id"] == person and got["references"] == [ref], f"lookup with references: {got}")
+    status, text, _ = http(url, "GET", "/subjects/refs-person/versions/1")
+    check(status == 200 and json.loads(text)["references"] == [ref], f"stored references: {text}")
+    status, text, _ = http(url, "GET", "/schemas/ids/%d" % person)
+    check(status == 200 and json.loads(text)["references"] == [ref], f"references by id: {text}")
+    status, text, _ = http(url, "GET", "/subjects/refs-address/versions/1/referencedby")
+    check(status == 200 and json.loads(text) == [person], f"referencedby: {text}")
+    status, text, _ = http(url, "GET", "/subjects/refs-person/versions/latest/referencedby")
+    check(status == 200 and json.loads(text) == [], f"referencedby, none: {text}")
+    expect_error(url, "GET", "/subjects/refs-address/versions/9/referencedby", 404, 40402)
+    # Compatibility sees the referenced types (the global level is FULL here).
+    status, text, _ = http(url, "POST", "/compatibility/subjects/refs-person/versions/latest",
+                           {"schema": PERSON_BAD, "references": [ref]})
+    check(status == 200 and json.loads(text)["is_compatible"] is False, f"compatibility with references: {text}")
+    status, text, _ = http(url, "POST", "/compatibility/subjects/refs-person/versions/latest",
+                           {"schema": PERSON, "references": [ref]})
+    check(status == 200 and json.loads(text)["is_compatible"] is True, f"compatibility with references: {text}")
+    expect_error(url, "POST", "/subjects/refs-person/versions", 409, 409,
+                 {"schema": PERSON_BAD, "references": [ref]})
+    # A referenced version cannot go, soft or permanently, while a schema uses it.
+    for path in ("/subjects/refs-address/versions/1", "/subjects/refs-address"):
+        status, text, _ = http(url, "DELETE", path)
+        check(status == 422 and json.loads(text) == {
+            "error_code": 42206,
+            "message": "One or more references exist to the schema "
+                       "{magic=1,keytype=SCHEMA,subject=refs-address,version=1}."}, f"DELETE {path}: {text}")
+    # JSON Schema and Protobuf references.
+    post("/subjects/refs-json-a/versions", {"schemaType": "JSON", "schema": json.dumps(
+        {"type": "object", "properties": {"s": {"type": "string"}}, "required": ["s"]})})
+    post("/subjects/refs-json-b/versions", {"schemaType": "JSON", "schema": json.dumps(
+        {"type": "object", "properties": {"a": {"$ref": "a.json"}}}),
+        "references": [{"name": "a.json", "subject": "refs-json-a", "version": 1}]})
+    post("/subjects/refs-proto-a/versions", {"schemaType": "PROTOBUF",
+                                             "schema": 'syntax = "proto3";\npackage r;\nmessage A { string s = 1; }\n'})
+    post("/subjects/refs-proto-b/versions", {"schemaType": "PROTOBUF",
+                                             "schema": 'syntax = "proto3";\npackage r;\nimport "r/a.proto";\n'
+                                                       'message B { A a = 1; }\n',
+                                             "references": [{"name": "r/a.proto", "subject": "refs-proto-a",
+                                                             "version": 1}]})
+    status, text, _ = http(url, "POST", "/compatibility/subjects/refs-proto-b/versions/latest", {
+        "schemaType": "PROTOBUF",
+        "schema": 'syntax = "proto3";\npackage r;\nimport "r/a.proto";\nmessage B { A a = 1; int32 n = 2; }\n',
+        "references": [{"name": "r/a.proto", "subject": "refs-proto-a", "version": 1}]})
+    check(status == 200 and json.loads(text)["is_compatible"] is True, f"Protobuf compatibility with references: {text}")
+    # Users first, then what they use.
+    for subject in ("refs-person", "refs-json-b", "refs-proto-b", "refs-address", "refs-json-a", "refs-proto-a"):
+        for q in ("", "?permanent=true"):
+            status, text, _ = http(url, "DELETE", "/subjects/" + subject + q)
+            check(status == 200, f"DELETE {subject}{q}: {status} {text}")
 
 
 def verify(url, state_path):

@@ -9,7 +9,11 @@
 
 #include "schema/compatibility.h"
 #include "schema/normalize.h"
+#include "schema/references.h"
 #include "schema/registry.h"
+#include "schema/validate_avro.h"
+#include "schema/validate_json.h"
+#include "schema/validate_protobuf.h"
 #include "storage/fs.h"
 
 static char root[64];
@@ -366,6 +370,283 @@ START_TEST(normalisation)
 }
 END_TEST
 
+
+/* ---- references ---- */
+
+static int reg_refs(const char *subject, kelp_schema_type type, const char *schema, const char *refs_json,
+                    int32_t *id, kelp_sr_error *e)
+{
+    cJSON *refs = refs_json ? cJSON_Parse(refs_json) : NULL;
+    kelp_sr_input in = {.type = type, .schema = schema, .references = refs};
+    int rc = kelp_sr_register(reg, subject, &in, id, e);
+    cJSON_Delete(refs);
+    return rc;
+}
+
+static int32_t reg_refs_ok(const char *subject, kelp_schema_type type, const char *schema, const char *refs_json)
+{
+    kelp_sr_error e;
+    int32_t id = 0;
+    ck_assert_msg(reg_refs(subject, type, schema, refs_json, &id, &e) == 0, "register %s: %d %s", subject, e.code,
+                  e.message);
+    return id;
+}
+
+#define ADDRESS                                                                                                   \
+    "{\"type\":\"record\",\"name\":\"Address\",\"namespace\":\"com.acme\",\"fields\":[{\"name\":\"street\","     \
+    "\"type\":\"string\"},{\"name\":\"zip\",\"type\":{\"type\":\"fixed\",\"name\":\"Zip\",\"size\":5}}]}"
+#define PERSON                                                                                                    \
+    "{\"type\":\"record\",\"name\":\"Person\",\"namespace\":\"com.acme\",\"fields\":[{\"name\":\"home\","        \
+    "\"type\":\"Address\"},{\"name\":\"work\",\"type\":[\"null\",\"com.acme.Address\"]},{\"name\":\"code\","     \
+    "\"type\":\"Zip\"}]}"
+#define TEAM                                                                                                      \
+    "{\"type\":\"record\",\"name\":\"Team\",\"fields\":[{\"name\":\"lead\",\"type\":\"com.acme.Person\"},"        \
+    "{\"name\":\"office\",\"type\":\"com.acme.Address\"}]}"
+
+START_TEST(references_must_exist_and_pin_latest)
+{
+    int32_t addr = reg_ok("address", KELP_SCHEMA_AVRO, ADDRESS);
+    kelp_sr_error e;
+    int32_t id;
+    /* A version that does not exist, or a soft-deleted one. */
+    ck_assert_int_eq(reg_refs("person", KELP_SCHEMA_AVRO, PERSON,
+                              "[{\"name\":\"com.acme.Address\",\"subject\":\"address\",\"version\":2}]", &id, &e),
+                     -1);
+    ck_assert_int_eq(e.code, KELP_SR_INVALID_SCHEMA);
+    /* Without the reference the named type is unknown. */
+    ck_assert_int_eq(reg_code("person", KELP_SCHEMA_AVRO, PERSON), KELP_SR_INVALID_SCHEMA);
+    /* -1: the latest, stored as its number. */
+    int32_t person =
+        reg_refs_ok("person", KELP_SCHEMA_AVRO, PERSON, "[{\"name\":\"com.acme.Address\",\"subject\":\"address\",\"version\":-1}]");
+    ck_assert_int_ne(person, addr);
+    kelp_sr_version v;
+    ck_assert_int_eq(kelp_sr_get_version(reg, "person", 1, false, &v, &e), 0);
+    ck_assert_str_eq(v.references, "[{\"name\":\"com.acme.Address\",\"subject\":\"address\",\"version\":1}]");
+    /* The same schema with the pinned reference is the same version. */
+    ck_assert_int_eq(
+        reg_refs_ok("person", KELP_SCHEMA_AVRO, PERSON, "[{\"name\":\"com.acme.Address\",\"subject\":\"address\",\"version\":1}]"),
+        person);
+    /* Resolved: one self-contained schema avro-c reads. */
+    char *text;
+    kelp_schema_deps deps;
+    ck_assert_int_eq(kelp_sr_resolve(reg, &v, &text, &deps, &e), 0);
+    ck_assert_uint_eq(deps.n, 1);
+    char why[256];
+    kelp_avro_checker *c = kelp_avro_checker_new(text, strlen(text), why, sizeof(why));
+    ck_assert_msg(c != NULL, "%s: %s", text, why);
+    /* home {street "ab", zip "12345"}, work null, code "54321" */
+    const uint8_t datum[] = {4, 'a', 'b', '1', '2', '3', '4', '5', 0, '5', '4', '3', '2', '1'};
+    ck_assert_int_eq(kelp_avro_checker_check(c, datum, sizeof(datum), why, sizeof(why)), 0);
+    kelp_avro_checker_free(c);
+    free(text);
+    kelp_schema_deps_free(&deps);
+    kelp_sr_version_free(&v);
+
+    /* Transitively: Team -> Person -> Address, Address named twice. */
+    reg_refs_ok("team", KELP_SCHEMA_AVRO, TEAM,
+                "[{\"name\":\"com.acme.Person\",\"subject\":\"person\",\"version\":1},"
+                "{\"name\":\"com.acme.Address\",\"subject\":\"address\",\"version\":1}]");
+    ck_assert_int_eq(kelp_sr_get_version(reg, "team", 1, false, &v, &e), 0);
+    ck_assert_int_eq(kelp_sr_resolve(reg, &v, &text, &deps, &e), 0);
+    ck_assert_uint_eq(deps.n, 2);
+    c = kelp_avro_checker_new(text, strlen(text), why, sizeof(why));
+    ck_assert_msg(c != NULL, "%s: %s", text, why);
+    kelp_avro_checker_free(c);
+    free(text);
+    kelp_schema_deps_free(&deps);
+    kelp_sr_version_free(&v);
+}
+END_TEST
+
+START_TEST(referenced_versions_cannot_be_deleted)
+{
+    int32_t addr = reg_ok("address", KELP_SCHEMA_AVRO, ADDRESS);
+    (void)addr;
+    int32_t person =
+        reg_refs_ok("person", KELP_SCHEMA_AVRO, PERSON, "[{\"name\":\"com.acme.Address\",\"subject\":\"address\",\"version\":1}]");
+    kelp_sr_error e;
+    int32_t *ids;
+    size_t n;
+    ck_assert_int_eq(kelp_sr_referenced_by(reg, "address", 1, &ids, &n, &e), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(ids[0], person);
+    free(ids);
+    ck_assert_int_eq(kelp_sr_referenced_by(reg, "person", KELP_SR_LATEST, &ids, &n, &e), 0);
+    ck_assert_uint_eq(n, 0);
+    free(ids);
+    ck_assert_int_eq(kelp_sr_referenced_by(reg, "address", 9, &ids, &n, &e), -1);
+    ck_assert_int_eq(e.code, KELP_SR_VERSION_NOT_FOUND);
+    int32_t deleted;
+    ck_assert_int_eq(kelp_sr_delete_version(reg, "address", 1, false, &deleted, &e), -1);
+    ck_assert_int_eq(e.code, KELP_SR_REFERENCE_EXISTS);
+    ck_assert_str_eq(e.message,
+                     "One or more references exist to the schema {magic=1,keytype=SCHEMA,subject=address,version=1}.");
+    int32_t *versions;
+    ck_assert_int_eq(kelp_sr_delete_subject(reg, "address", false, &versions, &n, &e), -1);
+    ck_assert_int_eq(e.code, KELP_SR_REFERENCE_EXISTS);
+    /* A soft-deleted user still holds it; a permanently deleted one does not. */
+    ck_assert_int_eq(kelp_sr_delete_version(reg, "person", 1, false, &deleted, &e), 0);
+    ck_assert_int_eq(kelp_sr_delete_version(reg, "address", 1, false, &deleted, &e), -1);
+    ck_assert_int_eq(e.code, KELP_SR_REFERENCE_EXISTS);
+    ck_assert_int_eq(kelp_sr_delete_version(reg, "person", 1, true, &deleted, &e), 0);
+    reload();
+    ck_assert_int_eq(kelp_sr_delete_version(reg, "address", 1, false, &deleted, &e), 0);
+    ck_assert_int_eq(kelp_sr_delete_version(reg, "address", 1, true, &deleted, &e), 0);
+}
+END_TEST
+
+START_TEST(compatibility_resolves_references)
+{
+    reg_ok("address", KELP_SCHEMA_AVRO, ADDRESS);
+    const char *refs = "[{\"name\":\"com.acme.Address\",\"subject\":\"address\",\"version\":1}]";
+    reg_refs_ok("person", KELP_SCHEMA_AVRO, PERSON, refs);
+    /* A field without a default added: not BACKWARD. */
+    const char *person2 =
+        "{\"type\":\"record\",\"name\":\"Person\",\"namespace\":\"com.acme\",\"fields\":[{\"name\":\"home\","
+        "\"type\":\"Address\"},{\"name\":\"work\",\"type\":[\"null\",\"com.acme.Address\"]},{\"name\":\"code\","
+        "\"type\":\"Zip\"},{\"name\":\"n\",\"type\":\"int\"}]}";
+    cJSON *r = cJSON_Parse(refs);
+    kelp_sr_input in = {.type = KELP_SCHEMA_AVRO, .schema = person2, .references = r};
+    bool compatible = true;
+    char why[480];
+    kelp_sr_error e;
+    ck_assert_int_eq(kelp_sr_test_compatibility(reg, "person", KELP_SR_LATEST, &in, &compatible, why, sizeof(why), &e), 0);
+    ck_assert(!compatible);
+    in.schema = PERSON;
+    ck_assert_int_eq(kelp_sr_test_compatibility(reg, "person", KELP_SR_LATEST, &in, &compatible, why, sizeof(why), &e), 0);
+    ck_assert_msg(compatible, "%s", why);
+    cJSON_Delete(r);
+    int32_t id;
+    ck_assert_int_eq(reg_refs("person", KELP_SCHEMA_AVRO, person2, refs, &id, &e), -1);
+    ck_assert_int_eq(e.code, KELP_SR_INCOMPATIBLE);
+}
+END_TEST
+
+START_TEST(json_references)
+{
+    const char *addr = "{\"type\":\"object\",\"properties\":{\"street\":{\"$ref\":\"#/definitions/s\"}},"
+                       "\"required\":[\"street\"],\"definitions\":{\"s\":{\"type\":\"string\"}}}";
+    reg_ok("address-json", KELP_SCHEMA_JSON, addr);
+    const char *person = "{\"type\":\"object\",\"properties\":{\"home\":{\"$ref\":\"address.json\"},"
+                         "\"street\":{\"$ref\":\"address.json#/definitions/s\"}}}";
+    const char *refs = "[{\"name\":\"address.json\",\"subject\":\"address-json\",\"version\":1}]";
+    reg_refs_ok("person-json", KELP_SCHEMA_JSON, person, refs);
+    kelp_sr_version v;
+    kelp_sr_error e;
+    ck_assert_int_eq(kelp_sr_get_version(reg, "person-json", 1, false, &v, &e), 0);
+    char *text;
+    kelp_schema_deps deps;
+    ck_assert_int_eq(kelp_sr_resolve(reg, &v, &text, &deps, &e), 0);
+    char why[256];
+    kelp_json_checker *c = kelp_json_checker_new(text, strlen(text), why, sizeof(why));
+    ck_assert_msg(c != NULL, "%s: %s", text, why);
+    const char *good = "{\"home\":{\"street\":\"x\"},\"street\":\"y\"}";
+    const char *bad1 = "{\"home\":{\"street\":5}}";
+    const char *bad2 = "{\"home\":{}}";
+    const char *bad3 = "{\"street\":7}";
+    ck_assert_int_eq(kelp_json_checker_check(c, (const uint8_t *)good, strlen(good), why, sizeof(why)), 0);
+    ck_assert_int_eq(kelp_json_checker_check(c, (const uint8_t *)bad1, strlen(bad1), why, sizeof(why)), -1);
+    ck_assert_int_eq(kelp_json_checker_check(c, (const uint8_t *)bad2, strlen(bad2), why, sizeof(why)), -1);
+    ck_assert_int_eq(kelp_json_checker_check(c, (const uint8_t *)bad3, strlen(bad3), why, sizeof(why)), -1);
+    kelp_json_checker_free(c);
+    free(text);
+    kelp_schema_deps_free(&deps);
+    kelp_sr_version_free(&v);
+    /* Compatibility follows the reference: home closed to an integer breaks BACKWARD. */
+    const char *person2 = "{\"type\":\"object\",\"properties\":{\"home\":{\"$ref\":\"address.json\"},"
+                          "\"street\":{\"$ref\":\"address.json#/definitions/s\"}}}";
+    cJSON *r = cJSON_Parse(refs);
+    kelp_sr_input in = {.type = KELP_SCHEMA_JSON, .schema = person2, .references = r};
+    bool compatible = false;
+    ck_assert_int_eq(kelp_sr_test_compatibility(reg, "person-json", KELP_SR_LATEST, &in, &compatible, why,
+                                                sizeof(why), &e),
+                     0);
+    ck_assert_msg(compatible, "%s", why);
+    const char *person3 = "{\"type\":\"object\",\"properties\":{\"home\":{\"type\":\"integer\"},"
+                          "\"street\":{\"$ref\":\"address.json#/definitions/s\"}}}";
+    in.schema = person3;
+    ck_assert_int_eq(kelp_sr_test_compatibility(reg, "person-json", KELP_SR_LATEST, &in, &compatible, why,
+                                                sizeof(why), &e),
+                     0);
+    ck_assert(!compatible);
+    cJSON_Delete(r);
+}
+END_TEST
+
+START_TEST(protobuf_references)
+{
+    const char *other = "syntax = \"proto3\";\npackage acme;\nmessage Address { string street = 1; }\n";
+    reg_ok("address-proto", KELP_SCHEMA_PROTOBUF, other);
+    const char *person = "syntax = \"proto3\";\npackage acme;\nimport \"acme/address.proto\";\n"
+                         "message Person { Address home = 1; int32 age = 2; }\n";
+    const char *refs = "[{\"name\":\"acme/address.proto\",\"subject\":\"address-proto\",\"version\":1}]";
+    reg_refs_ok("person-proto", KELP_SCHEMA_PROTOBUF, person, refs);
+    kelp_sr_version v;
+    kelp_sr_error e;
+    ck_assert_int_eq(kelp_sr_get_version(reg, "person-proto", 1, false, &v, &e), 0);
+    char *text;
+    kelp_schema_deps deps;
+    ck_assert_int_eq(kelp_sr_resolve(reg, &v, &text, &deps, &e), 0);
+    ck_assert_uint_eq(deps.n, 1);
+    char why[256];
+    kelp_proto_checker *c = kelp_proto_checker_new_deps(text, strlen(text), &deps, why, sizeof(why));
+    ck_assert_msg(c != NULL, "%s", why);
+    const uint8_t msg[] = {0x0a, 0x03, 0x0a, 0x01, 'x', 0x10, 0x07}; /* home {street "x"}, age 7 */
+    const int32_t idx[] = {0};
+    ck_assert_int_eq(kelp_proto_checker_check(c, idx, 1, msg, sizeof(msg), why, sizeof(why)), 0);
+    kelp_proto_checker_free(c);
+    free(text);
+    kelp_schema_deps_free(&deps);
+    kelp_sr_version_free(&v);
+    /* Compatibility: age changed to a string breaks it, a new field does not. */
+    cJSON *r = cJSON_Parse(refs);
+    kelp_sr_input in = {.type = KELP_SCHEMA_PROTOBUF,
+                        .schema = "syntax = \"proto3\";\npackage acme;\nimport \"acme/address.proto\";\n"
+                                  "message Person { Address home = 1; int32 age = 2; string name = 3; }\n",
+                        .references = r};
+    bool compatible = false;
+    ck_assert_int_eq(kelp_sr_test_compatibility(reg, "person-proto", KELP_SR_LATEST, &in, &compatible, why,
+                                                sizeof(why), &e),
+                     0);
+    ck_assert_msg(compatible, "%s", why);
+    in.schema = "syntax = \"proto3\";\npackage acme;\nimport \"acme/address.proto\";\n"
+                "message Person { Address home = 1; string age = 2; }\n";
+    ck_assert_int_eq(kelp_sr_test_compatibility(reg, "person-proto", KELP_SR_LATEST, &in, &compatible, why,
+                                                sizeof(why), &e),
+                     0);
+    ck_assert(!compatible);
+    cJSON_Delete(r);
+}
+END_TEST
+
+START_TEST(avro_expansion)
+{
+    kelp_schema_deps deps = {0};
+    ck_assert(kelp_schema_deps_add(&deps, "a", KELP_SCHEMA_AVRO,
+                                   "{\"type\":\"enum\",\"name\":\"Color\",\"symbols\":[\"RED\",\"GREEN\"]}"));
+    char *out;
+    char why[256];
+    /* The first use is replaced, the later ones stay names. */
+    ck_assert_int_eq(kelp_schema_resolve(KELP_SCHEMA_AVRO,
+                                         "{\"type\":\"record\",\"name\":\"R\",\"fields\":["
+                                         "{\"name\":\"c\",\"type\":\"Color\"},{\"name\":\"d\",\"type\":"
+                                         "{\"type\":\"array\",\"items\":\"Color\"}}]}",
+                                         &deps, &out, why, sizeof(why)),
+                     0);
+    kelp_avro_checker *c = kelp_avro_checker_new(out, strlen(out), why, sizeof(why));
+    ck_assert_msg(c != NULL, "%s: %s", out, why);
+    const uint8_t datum[] = {2, 4, 0, 2, 0}; /* GREEN, [RED, GREEN] */
+    ck_assert_int_eq(kelp_avro_checker_check(c, datum, sizeof(datum), why, sizeof(why)), 0);
+    kelp_avro_checker_free(c);
+    free(out);
+    /* A root that is just the name. */
+    ck_assert_int_eq(kelp_schema_resolve(KELP_SCHEMA_AVRO, "\"Color\"", &deps, &out, why, sizeof(why)), 0);
+    ck_assert(strstr(out, "\"symbols\"") != NULL);
+    free(out);
+    kelp_schema_deps_free(&deps);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("schema_registry");
@@ -376,6 +657,12 @@ int main(void)
     tcase_add_test(model, incompatible_versions_get_409);
     tcase_add_test(model, deletes_follow_confluent);
     tcase_add_test(model, everything_survives_a_reload);
+    tcase_add_test(model, references_must_exist_and_pin_latest);
+    tcase_add_test(model, referenced_versions_cannot_be_deleted);
+    tcase_add_test(model, compatibility_resolves_references);
+    tcase_add_test(model, json_references);
+    tcase_add_test(model, protobuf_references);
+    tcase_add_test(model, avro_expansion);
     suite_add_tcase(s, model);
     TCase *rules = tcase_create("compatibility");
     tcase_add_test(rules, avro_field_rules);

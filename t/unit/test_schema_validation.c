@@ -2,6 +2,7 @@
  * Protobuf payloads, subjects, compressed batches and the record indexes
  * of refused records. */
 #include <check.h>
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,6 +289,56 @@ START_TEST(json_and_protobuf_batches)
 }
 END_TEST
 
+static int32_t reg_refs_ok(const char *subject, kelp_schema_type type, const char *schema, const char *refs_json)
+{
+    cJSON *refs = cJSON_Parse(refs_json);
+    kelp_sr_input in = {.type = type, .schema = schema, .references = refs};
+    kelp_sr_error e;
+    int32_t id = 0;
+    ck_assert_msg(kelp_sr_register(reg, subject, &in, &id, &e) == 0, "register: %d %s", e.code, e.message);
+    cJSON_Delete(refs);
+    return id;
+}
+
+/* Records whose schema has references (AVRO, JSON, PROTOBUF) are checked
+ * with the references resolved. */
+START_TEST(schemas_with_references)
+{
+    reg_ok("lib-avro", KELP_SCHEMA_AVRO, "{\"type\":\"record\",\"name\":\"In\",\"namespace\":\"n\",\"fields\":"
+                                         "[{\"name\":\"s\",\"type\":\"string\"}]}");
+    int32_t avro = reg_refs_ok("t-value", KELP_SCHEMA_AVRO,
+                               "{\"type\":\"record\",\"name\":\"Out\",\"namespace\":\"n\",\"fields\":"
+                               "[{\"name\":\"in\",\"type\":\"In\"},{\"name\":\"again\",\"type\":\"n.In\"}]}",
+                               "[{\"name\":\"n.In\",\"subject\":\"lib-avro\",\"version\":1}]");
+    kelp_sr_error e;
+    ck_assert_int_eq(kelp_sr_set_level(reg, "t-value", KELP_LEVEL_NONE, &e), 0); /* three types in one subject */
+    reg_ok("lib-json", KELP_SCHEMA_JSON, "{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"}}}");
+    int32_t json = reg_refs_ok("t-value", KELP_SCHEMA_JSON, "{\"$ref\":\"lib.json\"}",
+                               "[{\"name\":\"lib.json\",\"subject\":\"lib-json\",\"version\":1}]");
+    reg_ok("lib-proto", KELP_SCHEMA_PROTOBUF, "syntax = \"proto3\";\npackage p;\nmessage In { int32 n = 1; }\n");
+    int32_t proto = reg_refs_ok("t-value", KELP_SCHEMA_PROTOBUF,
+                                "syntax = \"proto3\";\npackage p;\nimport \"p/in.proto\";\nmessage Out { In in = 1; }\n",
+                                "[{\"name\":\"p/in.proto\",\"subject\":\"lib-proto\",\"version\":1}]");
+    char a_good[32], a_bad[32], j_good[64], j_bad[64], p_good[32], p_bad[32];
+    test_record recs[] = {
+        {.key = "k", .value = a_good, .value_len = framed(a_good, avro, "", 0, "\x02x\x02y", 4)},
+        {.key = "k", .value = j_good, .value_len = framed(j_good, json, "", 0, "{\"n\":1}", 7)},
+        {.key = "k", .value = p_good, .value_len = framed(p_good, proto, "\x00", 1, "\x0a\x02\x08\x05", 4)},
+        {.key = "k", .value = a_bad, .value_len = framed(a_bad, avro, "", 0, "\x02x", 2)},
+        {.key = "k", .value = j_bad, .value_len = framed(j_bad, json, "", 0, "{\"n\":\"x\"}", 9)},
+        {.key = "k", .value = p_bad, .value_len = framed(p_bad, proto, "\x00", 1, "\x0a\x05\x08", 3)},
+    };
+    kelp_record_problem *p;
+    ck_assert_int_eq(validate(recs, 3, KELP_COMPRESSION_NONE, false, &p), 0);
+    ck_assert_ptr_null(p);
+    ck_assert_int_eq(validate(recs, 6, KELP_COMPRESSION_NONE, false, &p), 3);
+    ck_assert_int_eq(p[0].index, 3);
+    ck_assert_int_eq(p[1].index, 4);
+    ck_assert_int_eq(p[2].index, 5);
+    free(p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("schema_validation");
@@ -302,6 +353,7 @@ int main(void)
     tcase_add_checked_fixture(batches, setup, teardown);
     tcase_add_test(batches, batches_name_bad_records);
     tcase_add_test(batches, json_and_protobuf_batches);
+    tcase_add_test(batches, schemas_with_references);
     suite_add_tcase(s, batches);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
