@@ -1,7 +1,7 @@
 # bench: throughput, consumer groups and transactions against kelpd and
-# librdkafka's mock cluster. Built and run only by `make bench`, never by
-# `make check`.
-EXTRA_PROGRAMS = bench/throughput bench/groups bench/transactions
+# librdkafka's mock cluster, and the cost of schema validation on kelpd.
+# Built and run only by `make bench`, never by `make check`.
+EXTRA_PROGRAMS = bench/throughput bench/groups bench/transactions bench/schema_validation
 bench_throughput_SOURCES = bench/throughput.c
 bench_throughput_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 bench_throughput_LDADD = $(RDKAFKA_LIBS)
@@ -11,11 +11,17 @@ bench_groups_LDADD = $(RDKAFKA_LIBS)
 bench_transactions_SOURCES = bench/transactions.c
 bench_transactions_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 bench_transactions_LDADD = $(RDKAFKA_LIBS)
-CLEANFILES += bench/throughput$(EXEEXT) bench/groups$(EXEEXT) bench/transactions$(EXEEXT)
-EXTRA_DIST += bench/run.sh bench/groups.sh bench/transactions.sh bench/README.md
+bench_schema_validation_SOURCES = bench/schema_validation.c
+bench_schema_validation_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
+bench_schema_validation_LDADD = $(RDKAFKA_LIBS)
+CLEANFILES += bench/throughput$(EXEEXT) bench/groups$(EXEEXT) bench/transactions$(EXEEXT) \
+	bench/schema_validation$(EXEEXT)
+EXTRA_DIST += bench/run.sh bench/groups.sh bench/transactions.sh bench/schema_validation.sh \
+	bench/README.md
 
 BENCH_ARGS =
-bench: bench/throughput$(EXEEXT) bench/groups$(EXEEXT) bench/transactions$(EXEEXT) kelpd$(EXEEXT) kelp.la
+bench: bench/throughput$(EXEEXT) bench/groups$(EXEEXT) bench/transactions$(EXEEXT) \
+		bench/schema_validation$(EXEEXT) kelpd$(EXEEXT) kelp.la
 	THROUGHPUT='$(abs_builddir)/bench/throughput$(EXEEXT)' \
 	KELPD='$(abs_builddir)/kelpd$(EXEEXT)' \
 	KELP_MODULE='$(abs_builddir)/.libs/kelp.so' \
@@ -28,4 +34,8 @@ bench: bench/throughput$(EXEEXT) bench/groups$(EXEEXT) bench/transactions$(EXEEX
 	KELPD='$(abs_builddir)/kelpd$(EXEEXT)' \
 	KELP_MODULE='$(abs_builddir)/.libs/kelp.so' \
 	$(SHELL) '$(srcdir)/bench/transactions.sh' $(BENCH_ARGS)
+	SCHEMA_VALIDATION_BENCH='$(abs_builddir)/bench/schema_validation$(EXEEXT)' \
+	KELPD='$(abs_builddir)/kelpd$(EXEEXT)' \
+	KELP_MODULE='$(abs_builddir)/.libs/kelp.so' \
+	$(SHELL) '$(srcdir)/bench/schema_validation.sh' $(BENCH_ARGS)
 .PHONY: bench
