@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "admin/http_listen.h"
 #include "admin/routes.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -232,56 +233,9 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     KELP_WARN("admin", "%s", line);
 }
 
-static void format_sockaddr(const struct sockaddr_storage *ss, char *buf, size_t buflen)
-{
-    char host[INET6_ADDRSTRLEN] = "?";
-    if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
-        inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-        snprintf(buf, buflen, "[%s]:%u", host, ntohs(sin6->sin6_port));
-    } else {
-        const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
-        inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-        snprintf(buf, buflen, "%s:%u", host, ntohs(sin->sin_port));
-    }
-}
-
 int kelp_admin_listen(const char *addr, char *err, size_t errlen)
 {
-    char host[KELP_CONFIG_ADDR_MAX], port_text[8];
-    uint16_t port;
-    if (kelp_config_split_hostport(addr, host, sizeof(host), &port) != 0) {
-        snprintf(err, errlen, "admin address \"%s\" must be HOST:PORT", addr);
-        return -1;
-    }
-    snprintf(port_text, sizeof(port_text), "%u", port);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    struct addrinfo *list = NULL;
-    int gai = getaddrinfo(host, port_text, &hints, &list);
-    if (gai != 0) {
-        snprintf(err, errlen, "cannot resolve admin host \"%s\": %s", host, gai_strerror(gai));
-        return -1;
-    }
-    int fd = -1, saved = 0;
-    for (struct addrinfo *ai = list; ai && fd < 0; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd < 0) {
-            saved = errno;
-            continue;
-        }
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 64) != 0) {
-            saved = errno;
-            close(fd);
-            fd = -1;
-        }
-    }
-    freeaddrinfo(list);
-    if (fd < 0)
-        snprintf(err, errlen, "cannot listen on admin address %s: %s", addr, strerror(saved));
-    return fd;
+    return kelp_http_listen("admin", addr, err, errlen);
 }
 
 /* Starts a daemon on a listening socket (closed on error); fills d and the
@@ -304,7 +258,7 @@ static int daemon_start(kelp_admin *admin, int fd, admin_daemon *d, char *bound,
         MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT, ADMIN_CONNECTION_LIMIT,
         MHD_OPTION_CONNECTION_TIMEOUT, ADMIN_IDLE_TIMEOUT_SECONDS, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
         NULL, MHD_OPTION_END);
-    format_sockaddr(&ss, bound, boundlen);
+    kelp_format_sockaddr(&ss, bound, boundlen);
     if (!mhd) {
         snprintf(err, errlen, "cannot start the admin HTTP server on %s", bound);
         close(fd);

@@ -1,6 +1,7 @@
 # admin: the HTTP admin endpoint; one file per route group.
 libkelpcore_la_SOURCES += \
 	admin/admin_http.c admin/admin_http.h \
+	admin/http_listen.c admin/http_listen.h \
 	admin/routes.h \
 	admin/routes_health.c \
 	admin/routes_config.c \

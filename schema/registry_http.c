@@ -21,6 +21,7 @@
 
 #include "module/config.h"
 #include "util/buf.h"
+#include "admin/http_listen.h"
 #include "util/log.h"
 
 #define CONTENT_TYPE "application/vnd.schemaregistry.v1+json"
@@ -728,56 +729,9 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     KELP_WARN("schema", "%s", line);
 }
 
-static void format_sockaddr(const struct sockaddr_storage *ss, char *buf, size_t buflen)
-{
-    char host[INET6_ADDRSTRLEN] = "?";
-    if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
-        inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-        snprintf(buf, buflen, "[%s]:%u", host, ntohs(sin6->sin6_port));
-    } else {
-        const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
-        inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-        snprintf(buf, buflen, "%s:%u", host, ntohs(sin->sin_port));
-    }
-}
-
 int kelp_schema_http_listen(const char *addr, char *err, size_t errlen)
 {
-    char host[KELP_CONFIG_ADDR_MAX], port_text[8];
-    uint16_t port;
-    if (kelp_config_split_hostport(addr, host, sizeof(host), &port) != 0) {
-        snprintf(err, errlen, "schema registry address \"%s\" must be HOST:PORT", addr);
-        return -1;
-    }
-    snprintf(port_text, sizeof(port_text), "%u", port);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    struct addrinfo *list = NULL;
-    int gai = getaddrinfo(host, port_text, &hints, &list);
-    if (gai != 0) {
-        snprintf(err, errlen, "cannot resolve schema registry host \"%s\": %s", host, gai_strerror(gai));
-        return -1;
-    }
-    int fd = -1, saved = 0;
-    for (struct addrinfo *ai = list; ai && fd < 0; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd < 0) {
-            saved = errno;
-            continue;
-        }
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 64) != 0) {
-            saved = errno;
-            close(fd);
-            fd = -1;
-        }
-    }
-    freeaddrinfo(list);
-    if (fd < 0)
-        snprintf(err, errlen, "cannot listen on schema registry address %s: %s", addr, strerror(saved));
-    return fd;
+    return kelp_http_listen("schema registry", addr, err, errlen);
 }
 
 kelp_schema_http *kelp_schema_http_start_fd(int listen_fd, kelp_schema_registry *reg, char *err, size_t errlen)
@@ -792,7 +746,7 @@ kelp_schema_http *kelp_schema_http_start_fd(int listen_fd, kelp_schema_registry 
         return NULL;
     }
     h->reg = reg;
-    format_sockaddr(&ss, h->bound, sizeof(h->bound));
+    kelp_format_sockaddr(&ss, h->bound, sizeof(h->bound));
     unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
