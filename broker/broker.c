@@ -54,6 +54,11 @@ static kelp_api apis[] = {
     {KAFKA_API_DESCRIBE_PRODUCERS, 0, 0, kelp_handle_describe_producers},
     {KAFKA_API_DESCRIBE_TRANSACTIONS, 0, 0, kelp_handle_describe_transactions},
     {KAFKA_API_LIST_TRANSACTIONS, 0, 0, kelp_handle_list_transactions},
+    /* SASL: every version; v0 of the handshake switches to bare tokens. */
+    {KAFKA_API_SASL_HANDSHAKE, 0, 0, kelp_handle_sasl_handshake},
+    {KAFKA_API_SASL_AUTHENTICATE, 0, 0, kelp_handle_sasl_authenticate},
+    {KAFKA_API_DESCRIBE_USER_SCRAM_CREDENTIALS, 0, 0, kelp_handle_describe_user_scram_credentials},
+    {KAFKA_API_ALTER_USER_SCRAM_CREDENTIALS, 0, 0, kelp_handle_alter_user_scram_credentials},
 };
 static const size_t api_count = sizeof(apis) / sizeof(apis[0]);
 
@@ -115,6 +120,12 @@ int kelp_broker_init(kelp_broker *b, kelp_loop *loop, kelp_storage *storage, con
     kelp_fs *fs = kelp_storage_fs(storage);
     if (kelp_cluster_id_load(fs, b->cluster_id, sizeof(b->cluster_id), err, errlen) != 0)
         return -1;
+    kelp_user_store_init(&b->users);
+    if (kelp_user_store_load(&b->users, fs, err, errlen) != 0 ||
+        kelp_sasl_apply_config_users(b, true, err, errlen) != 0) {
+        kelp_user_store_free(&b->users);
+        return -1;
+    }
     b->writer = kelp_file_writer_start(fs, loop);
     if (!b->writer) {
         snprintf(err, errlen, "cannot start the offsets writer thread");
@@ -161,6 +172,7 @@ void kelp_broker_destroy(kelp_broker *b)
     b->offsets = NULL;
     kelp_schema_validator_free(b->schemas);
     b->schemas = NULL;
+    kelp_user_store_free(&b->users);
     b->loop = NULL; /* a destroyed broker (or one never started) holds nothing */
 }
 
@@ -174,6 +186,9 @@ void kelp_broker_set_config(kelp_broker *b, const kelp_config *cfg, const char *
     kelp_txn_limits tl = txn_limits(cfg);
     kelp_txn_coordinator_set_limits(b->txns, &tl);
     kelp_log_maintenance_configure(b);
+    char err[256];
+    if (kelp_sasl_apply_config_users(b, false, err, sizeof(err)) != 0)
+        KELP_ERROR("security", "%s", err);
 }
 
 void kelp_broker_on_durable(void *ctx, kelp_partition *p, int64_t high_watermark)

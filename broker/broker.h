@@ -9,6 +9,7 @@
 #include "groups/coordinator.h"
 #include "module/config.h"
 #include "offsets/offset_store.h"
+#include "security/users.h"
 #include "storage/file_writer.h"
 #include "net/event_loop.h"
 #include "server/request.h"
@@ -38,6 +39,7 @@ struct kelp_broker {
     kelp_txn_coordinator *txns;
     kelp_timer *maintenance_timer;  /* retention and compaction passes */
     struct kelp_schema_validator *schemas; /* confluent.*.schema.validation; NULL without a registry */
+    kelp_user_store users;          /* SASL credentials (broker/sasl.c) */
 };
 
 /* An API the broker serves: the versions it advertises and its handler. A
@@ -106,6 +108,25 @@ int kelp_handle_txn_offset_commit(kelp_broker *b, kelp_request *req);
 int kelp_handle_describe_producers(kelp_broker *b, kelp_request *req);
 int kelp_handle_describe_transactions(kelp_broker *b, kelp_request *req);
 int kelp_handle_list_transactions(kelp_broker *b, kelp_request *req);
+int kelp_handle_sasl_handshake(kelp_broker *b, kelp_request *req);
+int kelp_handle_sasl_authenticate(kelp_broker *b, kelp_request *req);
+int kelp_handle_describe_user_scram_credentials(kelp_broker *b, kelp_request *req);
+int kelp_handle_alter_user_scram_credentials(kelp_broker *b, kelp_request *req);
+
+/* SASL per connection (broker/sasl.c). Whether a request of this API may be
+ * served now: before authentication only ApiVersions and the SASL requests. */
+bool kelp_sasl_request_allowed(kelp_broker *b, kelp_conn *conn, int16_t api_key);
+/* After a v0 SaslHandshake the next frames are bare SASL tokens. */
+bool kelp_sasl_expects_raw(kelp_conn *conn);
+/* Answers one bare token (frame taken over); -1 closes the connection. */
+int kelp_sasl_raw_token(kelp_broker *b, kelp_conn *conn, uint8_t *frame, size_t len);
+void kelp_sasl_conn_free(kelp_conn *conn);
+/* Who sent a request, without Kafka's "User:" prefix: the SASL user, else
+ * the subject of the TLS client certificate, else "ANONYMOUS". */
+const char *kelp_request_principal(kelp_request *req);
+/* Hashes the configured users into the store: written now (at start) or
+ * queued on the writer (reconfiguration). */
+int kelp_sasl_apply_config_users(kelp_broker *b, bool now, char *err, size_t errlen);
 
 /* Admin view of groups (loop thread): all of them when group_id is NULL,
  * else one (404 when unknown). Returns malloc'd JSON. */

@@ -42,4 +42,5 @@ libkelpcore_la_SOURCES += \
 	broker/delete_records.c \
 	broker/describe_log_dirs.c \
 	broker/describe_topic_partitions.c \
-	broker/offset_for_leader_epoch.c
+	broker/offset_for_leader_epoch.c \
+	broker/sasl.c

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "security/scram.h"
 #include "util/log.h"
 
 enum key_type {
@@ -22,7 +23,12 @@ enum key_type {
     KEY_LOG_LEVEL,
     KEY_FILER_URL, /* "" or http(s)://host[:port] */
     KEY_ABS_PATH,  /* "/..." */
-    KEY_OBJECT     /* a JSON object of the keys in storage_keys */
+    KEY_OBJECT,    /* a JSON object of the keys in its sub table */
+    KEY_ENUM,      /* one of the key's choices, stored as its index (int32) */
+    KEY_SECRET,    /* free text never echoed back */
+    KEY_MECHANISMS, /* array of SASL mechanism names into a bit set */
+    KEY_NAME_LIST, /* array of user names, stored '\n'-terminated */
+    KEY_USERS      /* object of name -> password, stored as JSON text */
 };
 
 typedef struct config_key {
@@ -31,10 +37,20 @@ typedef struct config_key {
     size_t offset;
     size_t size;      /* capacity of string fields */
     int64_t min, max; /* bounds of integer fields */
+    const struct config_key *sub; /* KEY_OBJECT: its keys */
+    size_t sub_count;
+    const char *const *choices; /* KEY_ENUM: the names, NULL-terminated */
 } config_key;
 
-#define STR_KEY(n, t, field) {n, t, offsetof(kelp_config, field), sizeof(((kelp_config *)0)->field), 0, 0}
-#define INT_KEY(n, t, field, lo, hi) {n, t, offsetof(kelp_config, field), 0, lo, hi}
+#define STR_KEY(n, t, field) \
+    {n, t, offsetof(kelp_config, field), sizeof(((kelp_config *)0)->field), 0, 0, NULL, 0, NULL}
+#define INT_KEY(n, t, field, lo, hi) {n, t, offsetof(kelp_config, field), 0, lo, hi, NULL, 0, NULL}
+#define ENUM_KEY(n, field, names) {n, KEY_ENUM, offsetof(kelp_config, field), 0, 0, 0, NULL, 0, names}
+#define OBJECT_KEY(n, keys) {n, KEY_OBJECT, 0, 0, 0, 0, keys, sizeof(keys) / sizeof(keys[0]), NULL}
+
+/* In the order of the KELP_LISTENER_* and KELP_CLIENT_AUTH_* numbers. */
+static const char *const listener_names[] = {"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL", NULL};
+static const char *const client_auth_names[] = {"none", "requested", "required", NULL};
 
 /* The keys of the "storage" object, at their place in kelp_config. */
 static const config_key storage_keys[] = {
@@ -45,7 +61,26 @@ static const config_key storage_keys[] = {
     INT_KEY("timeout_ms", KEY_INT32, storage.timeout_ms, 100, 600000),
     INT_KEY("read_cache_bytes", KEY_INT64, storage.read_cache_bytes, 0, 1LL << 30),
 };
-#define STORAGE_KEY_COUNT (sizeof(storage_keys) / sizeof(storage_keys[0]))
+
+static const config_key security_keys[] = {
+    ENUM_KEY("listener", security.listener, listener_names),
+    STR_KEY("ssl_certificate", KEY_STRING, security.ssl_certificate),
+    STR_KEY("ssl_key", KEY_STRING, security.ssl_key),
+    STR_KEY("ssl_ca", KEY_STRING, security.ssl_ca),
+    ENUM_KEY("ssl_client_auth", security.ssl_client_auth, client_auth_names),
+    INT_KEY("authorizer", KEY_BOOL, security.authorizer, 0, 1),
+    INT_KEY("sasl_mechanisms", KEY_MECHANISMS, security.sasl_mechanisms, 0, 0),
+    STR_KEY("super_users", KEY_NAME_LIST, security.super_users),
+    INT_KEY("session_lifetime_ms", KEY_INT64, security.session_lifetime_ms, 0, 1LL << 53),
+    STR_KEY("users", KEY_USERS, security.users),
+};
+
+static const config_key admin_auth_keys[] = {
+    STR_KEY("bearer_token", KEY_SECRET, admin_auth.bearer_token),
+    STR_KEY("basic_users", KEY_USERS, admin_auth.basic_users),
+    STR_KEY("ssl_certificate", KEY_STRING, admin_auth.ssl_certificate),
+    STR_KEY("ssl_key", KEY_STRING, admin_auth.ssl_key),
+};
 
 static const config_key config_keys[] = {
     STR_KEY("listen", KEY_HOSTPORT, listen),
@@ -53,7 +88,9 @@ static const config_key config_keys[] = {
     STR_KEY("schema_registry", KEY_HOSTPORT_OR_EMPTY, schema_registry),
     STR_KEY("advertised_host", KEY_STRING, advertised_host),
     STR_KEY("data", KEY_PATH, data_dir),
-    {"storage", KEY_OBJECT, 0, 0, 0, 0},
+    OBJECT_KEY("storage", storage_keys),
+    OBJECT_KEY("security", security_keys),
+    OBJECT_KEY("admin_auth", admin_auth_keys),
     INT_KEY("node_id", KEY_INT32, node_id, 0, INT32_MAX),
     INT_KEY("default_partitions", KEY_INT32, default_partitions, 1, 10000),
     INT_KEY("auto_create_topics", KEY_BOOL, auto_create_topics, 0, 1),
@@ -111,6 +148,10 @@ void kelp_config_defaults(kelp_config *cfg)
     cfg->storage.max_requests = 8;
     cfg->storage.timeout_ms = 10000;
     cfg->storage.read_cache_bytes = 8 << 20;
+    cfg->security.listener = KELP_LISTENER_PLAINTEXT;
+    cfg->security.sasl_mechanisms = KELP_SASL_PLAIN_BIT | KELP_SASL_SCRAM_256_BIT | KELP_SASL_SCRAM_512_BIT;
+    snprintf(cfg->security.users, sizeof(cfg->security.users), "{}");
+    snprintf(cfg->admin_auth.basic_users, sizeof(cfg->admin_auth.basic_users), "{}");
 }
 
 int kelp_config_split_hostport(const char *addr, char *host, size_t hostlen, uint16_t *port)
@@ -155,7 +196,11 @@ static const char *type_name(enum key_type type)
     case KEY_BOOL:
         return "a boolean";
     case KEY_OBJECT:
+    case KEY_USERS:
         return "an object";
+    case KEY_MECHANISMS:
+    case KEY_NAME_LIST:
+        return "an array of strings";
     default:
         return "a string";
     }
@@ -170,7 +215,11 @@ static bool type_matches(const config_key *key, const cJSON *value)
     case KEY_BOOL:
         return cJSON_IsBool(value);
     case KEY_OBJECT:
+    case KEY_USERS:
         return cJSON_IsObject(value);
+    case KEY_MECHANISMS:
+    case KEY_NAME_LIST:
+        return cJSON_IsArray(value);
     default:
         return cJSON_IsString(value);
     }
@@ -274,6 +323,98 @@ static int set_number(const config_key *key, const char *prefix, kelp_config *cf
     return 0;
 }
 
+static const char *const mechanism_names[] = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"};
+
+static bool user_name_valid(const char *name)
+{
+    size_t len = strlen(name);
+    return len > 0 && len < KELP_SASL_USER_MAX && !strchr(name, '\n');
+}
+
+/* The security keys that are neither numbers nor plain strings. */
+static int set_security(const config_key *key, const char *prefix, kelp_config *cfg, const cJSON *item, char *err,
+                        size_t errlen)
+{
+    char *field = (char *)cfg + key->offset;
+    if (key->type == KEY_MECHANISMS) {
+        int32_t bits = 0;
+        for (const cJSON *m = item->child; m; m = m->next) {
+            size_t i = 0;
+            while (cJSON_IsString(m) && i < 3 && strcmp(m->valuestring, mechanism_names[i]) != 0)
+                i++;
+            if (!cJSON_IsString(m) || i == 3) {
+                snprintf(err, errlen,
+                         "configuration key \"%s%s\" may name only PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512", prefix,
+                         key->name);
+                return -1;
+            }
+            bits |= 1 << i;
+        }
+        if (!bits) {
+            snprintf(err, errlen, "configuration key \"%s%s\" must name at least one mechanism", prefix, key->name);
+            return -1;
+        }
+        *(int32_t *)field = bits;
+        return 0;
+    }
+    if (key->type == KEY_NAME_LIST) {
+        char list[sizeof(cfg->security.super_users)] = "";
+        size_t used = 0;
+        for (const cJSON *m = item->child; m; m = m->next) {
+            if (!cJSON_IsString(m) || !user_name_valid(m->valuestring)) {
+                snprintf(err, errlen, "configuration key \"%s%s\" must list user names of 1 to %d bytes", prefix,
+                         key->name, KELP_SASL_USER_MAX - 1);
+                return -1;
+            }
+            size_t len = strlen(m->valuestring);
+            if (used + len + 2 > key->size) {
+                snprintf(err, errlen, "configuration key \"%s%s\" is too long", prefix, key->name);
+                return -1;
+            }
+            memcpy(list + used, m->valuestring, len);
+            used += len;
+            list[used++] = '\n';
+        }
+        memset(field, 0, key->size);
+        memcpy(field, list, used);
+        return 0;
+    }
+    for (const cJSON *u = item->child; u; u = u->next) {
+        if (!user_name_valid(u->string) || !cJSON_IsString(u) || !u->valuestring[0]) {
+            snprintf(err, errlen,
+                     "configuration key \"%s%s\" must map user names (1 to %d bytes) to non-empty passwords",
+                     prefix, key->name, KELP_SASL_USER_MAX - 1);
+            return -1;
+        }
+    }
+    char *text = cJSON_PrintUnformatted(item);
+    if (!text || strlen(text) >= key->size) {
+        free(text);
+        snprintf(err, errlen, "configuration key \"%s%s\" is too long (at most %zu bytes)", prefix, key->name,
+                 key->size - 1);
+        return -1;
+    }
+    memset(field, 0, key->size);
+    memcpy(field, text, strlen(text));
+    free(text);
+    return 0;
+}
+
+static int set_enum(const config_key *key, const char *prefix, kelp_config *cfg, const char *text, char *err,
+                    size_t errlen)
+{
+    for (int32_t i = 0; key->choices[i]; i++)
+        if (strcmp(key->choices[i], text) == 0) {
+            *(int32_t *)((char *)cfg + key->offset) = i;
+            return 0;
+        }
+    char list[256] = "";
+    for (int i = 0; key->choices[i]; i++)
+        snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s\"%s\"", i ? ", " : "", key->choices[i]);
+    snprintf(err, errlen, "configuration key \"%s%s\" must be one of %s", prefix, key->name, list);
+    return -1;
+}
+
 static const config_key *find_key(const config_key *table, size_t count, const char *name)
 {
     for (size_t i = 0; i < count; i++)
@@ -303,8 +444,10 @@ static int apply_key_in(const config_key *table, size_t count, const char *prefi
             snprintf(err, errlen, "configuration key \"%s\" must be an object", key->name);
             return -1;
         }
+        char sub_prefix[32];
+        snprintf(sub_prefix, sizeof(sub_prefix), "%s.", key->name);
         for (const cJSON *child = item->child; child; child = child->next)
-            if (apply_key_in(storage_keys, STORAGE_KEY_COUNT, "storage.", cfg, child, err, errlen) != 0)
+            if (apply_key_in(key->sub, key->sub_count, sub_prefix, cfg, child, err, errlen) != 0)
                 return -1;
         return 0;
     }
@@ -318,6 +461,10 @@ static int apply_key_in(const config_key *table, size_t count, const char *prefi
     }
     if (key->type == KEY_INT32 || key->type == KEY_INT64)
         return set_number(key, prefix, cfg, item->valuedouble, err, errlen);
+    if (key->type == KEY_ENUM)
+        return set_enum(key, prefix, cfg, item->valuestring, err, errlen);
+    if (key->type == KEY_MECHANISMS || key->type == KEY_NAME_LIST || key->type == KEY_USERS)
+        return set_security(key, prefix, cfg, item, err, errlen);
     return set_string(key, prefix, cfg, item->valuestring, err, errlen);
 }
 
@@ -328,6 +475,26 @@ static int check_consistency(const kelp_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen,
                  "configuration key \"message_max_bytes\" (%d) must not exceed \"max_request_bytes\" (%d)",
                  (int)cfg->message_max_bytes, (int)cfg->max_request_bytes);
+        return -1;
+    }
+    const kelp_security_config *sec = &cfg->security;
+    if (KELP_LISTENER_HAS_TLS(sec->listener) && (!sec->ssl_certificate[0] || !sec->ssl_key[0])) {
+        snprintf(err, errlen, "a TLS listener (\"security.listener\": \"%s\") needs \"security.ssl_certificate\" "
+                 "and \"security.ssl_key\"", listener_names[sec->listener]);
+        return -1;
+    }
+    if (sec->ssl_client_auth != KELP_CLIENT_AUTH_NONE && !sec->ssl_ca[0]) {
+        snprintf(err, errlen, "\"security.ssl_client_auth\" needs \"security.ssl_ca\"");
+        return -1;
+    }
+    const kelp_admin_auth_config *aa = &cfg->admin_auth;
+    if (!aa->ssl_certificate[0] != !aa->ssl_key[0]) {
+        snprintf(err, errlen, "\"admin_auth.ssl_certificate\" and \"admin_auth.ssl_key\" go together");
+        return -1;
+    }
+    size_t token_len = strlen(aa->bearer_token);
+    if (token_len > 0 && token_len < 16) {
+        snprintf(err, errlen, "\"admin_auth.bearer_token\" must be empty or at least 16 bytes");
         return -1;
     }
     if (cfg->group_min_session_timeout_ms > cfg->group_max_session_timeout_ms) {
@@ -381,7 +548,27 @@ static cJSON *key_value(const config_key *key, const kelp_config *cfg)
     case KEY_LOG_LEVEL:
         return cJSON_CreateString(kelp_log_level_name(*(const int32_t *)field));
     case KEY_OBJECT:
-        return keys_to_json(storage_keys, STORAGE_KEY_COUNT, cfg);
+        return keys_to_json(key->sub, key->sub_count, cfg);
+    case KEY_ENUM:
+        return cJSON_CreateString(key->choices[*(const int32_t *)field]);
+    case KEY_MECHANISMS: {
+        cJSON *a = cJSON_CreateArray();
+        for (int i = 0; a && i < 3; i++)
+            if (*(const int32_t *)field & (1 << i))
+                cJSON_AddItemToArray(a, cJSON_CreateString(mechanism_names[i]));
+        return a;
+    }
+    case KEY_NAME_LIST: {
+        cJSON *a = cJSON_CreateArray();
+        for (const char *p = field; a && *p;) {
+            const char *nl = strchr(p, '\n');
+            char name[KELP_SASL_USER_MAX];
+            snprintf(name, sizeof(name), "%.*s", (int)(nl - p), p);
+            cJSON_AddItemToArray(a, cJSON_CreateString(name));
+            p = nl + 1;
+        }
+        return a;
+    }
     default:
         return cJSON_CreateString(field);
     }
@@ -391,6 +578,8 @@ static cJSON *keys_to_json(const config_key *table, size_t count, const kelp_con
 {
     cJSON *obj = cJSON_CreateObject();
     for (size_t i = 0; obj && i < count; i++) {
+        if (table[i].type == KEY_USERS || table[i].type == KEY_SECRET)
+            continue; /* passwords and tokens are never echoed back */
         cJSON *value = key_value(&table[i], cfg);
         if (!value || !cJSON_AddItemToObject(obj, table[i].name, value)) {
             cJSON_Delete(value);

@@ -21,6 +21,38 @@ typedef struct kelp_storage_config {
     int64_t read_cache_bytes;              /* "read_cache_bytes": newest bytes of each log kept in memory */
 } kelp_storage_config;
 
+/* Kafka listener security: "security": {...}. */
+#define KELP_LISTENER_PLAINTEXT 0
+#define KELP_LISTENER_SSL 1
+#define KELP_LISTENER_SASL_PLAINTEXT 2
+#define KELP_LISTENER_SASL_SSL 3
+#define KELP_LISTENER_HAS_SASL(l) ((l) == KELP_LISTENER_SASL_PLAINTEXT || (l) == KELP_LISTENER_SASL_SSL)
+#define KELP_LISTENER_HAS_TLS(l) ((l) == KELP_LISTENER_SSL || (l) == KELP_LISTENER_SASL_SSL)
+#define KELP_CLIENT_AUTH_NONE 0
+#define KELP_CLIENT_AUTH_REQUESTED 1
+#define KELP_CLIENT_AUTH_REQUIRED 2
+typedef struct kelp_security_config {
+    int32_t listener;            /* "listener": "PLAINTEXT" (default), "SSL", "SASL_PLAINTEXT", "SASL_SSL" */
+    char ssl_certificate[KELP_CONFIG_PATH_MAX]; /* "ssl_certificate": PEM chain file (TLS listeners) */
+    char ssl_key[KELP_CONFIG_PATH_MAX];         /* "ssl_key": PEM private key file */
+    char ssl_ca[KELP_CONFIG_PATH_MAX];          /* "ssl_ca": PEM CAs that client certificates must chain to */
+    int32_t ssl_client_auth;     /* "ssl_client_auth": "none", "requested", "required" */
+    bool authorizer;             /* "authorizer": enforce ACLs (false: everyone may do everything) */
+    int32_t sasl_mechanisms;     /* "sasl_mechanisms": KELP_SASL_*_BIT (security/scram.h) */
+    char super_users[4096];      /* "super_users": user names, each followed by '\n' */
+    int64_t session_lifetime_ms; /* "session_lifetime_ms": KIP-368, 0 = sessions never expire */
+    char users[8192];            /* "users": {"name":"password"} as JSON text, hashed into the
+                                    credential store at start; never echoed back */
+} kelp_security_config;
+
+/* The admin HTTP endpoint's protection: "admin_auth": {...}. */
+typedef struct kelp_admin_auth_config {
+    char bearer_token[256];                     /* "bearer_token": "" = none; never echoed back */
+    char basic_users[4096];                     /* "basic_users": {"name":"password"} JSON; never echoed */
+    char ssl_certificate[KELP_CONFIG_PATH_MAX]; /* "ssl_certificate": HTTPS when set with ssl_key */
+    char ssl_key[KELP_CONFIG_PATH_MAX];         /* "ssl_key" */
+} kelp_admin_auth_config;
+
 typedef struct kelp_config {
     char listen[KELP_CONFIG_ADDR_MAX];          /* "listen": Kafka "host:port" */
     char admin[KELP_CONFIG_ADDR_MAX];           /* "admin": HTTP "host:port", "" disables */
@@ -28,6 +60,8 @@ typedef struct kelp_config {
     char advertised_host[KELP_CONFIG_ADDR_MAX]; /* "advertised_host": "" = the listen host */
     char data_dir[KELP_CONFIG_PATH_MAX];        /* "data": filer root of the local store */
     kelp_storage_config storage;                /* "storage": {...} the filer backend */
+    kelp_security_config security;              /* "security": {...} TLS, SASL and ACLs on the Kafka listener */
+    kelp_admin_auth_config admin_auth;          /* "admin_auth": {...} who may use the admin endpoint */
     int32_t node_id;                            /* "node_id" */
     int32_t default_partitions;                 /* "default_partitions" (auto-create) */
     bool auto_create_topics;                    /* "auto_create_topics" */
@@ -92,6 +126,20 @@ void kelp_config_defaults(kelp_config *cfg);
  *     max_requests        1 .. 256
  *     timeout_ms          100 .. 600000
  *     read_cache_bytes    0 .. 1 GiB
+ *   security              an object of these keys:
+ *     listener            "PLAINTEXT", "SSL", "SASL_PLAINTEXT" or "SASL_SSL"
+ *     ssl_certificate, ssl_key, ssl_ca   PEM file paths; a TLS listener needs the first two
+ *     ssl_client_auth     "none", "requested" or "required" (the last two need ssl_ca)
+ *     authorizer          true: every request is checked against the ACLs
+ *     sasl_mechanisms     a non-empty array of "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"
+ *     super_users         an array of user names (1-255 bytes each)
+ *     session_lifetime_ms 0 (none) .. 2^53
+ *     users               an object of user name -> non-empty password strings;
+ *                         left out of kelp_config_to_json
+ *   admin_auth            an object of these keys:
+ *     bearer_token        "" or 16-255 bytes; left out of kelp_config_to_json
+ *     basic_users         an object of user name -> password; left out too
+ *     ssl_certificate, ssl_key   PEM file paths, both or neither (HTTPS)
  * Numbers must be integers; booleans must be JSON true/false. */
 int kelp_config_apply_json(kelp_config *cfg, const char *json, char *err, size_t errlen);
 

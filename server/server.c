@@ -55,6 +55,8 @@ static int be16(const uint8_t *p) { return (int16_t)((uint16_t)p[0] << 8 | p[1])
 static int on_frame(void *ctx, kelp_conn *conn, uint8_t *frame, size_t len)
 {
     kelp_server *srv = ctx;
+    if (kelp_sasl_expects_raw(conn))
+        return kelp_sasl_raw_token(&srv->broker, conn, frame, len);
     int16_t api_key = (int16_t)be16(frame);
     int16_t api_version = (int16_t)be16(frame + 2);
     const kelp_api *api = kelp_broker_api(api_key);
@@ -62,6 +64,12 @@ static int on_frame(void *ctx, kelp_conn *conn, uint8_t *frame, size_t len)
     if (!supported && api_key != KAFKA_API_API_VERSIONS) {
         KELP_WARN("net", "closing %s: unsupported request api_key=%d version=%d", kelp_conn_peer(conn),
                   api_key, api_version);
+        free(frame);
+        return -1;
+    }
+    if (!kelp_sasl_request_allowed(&srv->broker, conn, api_key)) {
+        /* As Kafka does: an unauthenticated request ends the connection. */
+        KELP_WARN("net", "closing %s: api_key=%d before SASL authentication", kelp_conn_peer(conn), api_key);
         free(frame);
         return -1;
     }
@@ -95,6 +103,7 @@ static int on_frame(void *ctx, kelp_conn *conn, uint8_t *frame, size_t len)
 static void on_conn_close(void *ctx, kelp_conn *conn)
 {
     kelp_server *srv = ctx;
+    kelp_sasl_conn_free(conn);
     for (size_t i = 0; i < srv->conn_count; i++) {
         if (srv->conns[i] == conn) {
             srv->conns[i] = srv->conns[--srv->conn_count];
@@ -151,8 +160,21 @@ void kelp_server_set_schema_registry(kelp_server *srv, struct kelp_schema_regist
     srv->registry = r;
 }
 
+/* Settings this build does not serve yet are refused, never ignored. */
+static int check_supported(const kelp_config *cfg, char *err, size_t errlen)
+{
+    if (KELP_LISTENER_HAS_TLS(cfg->security.listener) || cfg->security.authorizer || cfg->admin_auth.bearer_token[0] ||
+        strcmp(cfg->admin_auth.basic_users, "{}") != 0 || cfg->admin_auth.ssl_certificate[0]) {
+        snprintf(err, errlen, "TLS listeners, the authorizer and admin_auth are not available in this build");
+        return -1;
+    }
+    return 0;
+}
+
 int kelp_server_create(const kelp_config *cfg, kelp_server **out, char *err, size_t errlen)
 {
+    if (check_supported(cfg, err, errlen) != 0)
+        return -1;
     kelp_server *srv = calloc(1, sizeof(*srv));
     if (!srv) {
         snprintf(err, errlen, "out of memory");
@@ -287,6 +309,8 @@ static void apply_config_on_loop(void *ctx)
 
 int kelp_server_reconfigure(kelp_server *srv, const kelp_config *cfg, char *err, size_t errlen)
 {
+    if (check_supported(cfg, err, errlen) != 0)
+        return -1;
     pthread_mutex_lock(&srv->lock);
     if (strcmp(cfg->data_dir, srv->cfg.data_dir) != 0) {
         pthread_mutex_unlock(&srv->lock);

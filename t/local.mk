@@ -50,7 +50,8 @@ TESTS += \
 	t/integration/filer_switch.sh \
 	t/integration/filer_jwt.sh \
 	t/integration/schema_registry.sh \
-	t/integration/schema_validation.sh
+	t/integration/schema_validation.sh \
+	t/integration/sasl.sh
 
 # The same client tests with kelpd's files on the filer test server.
 FILER_TESTS = \
@@ -67,7 +68,8 @@ FILER_TESTS = \
 	t/integration/filer/topic_retention.sh \
 	t/integration/filer/bad_input.sh \
 	t/integration/filer/schema_registry.sh \
-	t/integration/filer/schema_validation.sh
+	t/integration/filer/schema_validation.sh \
+	t/integration/filer/sasl.sh
 TESTS += $(FILER_TESTS)
 EXTRA_DIST += $(FILER_TESTS)
 
@@ -77,6 +79,7 @@ EXTRA_DIST += \
 	t/integration/filer_jwt.sh \
 	t/integration/schema_registry.sh t/integration/schema_registry.py \
 	t/integration/schema_validation.sh t/integration/schema_validation.py \
+	t/integration/sasl.sh t/integration/sasl.py \
 	t/integration/lib.sh \
 	t/integration/kcat.sh \
 	t/integration/kcat_client.py \

@@ -303,7 +303,7 @@ START_TEST(to_json_lists_every_key_and_round_trips)
                                        "group_max_size", "log_retention_ms", "log_retention_bytes", "log_segment_ms",
                                        "log_retention_check_interval_ms", "transaction_max_timeout_ms",
                                        "transaction_check_interval_ms", "producer_id_expiration_ms", "storage",
-                                       "schema_registry"};
+                                       "schema_registry", "security", "admin_auth"};
     ck_assert_int_eq(cJSON_GetArraySize(root), (int)(sizeof(keys) / sizeof(keys[0])));
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         ck_assert_msg(cJSON_GetObjectItemCaseSensitive(root, keys[i]) != NULL, "missing %s", keys[i]);
@@ -317,11 +317,104 @@ START_TEST(to_json_lists_every_key_and_round_trips)
 }
 END_TEST
 
+START_TEST(tls_and_admin_auth_keys_are_checked_together)
+{
+    kelp_config cfg;
+    kelp_config_defaults(&cfg);
+    char err[256] = "";
+    ck_assert_int_eq(kelp_config_apply_json(&cfg, "{\"security\":{\"listener\":\"SSL\"}}", err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "ssl_certificate"));
+    ck_assert_int_eq(kelp_config_apply_json(&cfg, "{\"security\":{\"listener\":\"TLS\"}}", err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "\"SASL_SSL\""));
+    ck_assert_int_eq(cfg.security.listener, KELP_LISTENER_PLAINTEXT);
+    ck_assert_int_eq(kelp_config_apply_json(&cfg,
+                                            "{\"security\":{\"listener\":\"SASL_SSL\",\"ssl_certificate\":\"c.pem\","
+                                            "\"ssl_key\":\"k.pem\",\"ssl_client_auth\":\"required\"}}",
+                                            err, sizeof(err)),
+                     -1);
+    ck_assert_ptr_nonnull(strstr(err, "ssl_ca"));
+    ck_assert_int_eq(kelp_config_apply_json(&cfg,
+                                            "{\"security\":{\"listener\":\"SASL_SSL\",\"ssl_certificate\":\"c.pem\","
+                                            "\"ssl_key\":\"k.pem\",\"ssl_ca\":\"ca.pem\",\"ssl_client_auth\":\"required\","
+                                            "\"authorizer\":true}}",
+                                            err, sizeof(err)),
+                     0);
+    ck_assert_int_eq(cfg.security.listener, KELP_LISTENER_SASL_SSL);
+    ck_assert_int_eq(cfg.security.ssl_client_auth, KELP_CLIENT_AUTH_REQUIRED);
+    ck_assert(cfg.security.authorizer);
+    ck_assert_int_eq(kelp_config_apply_json(&cfg, "{\"admin_auth\":{\"bearer_token\":\"short\"}}", err, sizeof(err)),
+                     -1);
+    ck_assert_int_eq(kelp_config_apply_json(&cfg, "{\"admin_auth\":{\"ssl_key\":\"k.pem\"}}", err, sizeof(err)), -1);
+    ck_assert_int_eq(kelp_config_apply_json(&cfg,
+                                            "{\"admin_auth\":{\"bearer_token\":\"0123456789abcdef-secret\","
+                                            "\"basic_users\":{\"ops\":\"pw-ops\"}}}",
+                                            err, sizeof(err)),
+                     0);
+    char *json = kelp_config_to_json(&cfg);
+    ck_assert_ptr_null(strstr(json, "secret"));
+    ck_assert_ptr_null(strstr(json, "pw-ops"));
+    ck_assert_ptr_nonnull(strstr(json, "\"listener\":\"SASL_SSL\""));
+    ck_assert_ptr_nonnull(strstr(json, "\"ssl_client_auth\":\"required\""));
+    free(json);
+}
+END_TEST
+
+START_TEST(security_object_is_validated_and_hides_passwords)
+{
+    kelp_config cfg;
+    kelp_config_defaults(&cfg);
+    ck_assert_int_eq(cfg.security.listener, KELP_LISTENER_PLAINTEXT);
+    ck_assert_int_eq(cfg.security.sasl_mechanisms, 7);
+    ck_assert_int_eq(cfg.security.session_lifetime_ms, 0);
+    char err[256] = "";
+    ck_assert_int_eq(kelp_config_apply_json(&cfg,
+                                            "{\"security\":{\"listener\":\"SASL_PLAINTEXT\","
+                                            "\"sasl_mechanisms\":[\"SCRAM-SHA-512\",\"PLAIN\"],"
+                                            "\"super_users\":[\"admin\",\"ops\"],\"session_lifetime_ms\":60000,"
+                                            "\"users\":{\"admin\":\"hunter2\"}}}",
+                                            err, sizeof(err)),
+                     0);
+    ck_assert_int_eq(cfg.security.listener, KELP_LISTENER_SASL_PLAINTEXT);
+    ck_assert_int_eq(cfg.security.sasl_mechanisms, 5);
+    ck_assert_str_eq(cfg.security.super_users, "admin\nops\n");
+    ck_assert_int_eq(cfg.security.session_lifetime_ms, 60000);
+    ck_assert_str_eq(cfg.security.users, "{\"admin\":\"hunter2\"}");
+    char *json = kelp_config_to_json(&cfg);
+    ck_assert_ptr_null(strstr(json, "hunter2"));
+    ck_assert_ptr_nonnull(strstr(json, "\"super_users\":[\"admin\",\"ops\"]"));
+    ck_assert_ptr_nonnull(strstr(json, "\"sasl_mechanisms\":[\"PLAIN\",\"SCRAM-SHA-512\"]"));
+    kelp_config back = cfg;
+    ck_assert_int_eq(kelp_config_apply_json(&back, json, err, sizeof(err)), 0);
+    ck_assert(memcmp(&back.security, &cfg.security, sizeof(cfg.security)) == 0);
+    free(json);
+    static const char *const bad[] = {
+        "{\"security\":{\"listener\":\"SSL\"}}",
+        "{\"security\":{\"sasl_mechanisms\":[]}}",
+        "{\"security\":{\"sasl_mechanisms\":[\"GSSAPI\"]}}",
+        "{\"security\":{\"sasl_mechanisms\":\"PLAIN\"}}",
+        "{\"security\":{\"super_users\":[\"\"]}}",
+        "{\"security\":{\"users\":{\"a\":\"\"}}}",
+        "{\"security\":{\"users\":{\"a\":1}}}",
+        "{\"security\":{\"session_lifetime_ms\":-1}}",
+        "{\"security\":{\"tls\":true}}",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        kelp_config before = cfg;
+        err[0] = '\0';
+        ck_assert_int_eq(kelp_config_apply_json(&cfg, bad[i], err, sizeof(err)), -1);
+        ck_assert_msg(strstr(err, "security.") != NULL, "%s: %s", bad[i], err);
+        ck_assert(memcmp(&before.security, &cfg.security, sizeof(cfg.security)) == 0);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("config");
     TCase *tc = tcase_create("config");
     tcase_add_test(tc, defaults_match_the_documentation);
+    tcase_add_test(tc, security_object_is_validated_and_hides_passwords);
+    tcase_add_test(tc, tls_and_admin_auth_keys_are_checked_together);
     tcase_add_test(tc, storage_object_is_validated_key_by_key);
     tcase_add_test(tc, every_key_is_applied);
     tcase_add_test(tc, keys_not_named_keep_their_value);
