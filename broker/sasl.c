@@ -66,7 +66,8 @@ const char *kelp_request_principal(kelp_request *req)
     kelp_sasl_conn *sc = conn ? kelp_conn_user(conn) : NULL;
     if (sc && sc->authenticated)
         return sc->principal;
-    return "ANONYMOUS";
+    const char *subject = conn ? kelp_conn_tls_subject(conn) : NULL;
+    return subject ? subject : "ANONYMOUS";
 }
 
 bool kelp_sasl_expects_raw(kelp_conn *conn)
@@ -187,6 +188,8 @@ int kelp_sasl_raw_token(kelp_broker *b, kelp_conn *conn, uint8_t *frame, size_t 
         kelp_buf_free(&out);
         return -1;
     }
+    if (!sc->raw)
+        kelp_conn_set_short_frames(conn, false); /* the exchange is over: Kafka requests again */
     uint32_t n = (uint32_t)(out.len - 4);
     out.data[0] = (uint8_t)(n >> 24);
     out.data[1] = (uint8_t)(n >> 16);
@@ -228,8 +231,16 @@ int kelp_handle_sasl_handshake(kelp_broker *b, kelp_request *req)
         sc->mechanism = mech;
         sc->raw = req->api_version == 0;
         kelp_scram_server_init(&sc->scram, mech == MECH_PLAIN ? 0 : mech);
+        /* A bare PLAIN token of a short name and password is under 8 bytes. */
+        if (sc->raw)
+            kelp_conn_set_short_frames(kelp_conn_slot_conn(req->slot), true);
     }
+    kelp_conn *conn = kelp_conn_slot_conn(req->slot);
+    bool failed = resp.error_code != KAFKA_ERR_NONE && sasl_enabled(b);
     KELP_RESPOND(req, SaslHandshakeResponse, &resp);
+    /* As Kafka's authenticator: a failed exchange is answered, then ends. */
+    if (failed)
+        kelp_conn_close_when_sent(conn);
     return 0;
 }
 
@@ -263,8 +274,12 @@ int kelp_handle_sasl_authenticate(kelp_broker *b, kelp_request *req)
         if (done)
             resp.session_lifetime_ms = b->cfg.security.session_lifetime_ms;
     }
+    kelp_conn *conn = kelp_conn_slot_conn(req->slot);
+    bool failed = resp.error_code != KAFKA_ERR_NONE && sasl_enabled(b);
     KELP_RESPOND(req, SaslAuthenticateResponse, &resp);
     kelp_buf_free(&out);
+    if (failed)
+        kelp_conn_close_when_sent(conn);
     return 0;
 }
 

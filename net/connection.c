@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include "net/tls.h"
 #include "util/log.h"
 
 #define READ_CHUNK 65536
@@ -45,6 +46,10 @@ struct kelp_conn {
 
     kelp_buf out;       /* encoded responses not yet written */
     size_t out_sent;
+
+    kelp_tls_session *tls; /* NULL on a plaintext listener */
+    int32_t min_frame;     /* 8 (a request header's least), 1 for bare SASL tokens */
+    bool close_when_sent;  /* the last answer is queued: close once it is out */
 };
 
 static void conn_update_events(kelp_conn *c);
@@ -61,6 +66,7 @@ kelp_conn *kelp_conn_new(kelp_loop *loop, int fd, const kelp_conn_limits *limits
     c->handler = handler;
     c->ctx = ctx;
     c->reading = true;
+    c->min_frame = 8;
     kelp_buf_init(&c->in);
     kelp_buf_init(&c->out);
     struct sockaddr_storage ss;
@@ -99,9 +105,36 @@ bool kelp_conn_idle(const kelp_conn *conn)
     return conn->closed || (conn->pending == 0 && conn->out.len == conn->out_sent);
 }
 
+int kelp_conn_start_tls(kelp_conn *c, kelp_tls_context *ctx)
+{
+    c->tls = kelp_tls_session_new(ctx, c->watch.fd);
+    return c->tls ? 0 : -1;
+}
+
+const char *kelp_conn_tls_subject(kelp_conn *c) { return c->tls ? kelp_tls_peer_subject(c->tls) : NULL; }
+
+/* The socket, or the TLS session over it, with recv/send's conventions. */
+static ssize_t conn_recv(kelp_conn *c, void *buf, size_t len)
+{
+    return c->tls ? kelp_tls_recv(c->tls, buf, len) : recv(c->watch.fd, buf, len, 0);
+}
+
+static ssize_t conn_send(kelp_conn *c, const void *buf, size_t len)
+{
+    return c->tls ? kelp_tls_send(c->tls, buf, len) : send(c->watch.fd, buf, len, MSG_NOSIGNAL);
+}
+
+static const char *conn_error(kelp_conn *c, ssize_t n)
+{
+    if (c->tls && (n == 0 || errno == EPROTO))
+        return kelp_tls_error(c->tls);
+    return n == 0 ? "peer closed" : strerror(errno);
+}
+
 static void conn_free_now(void *ctx)
 {
     kelp_conn *c = ctx;
+    kelp_tls_session_free(c->tls);
     kelp_buf_free(&c->in);
     kelp_buf_free(&c->out);
     free(c->big);
@@ -149,6 +182,16 @@ void kelp_conn_close(kelp_conn *c, const char *why)
     conn_maybe_free(c);
 }
 
+void kelp_conn_set_short_frames(kelp_conn *c, bool allowed) { c->min_frame = allowed ? 1 : 8; }
+
+void kelp_conn_close_when_sent(kelp_conn *c)
+{
+    c->close_when_sent = true;
+    kelp_conn_stop_reading(c);
+    if (!c->closed && kelp_conn_idle(c))
+        kelp_conn_close(c, "closed after its last answer");
+}
+
 void kelp_conn_stop_reading(kelp_conn *c)
 {
     c->reading = false;
@@ -162,12 +205,32 @@ static bool conn_wants_read(const kelp_conn *c)
            c->out.len - c->out_sent < c->limits.max_output_bytes;
 }
 
+/* Input already read that no socket event will announce again: whole
+ * frames left in the buffer while reading was paused, or decrypted bytes
+ * inside the TLS session. */
+static bool conn_has_buffered_input(const kelp_conn *c)
+{
+    if (c->tls && kelp_tls_has_pending(c->tls))
+        return true;
+    if (c->big || c->in.len < 4)
+        return false;
+    const uint8_t *p = c->in.data;
+    int32_t size = (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]);
+    /* A bad size is buffered input too: parsing it closes the connection. */
+    return size < c->min_frame || size > c->limits.max_frame_bytes || c->in.len - 4 >= (size_t)size;
+}
+
 static void conn_update_events(kelp_conn *c)
 {
     uint32_t ev = 0;
     if (conn_wants_read(c))
         ev |= EPOLLIN | EPOLLRDHUP; /* while paused, a half-close must not spin the loop */
     if (c->out.len > c->out_sent)
+        ev |= EPOLLOUT;
+    /* Buffered input raises no socket event, and a TLS handshake may wait to
+     * write: ask for writability, which comes at once, to be called back
+     * (conn_io reads then). */
+    if ((c->tls && kelp_tls_wants_write(c->tls)) || (conn_wants_read(c) && conn_has_buffered_input(c)))
         ev |= EPOLLOUT;
     kelp_watch_modify(c->loop, &c->watch, ev);
 }
@@ -176,8 +239,7 @@ static void conn_update_events(kelp_conn *c)
 static void conn_flush(kelp_conn *c)
 {
     while (!c->closed && c->out.len > c->out_sent) {
-        ssize_t n = send(c->watch.fd, c->out.data + c->out_sent, c->out.len - c->out_sent,
-                         MSG_NOSIGNAL);
+        ssize_t n = conn_send(c, c->out.data + c->out_sent, c->out.len - c->out_sent);
         if (n > 0) {
             c->out_sent += (size_t)n;
             continue;
@@ -186,7 +248,7 @@ static void conn_flush(kelp_conn *c)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             break;
-        kelp_conn_close(c, n < 0 ? strerror(errno) : "send returned 0");
+        kelp_conn_close(c, c->tls ? conn_error(c, n) : n < 0 ? strerror(errno) : "send returned 0");
         return;
     }
     if (c->closed)
@@ -194,6 +256,10 @@ static void conn_flush(kelp_conn *c)
     if (c->out_sent == c->out.len) {
         c->out.len = 0;
         c->out_sent = 0;
+        if (c->close_when_sent && c->pending == 0) {
+            kelp_conn_close(c, "closed after its last answer");
+            return;
+        }
     } else if (c->out_sent > (1u << 20)) {
         kelp_buf_consume(&c->out, c->out_sent);
         c->out_sent = 0;
@@ -294,8 +360,8 @@ static void conn_parse_frames(kelp_conn *c)
     while (!c->closed && c->in.len - off >= 4) {
         const uint8_t *p = c->in.data + off;
         int32_t size = (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]);
-        if (size < 8 || size > c->limits.max_frame_bytes) {
-            KELP_WARN("net", "closing %s: frame size %d outside [8, %d]", c->peer, size,
+        if (size < c->min_frame || size > c->limits.max_frame_bytes) {
+            KELP_WARN("net", "closing %s: frame size %d outside [%d, %d]", c->peer, size, (int)c->min_frame,
                       c->limits.max_frame_bytes);
             kelp_conn_close(c, "bad frame size");
             return;
@@ -333,7 +399,7 @@ static void conn_read(kelp_conn *c)
     for (int rounds = 0; rounds < 16 && !c->closed && conn_wants_read(c); rounds++) {
         ssize_t n;
         if (c->big) {
-            n = recv(c->watch.fd, c->big + c->big_have, c->big_len - c->big_have, 0);
+            n = conn_recv(c, c->big + c->big_have, c->big_len - c->big_have);
             if (n > 0) {
                 c->big_have += (size_t)n;
                 if (c->big_have == c->big_len) {
@@ -352,24 +418,26 @@ static void conn_read(kelp_conn *c)
                 kelp_conn_close(c, "out of memory for input");
                 return;
             }
-            n = recv(c->watch.fd, c->in.data + c->in.len, READ_CHUNK, 0);
+            n = conn_recv(c, c->in.data + c->in.len, READ_CHUNK);
             if (n > 0) {
                 c->in.len += (size_t)n;
                 conn_parse_frames(c);
-                if ((size_t)n < READ_CHUNK)
+                /* A short plain read drained the socket; TLS hands out one
+                 * record at a time, so it reads on until told to wait. */
+                if ((size_t)n < READ_CHUNK && !c->tls)
                     break;
                 continue;
             }
         }
         if (n == 0) {
-            kelp_conn_close(c, "peer closed");
+            kelp_conn_close(c, conn_error(c, n));
             return;
         }
         if (errno == EINTR)
             continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK)
             break;
-        kelp_conn_close(c, strerror(errno));
+        kelp_conn_close(c, conn_error(c, n));
         return;
     }
     if (!c->closed)
@@ -379,9 +447,16 @@ static void conn_read(kelp_conn *c)
 static void conn_io(void *ctx, uint32_t events)
 {
     kelp_conn *c = ctx;
+    bool resume = (c->tls && kelp_tls_wants_write(c->tls)) || conn_has_buffered_input(c);
     if (events & EPOLLOUT)
         conn_flush(c);
-    if (!c->closed && (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP))) {
+    if (!c->closed && resume && conn_wants_read(c)) {
+        conn_parse_frames(c);
+        if (!c->closed && conn_wants_read(c))
+            conn_read(c);
+        else if (!c->closed)
+            conn_update_events(c);
+    } else if (!c->closed && (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP))) {
         if (conn_wants_read(c))
             conn_read(c);
         else if (events & (EPOLLHUP | EPOLLERR))

@@ -32,9 +32,21 @@ typedef struct kelp_conn_limits {
 
 kelp_conn *kelp_conn_new(kelp_loop *loop, int fd, const kelp_conn_limits *limits,
                          const kelp_conn_handler *handler, void *ctx);
+/* Makes the connection speak TLS (server side); call right after
+ * kelp_conn_new, before the loop runs again. */
+struct kelp_tls_context;
+int kelp_conn_start_tls(kelp_conn *conn, struct kelp_tls_context *ctx);
+/* The verified TLS client certificate's subject, NULL when none. */
+const char *kelp_conn_tls_subject(kelp_conn *conn);
 /* Closes the socket now; the memory goes once every slot is completed. */
 void kelp_conn_close(kelp_conn *conn, const char *why);
 bool kelp_conn_is_closed(const kelp_conn *conn);
+/* Frames down to 1 byte are accepted (bare SASL tokens after a v0
+ * SaslHandshake), instead of a request header's 8 at least. */
+void kelp_conn_set_short_frames(kelp_conn *conn, bool allowed);
+/* Reads no more; closes once every pending answer has been written (an
+ * authentication failure's answer, then the end of the connection). */
+void kelp_conn_close_when_sent(kelp_conn *conn);
 /* Stops reading new requests (graceful shutdown); pending ones still finish. */
 void kelp_conn_stop_reading(kelp_conn *conn);
 /* True when no request is pending and nothing waits to be written. */

@@ -2,9 +2,15 @@
 libkelpcore_la_SOURCES += \
 	net/event_loop.c net/event_loop.h \
 	net/connection.c net/connection.h \
-	net/listener.c net/listener.h
+	net/listener.c net/listener.h \
+	net/tls.c net/tls.h
 
 check_PROGRAMS += t/unit/test_net
 TESTS += t/unit/test_net
 t_unit_test_net_CFLAGS = $(UNIT_CFLAGS)
 t_unit_test_net_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += t/unit/test_tls
+TESTS += t/unit/test_tls
+t_unit_test_tls_CFLAGS = $(UNIT_CFLAGS)
+t_unit_test_tls_LDADD = $(UNIT_LDADD)

@@ -13,7 +13,7 @@ packages=(
     libcjson-dev libmicrohttpd-dev check libcurl4-openssl-dev libssl-dev
     zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libavro-dev
     g++ libvalijson-dev nlohmann-json3-dev libprotobuf-dev libprotoc-dev
-    librdkafka-dev kcat curl
+    librdkafka-dev kcat curl openssl
     python3 python3-kafka python3-confluent-kafka python3-requests
     python3-jsonschema python3-protobuf python3-avro
     golang-go golang-github-shopify-sarama-dev

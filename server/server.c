@@ -17,6 +17,7 @@
 #include "net/connection.h"
 #include "net/event_loop.h"
 #include "net/listener.h"
+#include "net/tls.h"
 #include "protocol/generated/kafka_apis.h"
 #include "schema/record_validator.h"
 #include "server/request.h"
@@ -33,6 +34,7 @@ struct kelp_server {
     kelp_loop *loop;
     kelp_storage *storage;
     kelp_listener *listener;
+    kelp_tls_context *tls; /* TLS listeners; read and replaced on the loop thread */
     kelp_broker broker;
     struct kelp_schema_registry *registry; /* set before start, read by the loop thread */
     kelp_watch storage_watch;
@@ -138,6 +140,10 @@ static void on_accept(void *ctx, int fd)
         close(fd);
         return;
     }
+    if (srv->tls && kelp_conn_start_tls(conn, srv->tls) != 0) {
+        kelp_conn_close(conn, "out of memory for TLS");
+        return;
+    }
     srv->conns[srv->conn_count++] = conn;
 }
 
@@ -163,9 +169,9 @@ void kelp_server_set_schema_registry(kelp_server *srv, struct kelp_schema_regist
 /* Settings this build does not serve yet are refused, never ignored. */
 static int check_supported(const kelp_config *cfg, char *err, size_t errlen)
 {
-    if (KELP_LISTENER_HAS_TLS(cfg->security.listener) || cfg->security.authorizer || cfg->admin_auth.bearer_token[0] ||
+    if (cfg->security.authorizer || cfg->admin_auth.bearer_token[0] ||
         strcmp(cfg->admin_auth.basic_users, "{}") != 0 || cfg->admin_auth.ssl_certificate[0]) {
-        snprintf(err, errlen, "TLS listeners, the authorizer and admin_auth are not available in this build");
+        snprintf(err, errlen, "the authorizer and admin_auth are not available in this build");
         return -1;
     }
     return 0;
@@ -184,6 +190,22 @@ int kelp_server_create(const kelp_config *cfg, kelp_server **out, char *err, siz
     pthread_mutex_init(&srv->lock, NULL);
     *out = srv;
     return 0;
+}
+
+/* The TLS context a listener of cfg needs: NULL for plaintext ones (and
+ * then 0), or -1 when the certificate, key or CA files are unusable. */
+static int make_tls(const kelp_config *cfg, kelp_tls_context **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    const kelp_security_config *sec = &cfg->security;
+    if (!KELP_LISTENER_HAS_TLS(sec->listener))
+        return 0;
+    kelp_tls_options opt = {.certificate = sec->ssl_certificate,
+                            .key = sec->ssl_key,
+                            .ca = sec->ssl_ca,
+                            .client_auth = sec->ssl_client_auth};
+    *out = kelp_tls_context_new(&opt, err, errlen);
+    return *out ? 0 : -1;
 }
 
 static int bind_listener(const kelp_config *cfg, kelp_listener **out, char *err, size_t errlen)
@@ -222,6 +244,8 @@ int kelp_server_start(kelp_server *srv, char *err, size_t errlen)
                                 .index_interval_bytes = srv->cfg.index_interval_bytes,
                                 .on_durable = kelp_broker_on_durable,
                                 .ctx = &srv->broker};
+    if (make_tls(&srv->cfg, &srv->tls, err, errlen) != 0)
+        goto fail;
     if (kelp_storage_open(&opt, &srv->storage, err, errlen) != 0)
         goto fail;
     /* A restart for another storage keeps the socket clients know. */
@@ -264,6 +288,8 @@ fail:
     srv->storage = NULL;
     kelp_loop_free(srv->loop);
     srv->loop = NULL;
+    kelp_tls_context_free(srv->tls);
+    srv->tls = NULL;
     return -1;
 }
 
@@ -272,6 +298,7 @@ typedef struct loop_call {
     kelp_server *srv;
     kelp_config cfg;
     kelp_listener *new_listener;
+    kelp_tls_context *tls; /* the context new connections get; the old one is freed */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool done;
@@ -302,6 +329,9 @@ static void apply_config_on_loop(void *ctx)
         srv->listener = call->new_listener;
         kelp_listener_start(srv->listener, srv->loop, on_accept, srv);
     }
+    /* Open TLS sessions hold their own reference to the old context. */
+    kelp_tls_context_free(srv->tls);
+    srv->tls = call->tls;
     kelp_broker_set_config(&srv->broker, &call->cfg, kelp_listener_host(srv->listener),
                            kelp_listener_port(srv->listener));
     loop_call_finish(call);
@@ -323,18 +353,27 @@ int kelp_server_reconfigure(kelp_server *srv, const kelp_config *cfg, char *err,
         return 0;
     }
     loop_call call = {.srv = srv, .cfg = *cfg};
+    /* Certificates are read again on every change, so that rotated files
+     * take effect for new connections. */
+    if (make_tls(cfg, &call.tls, err, errlen) != 0) {
+        pthread_mutex_unlock(&srv->lock);
+        return -1;
+    }
     if (strcmp(cfg->listen, srv->cfg.listen) != 0 &&
         bind_listener(cfg, &call.new_listener, err, errlen) != 0) {
+        kelp_tls_context_free(call.tls);
         pthread_mutex_unlock(&srv->lock);
         return -1;
     }
     pthread_mutex_init(&call.mu, NULL);
     pthread_cond_init(&call.cv, NULL);
     int rc = kelp_loop_post(srv->loop, apply_config_on_loop, &call);
-    if (rc == 0)
+    if (rc == 0) {
         loop_call_wait(&call);
-    else
+    } else {
         kelp_listener_close(call.new_listener);
+        kelp_tls_context_free(call.tls);
+    }
     pthread_cond_destroy(&call.cv);
     pthread_mutex_destroy(&call.mu);
     if (rc == 0)
@@ -444,6 +483,8 @@ static int server_stop(kelp_server *srv, bool keep_listener, char *err, size_t e
     srv->storage = NULL;
     kelp_loop_free(srv->loop);
     srv->loop = NULL;
+    kelp_tls_context_free(srv->tls);
+    srv->tls = NULL;
     if (rc != 0) {
         snprintf(err, errlen, "storage could not be synced on stop");
         return -1;

@@ -51,7 +51,8 @@ TESTS += \
 	t/integration/filer_jwt.sh \
 	t/integration/schema_registry.sh \
 	t/integration/schema_validation.sh \
-	t/integration/sasl.sh
+	t/integration/sasl.sh \
+	t/integration/tls.sh
 
 # The same client tests with kelpd's files on the filer test server.
 FILER_TESTS = \
@@ -80,6 +81,7 @@ EXTRA_DIST += \
 	t/integration/schema_registry.sh t/integration/schema_registry.py \
 	t/integration/schema_validation.sh t/integration/schema_validation.py \
 	t/integration/sasl.sh t/integration/sasl.py \
+	t/integration/tls.sh t/integration/tls.py \
 	t/integration/lib.sh \
 	t/integration/kcat.sh \
 	t/integration/kcat_client.py \

@@ -1,7 +1,9 @@
-"""SASL_PLAINTEXT clients for sasl.sh: confluent-kafka, kafka-python and kcat
+"""SASL clients for sasl.sh and tls.sh: confluent-kafka, kafka-python and kcat
 with PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512; refused passwords, users and
 unauthenticated clients; SCRAM credentials altered over the wire (the
-confluent-kafka of Debian 12 has no AlterUserScramCredentials)."""
+confluent-kafka of Debian 12 has no AlterUserScramCredentials). With
+KELP_TLS_CA set (a CA file) every client speaks SASL_SSL instead of
+SASL_PLAINTEXT."""
 
 import base64
 import hashlib
@@ -17,6 +19,9 @@ import uuid
 from kafka_raw import TAGS, Reader, array, i8, i16, i32, nbytes, recv_exact, string, uvarint
 
 MECHS = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+TLS_CA = os.environ.get("KELP_TLS_CA", "")
+SASL_PROTOCOL = "SASL_SSL" if TLS_CA else "SASL_PLAINTEXT"
+PLAIN_PROTOCOL = "SSL" if TLS_CA else "PLAINTEXT"
 
 
 def fail(msg):
@@ -26,10 +31,12 @@ def fail(msg):
 
 # ---- confluent-kafka ------------------------------------------------------
 
-def ck_conf(bootstrap, mech, user, password, protocol="SASL_PLAINTEXT"):
+def ck_conf(bootstrap, mech, user, password, protocol=SASL_PROTOCOL):
     conf = {"bootstrap.servers": bootstrap, "security.protocol": protocol}
-    if protocol == "SASL_PLAINTEXT":
+    if protocol.startswith("SASL"):
         conf.update({"sasl.mechanisms": mech, "sasl.username": user, "sasl.password": password})
+    if TLS_CA:
+        conf["ssl.ca.location"] = TLS_CA
     return conf
 
 
@@ -63,7 +70,7 @@ def ck_roundtrip(bootstrap, mech, user, password, topic):
         fail("confluent-kafka %s as %s: consumed %r, wanted %r" % (mech, user, got, values))
 
 
-def ck_refused(bootstrap, mech, user, password, protocol="SASL_PLAINTEXT"):
+def ck_refused(bootstrap, mech, user, password, protocol=SASL_PROTOCOL):
     """Metadata must fail; returns the errors seen."""
     from confluent_kafka import KafkaException
     from confluent_kafka.admin import AdminClient
@@ -93,7 +100,7 @@ def confluent(bootstrap):
             fail("confluent-kafka %s unknown user: no authentication error in %s" % (mech, errs))
     # A PLAINTEXT client is cut off before it can produce.
     from confluent_kafka import Producer
-    p = Producer({"bootstrap.servers": bootstrap, "message.timeout.ms": 4000})
+    p = Producer(dict(ck_conf(bootstrap, None, None, None, PLAIN_PROTOCOL), **{"message.timeout.ms": 4000}))
     res = []
     p.produce("ck-unauth", b"x", on_delivery=lambda e, m: res.append(e))
     p.flush(10)
@@ -104,8 +111,11 @@ def confluent(bootstrap):
 # ---- kafka-python ---------------------------------------------------------
 
 def kp_conf(bootstrap, mech, user, password):
-    return {"bootstrap_servers": bootstrap, "security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": mech,
+    conf = {"bootstrap_servers": bootstrap, "security_protocol": SASL_PROTOCOL, "sasl_mechanism": mech,
             "sasl_plain_username": user, "sasl_plain_password": password, "api_version": (2, 5, 0)}
+    if TLS_CA:
+        conf.update({"ssl_cafile": TLS_CA, "ssl_check_hostname": True})
+    return conf
 
 
 def kafka_python(bootstrap):
@@ -139,8 +149,11 @@ def kafka_python(bootstrap):
 # ---- kcat -----------------------------------------------------------------
 
 def kcat_args(bootstrap, mech, user, password):
-    return ["kcat", "-b", bootstrap, "-X", "security.protocol=SASL_PLAINTEXT", "-X", "sasl.mechanisms=" + mech,
+    args = ["kcat", "-b", bootstrap, "-X", "security.protocol=" + SASL_PROTOCOL, "-X", "sasl.mechanisms=" + mech,
             "-X", "sasl.username=" + user, "-X", "sasl.password=" + password]
+    if TLS_CA:
+        args += ["-X", "ssl.ca.location=" + TLS_CA]
+    return args
 
 
 def kcat(bootstrap):
@@ -166,6 +179,9 @@ class Conn:
     def __init__(self, bootstrap):
         host, port = bootstrap.rsplit(":", 1)
         self.s = socket.create_connection((host, int(port)), timeout=15)
+        if TLS_CA:
+            import ssl
+            self.s = ssl.create_default_context(cafile=TLS_CA).wrap_socket(self.s, server_hostname=host)
         self.corr = 0
 
     def call(self, api_key, version, body, flexible):
@@ -190,7 +206,7 @@ class Conn:
     def closed(self):
         try:
             return self.s.recv(1) == b""
-        except (ConnectionError, socket.timeout):
+        except (ConnectionError, socket.timeout, OSError):
             return True
 
     def handshake(self, mech, version=1):
@@ -254,12 +270,19 @@ def wire(bootstrap):
     for key, rng in ((17, (0, 1)), (36, (0, 2)), (50, (0, 0)), (51, (0, 0))):
         if keys.get(key) != rng:
             fail("api %d advertised as %s, wanted %s" % (key, keys.get(key), rng))
+    # A failed exchange is answered, then the connection ends (as Kafka's).
     err, msg, _, _ = c.authenticate(b"\0alice\0alice-secret")
     if err != 34:
         fail("SaslAuthenticate before a handshake: error %d, wanted ILLEGAL_SASL_STATE" % err)
+    if not c.closed():
+        fail("the connection stayed open after ILLEGAL_SASL_STATE")
+    c = Conn(bootstrap)
     err, mechs = c.handshake("GSSAPI")
     if err != 33 or sorted(mechs) != sorted(MECHS):
         fail("unsupported mechanism: error %d mechanisms %s" % (err, mechs))
+    if not c.closed():
+        fail("the connection stayed open after UNSUPPORTED_SASL_MECHANISM")
+    c = Conn(bootstrap)
     c.s.sendall(i32(12) + struct.pack(">hhi", 3, 0, 99) + string("", False))  # Metadata v0
     if not c.closed():
         fail("an unauthenticated Metadata request did not close the connection")
@@ -269,6 +292,8 @@ def wire(bootstrap):
     err, msg, _, _ = c.authenticate(b"\0alice\0bad", version=2)
     if err != 58 or not msg:
         fail("wrong PLAIN password: error %d message %r" % (err, msg))
+    if not c.closed():
+        fail("the connection stayed open after SASL_AUTHENTICATION_FAILED")
     # SCRAM over v1 frames, with a session lifetime of 0 reported.
     c = Conn(bootstrap)
     c.handshake("SCRAM-SHA-512")
@@ -297,6 +322,11 @@ def wire(bootstrap):
     c.handshake("PLAIN", version=0)
     if c.raw(b"\0alice\0alice-secret") != b"":
         fail("raw PLAIN did not answer an empty token")
+    # A bare token shorter than a request header (user "a", password "b").
+    c = Conn(bootstrap)
+    c.handshake("PLAIN", version=0)
+    if c.raw(b"\0a\0b") != b"" or c.call(18, 0, b"", False).i16() != 0:
+        fail("a 4-byte raw PLAIN token was not accepted")
     c = Conn(bootstrap)
     c.handshake("PLAIN", version=0)
     c.s.sendall(i32(13) + b"\0alice\0wrong!")
@@ -360,7 +390,7 @@ def admin(bootstrap, stage):
         if res["bob"] != (0, None) or res["bob2"][0] != 91:
             fail("AlterUserScramCredentials deletions: %s" % res)
         err, res = describe(c, None)
-        if err or sorted(res) != ["alice"]:
+        if err or sorted(res) != ["a", "alice"]:
             fail("DescribeUserScramCredentials after the deletion: %s" % res)
         errs = ck_refused(bootstrap, "SCRAM-SHA-256", "bob", "bob-secret")
         if not any("uthentication" in str(e) for e in errs):

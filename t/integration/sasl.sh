@@ -14,7 +14,7 @@ KELP_CONFIG="$KELP_WORK/sasl.json"
 cat >"$KELP_CONFIG" <<'JSON'
 {"security": {"listener": "SASL_PLAINTEXT",
               "sasl_mechanisms": ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"],
-              "users": {"alice": "alice-secret"}}}
+              "users": {"alice": "alice-secret", "a": "b"}}}
 JSON
 export KELP_CONFIG
 
