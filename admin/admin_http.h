@@ -6,6 +6,9 @@
 
 #include <stddef.h>
 
+#include "admin/http_auth.h"
+#include "admin/http_tls.h"
+
 /* Largest request body accepted; larger ones get 413. */
 #define KELP_ADMIN_MAX_BODY (1u << 20)
 
@@ -24,6 +27,10 @@ typedef struct kelp_admin_callbacks {
     char *(*topics_json)(void *ctx, const char *name, unsigned *status);
     char *(*create_topic)(void *ctx, const char *body, unsigned *status);
     char *(*delete_topic)(void *ctx, const char *name, unsigned *status);
+    /* Copies the current "admin_auth" settings, read for every request so a
+     * change applies from the next one; NULL: no credentials are asked for.
+     * GET /healthz is always open (liveness probes carry no credentials). */
+    void (*get_auth)(void *ctx, kelp_admin_auth_config *out);
 } kelp_admin_callbacks;
 
 typedef struct kelp_admin kelp_admin;
@@ -34,17 +41,27 @@ typedef struct kelp_admin kelp_admin;
 int kelp_admin_listen(const char *addr, char *err, size_t errlen);
 
 /* Starts serving on a socket from kelp_admin_listen (owned from then on,
- * also on error) from an internal thread. The callbacks are copied. */
-kelp_admin *kelp_admin_start_fd(int listen_fd, const kelp_admin_callbacks *cb, char *err, size_t errlen);
+ * also on error) from an internal thread. The callbacks are copied; so is
+ * tls (NULL or plain: HTTP, else HTTPS with its certificate and key). */
+kelp_admin *kelp_admin_start_fd(int listen_fd, const kelp_admin_callbacks *cb, const kelp_http_tls *tls, char *err,
+                                size_t errlen);
 
 /* kelp_admin_listen and kelp_admin_start_fd in one. */
-kelp_admin *kelp_admin_start(const char *addr, const kelp_admin_callbacks *cb, char *err, size_t errlen);
+kelp_admin *kelp_admin_start(const char *addr, const kelp_admin_callbacks *cb, const kelp_http_tls *tls, char *err,
+                             size_t errlen);
+
+/* Serves with another certificate and key (or plain HTTP when tls is NULL
+ * or plain) from now on: a new daemon takes over the same listening
+ * socket, the old one finishes its open connections (as after a rebind).
+ * Safe to call from a request handler, not at the same time as
+ * kelp_admin_rebind_fd. On error nothing changes. */
+int kelp_admin_set_tls(kelp_admin *admin, const kelp_http_tls *tls, char *err, size_t errlen);
 
 /* Moves the endpoint to a socket from kelp_admin_listen (owned from then on,
  * also on error), or stops listening when listen_fd is -1. Safe to call
  * from a request handler: the old daemon stops accepting at once, finishes
  * its open connections and is joined by kelp_admin_stop. On error the old
- * socket keeps serving. */
+ * socket keeps serving. The new socket serves HTTPS when the endpoint does. */
 int kelp_admin_rebind_fd(kelp_admin *admin, int listen_fd, char *err, size_t errlen);
 
 /* The bound "host:port" (numeric host, actual port); -1 when not listening. */

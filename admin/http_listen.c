@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -59,5 +60,18 @@ int kelp_http_listen(const char *what, const char *addr, char *err, size_t errle
     freeaddrinfo(list);
     if (fd < 0)
         snprintf(err, errlen, "cannot listen on %s address %s: %s", what, addr, strerror(saved));
+    return fd;
+}
+
+int kelp_http_listen_dup(const char *what, int listen_fd, char *err, size_t errlen)
+{
+    int fd = fcntl(listen_fd, F_DUPFD_CLOEXEC, 0);
+    int flags = fd >= 0 ? fcntl(fd, F_GETFL) : -1;
+    if (fd < 0 || flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+        snprintf(err, errlen, "cannot reuse the %s socket: %s", what, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
     return fd;
 }

@@ -9,7 +9,13 @@
  *
  * The schema registry keeps its files through the running storage's
  * kelp_fs: it is detached before the storage closes (stop, switch) and
- * attached, which reloads it, once the next storage runs. */
+ * attached, which reloads it, once the next storage runs.
+ *
+ * Both HTTP endpoints read "admin_auth" under cfg_lock for every request,
+ * so a credential change applies from the next request on. A changed
+ * certificate or key (other paths, or other file contents at the same
+ * paths, seen by any reconfiguration, SIGHUP included) restarts their
+ * daemons on the same sockets. */
 #include "module/instance.h"
 
 #include <pthread.h>
@@ -38,6 +44,7 @@ struct kelp_instance {
     kelp_admin *admin;
     kelp_schema_registry *registry;
     kelp_schema_http *schema_http; /* NULL while "schema_registry" is "" */
+    kelp_http_tls tls;             /* what both endpoints serve (plain: HTTP) */
     bool running;
     bool stopping;
 };
@@ -90,6 +97,15 @@ static char *admin_delete_topic(void *ctx, const char *name, unsigned *status)
     return kelp_server_query(inst->server, kelp_broker_topics_delete, name, status);
 }
 
+/* The endpoints' view of "admin_auth", taken for each request. */
+static void http_auth_settings(void *ctx, kelp_admin_auth_config *out)
+{
+    kelp_instance *inst = ctx;
+    pthread_mutex_lock(&inst->cfg_lock);
+    *out = inst->cfg.admin_auth;
+    pthread_mutex_unlock(&inst->cfg_lock);
+}
+
 static kelp_admin_callbacks admin_callbacks(kelp_instance *inst)
 {
     return (kelp_admin_callbacks){.ctx = inst,
@@ -98,7 +114,8 @@ static kelp_admin_callbacks admin_callbacks(kelp_instance *inst)
                                   .groups_json = admin_groups_json,
                                   .topics_json = admin_topics_json,
                                   .create_topic = admin_create_topic,
-                                  .delete_topic = admin_delete_topic};
+                                  .delete_topic = admin_delete_topic,
+                                  .get_auth = http_auth_settings};
 }
 
 int kelp_instance_create(const kelp_host_api *host, const char *config_json, kelp_instance **out, char *err,
@@ -145,6 +162,13 @@ int kelp_instance_create(const kelp_host_api *host, const char *config_json, kel
     return 0;
 }
 
+static kelp_schema_http *serve_registry(kelp_instance *inst, int fd, const kelp_http_tls *tls, char *err,
+                                        size_t errlen)
+{
+    kelp_http_auth_source auth = {.ctx = inst, .get = http_auth_settings};
+    return kelp_schema_http_start_fd(fd, inst->registry, &auth, tls, err, errlen);
+}
+
 /* Loads the registry from the running storage and serves it on addr. */
 static int start_registry(kelp_instance *inst, const char *addr, char *err, size_t errlen)
 {
@@ -152,7 +176,7 @@ static int start_registry(kelp_instance *inst, const char *addr, char *err, size
         return -1;
     int fd = kelp_schema_http_listen(addr, err, errlen);
     if (fd >= 0)
-        inst->schema_http = kelp_schema_http_start_fd(fd, inst->registry, err, errlen);
+        inst->schema_http = serve_registry(inst, fd, &inst->tls, err, errlen);
     if (!inst->schema_http) {
         char ignored[64];
         kelp_schema_registry_attach(inst->registry, NULL, ignored, sizeof(ignored));
@@ -181,11 +205,17 @@ int kelp_instance_start(kelp_instance *inst, char *err, size_t errlen)
         goto out;
     }
     kelp_config cfg = config_snapshot(inst);
+    /* The certificate first: a bad file stops the start before anything runs. */
+    kelp_http_tls tls;
+    if (kelp_http_tls_load(&cfg.admin_auth, &tls, err, errlen) != 0)
+        goto out;
+    kelp_http_tls_free(&inst->tls);
+    inst->tls = tls;
     if (kelp_server_start(inst->server, err, errlen) != 0)
         goto out;
     if (cfg.admin[0]) {
         kelp_admin_callbacks cb = admin_callbacks(inst);
-        inst->admin = kelp_admin_start(cfg.admin, &cb, err, errlen);
+        inst->admin = kelp_admin_start(cfg.admin, &cb, &inst->tls, err, errlen);
         if (!inst->admin) {
             char ignored[256];
             kelp_server_stop(inst->server, ignored, sizeof(ignored));
@@ -214,14 +244,39 @@ static int move_admin(kelp_instance *inst, int listen_fd, char *err, size_t errl
     if (listen_fd < 0)
         return 0;
     kelp_admin_callbacks cb = admin_callbacks(inst);
-    inst->admin = kelp_admin_start_fd(listen_fd, &cb, err, errlen);
+    inst->admin = kelp_admin_start_fd(listen_fd, &cb, &inst->tls, err, errlen);
     return inst->admin ? 0 : -1;
+}
+
+/* Both endpoints serve tls from now on; on error neither changed. */
+static int switch_tls(kelp_instance *inst, const kelp_http_tls *tls, char *err, size_t errlen)
+{
+    if (inst->admin && kelp_admin_set_tls(inst->admin, tls, err, errlen) != 0)
+        return -1;
+    if (inst->schema_http && kelp_schema_http_set_tls(inst->schema_http, tls, err, errlen) != 0) {
+        char ignored[256];
+        if (inst->admin && kelp_admin_set_tls(inst->admin, &inst->tls, ignored, sizeof(ignored)) != 0)
+            KELP_ERROR("admin", "admin endpoint keeps the new certificate: %s", ignored);
+        return -1;
+    }
+    return 0;
+}
+
+/* Back to what inst->tls holds, after a reconfiguration failed later on. */
+static void restore_tls(kelp_instance *inst)
+{
+    char err[256];
+    if (switch_tls(inst, &inst->tls, err, sizeof(err)) != 0)
+        KELP_ERROR("admin", "cannot go back to the previous HTTPS certificate: %s", err);
 }
 
 int kelp_instance_reconfigure(kelp_instance *inst, const char *config_json, char *err, size_t errlen)
 {
     pthread_mutex_lock(&inst->state_lock);
     int rc = -1;
+    int admin_fd = -1, registry_fd = -1;
+    kelp_http_tls next_tls = {NULL, NULL};
+    bool tls_changed = false;
     if (inst->stopping) {
         snprintf(err, errlen, "Kelp is stopping; the configuration cannot change now");
         goto out;
@@ -234,23 +289,28 @@ int kelp_instance_reconfigure(kelp_instance *inst, const char *config_json, char
         snprintf(err, errlen, "configuration key \"data\" cannot change while Kelp runs");
         goto out;
     }
+    /* The certificate is read again every time, so renewed files at the
+     * same paths are picked up too; one that cannot be served is refused. */
+    if (inst->running && kelp_http_tls_load(&next.admin_auth, &next_tls, err, errlen) != 0)
+        goto out;
+    bool tls_moves = inst->running && !kelp_http_tls_equal(&next_tls, &inst->tls);
     /* Bind a new admin socket before anything changes: it is what can fail. */
     bool admin_moves = inst->running && strcmp(next.admin, current.admin) != 0;
-    int admin_fd = -1;
     if (admin_moves && next.admin[0]) {
         admin_fd = kelp_admin_listen(next.admin, err, errlen);
         if (admin_fd < 0)
             goto out;
     }
     bool registry_moves = inst->running && strcmp(next.schema_registry, current.schema_registry) != 0;
-    int registry_fd = -1;
     if (registry_moves && next.schema_registry[0]) {
         registry_fd = kelp_schema_http_listen(next.schema_registry, err, errlen);
-        if (registry_fd < 0) {
-            if (admin_fd >= 0)
-                close(admin_fd);
+        if (registry_fd < 0)
             goto out;
-        }
+    }
+    if (tls_moves) {
+        if (switch_tls(inst, &next_tls, err, errlen) != 0)
+            goto out;
+        tls_changed = true;
     }
     /* Another storage is a restart of the server behind the same listener. */
     bool storage_moves = memcmp(&next.storage, &current.storage, sizeof(next.storage)) != 0;
@@ -261,20 +321,16 @@ int kelp_instance_reconfigure(kelp_instance *inst, const char *config_json, char
         reattach_registry(inst, false);
         int switched_rc = kelp_server_switch_storage(inst->server, &switched, err, errlen);
         reattach_registry(inst, inst->schema_http != NULL);
-        if (switched_rc != 0) {
-            if (admin_fd >= 0)
-                close(admin_fd);
-            if (registry_fd >= 0)
-                close(registry_fd);
+        if (switched_rc != 0)
             goto out;
-        }
     }
-    if (kelp_server_reconfigure(inst->server, &next, err, errlen) != 0) {
-        if (admin_fd >= 0)
-            close(admin_fd);
-        if (registry_fd >= 0)
-            close(registry_fd);
+    if (kelp_server_reconfigure(inst->server, &next, err, errlen) != 0)
         goto out;
+    if (tls_moves) {
+        kelp_http_tls_free(&inst->tls);
+        inst->tls = next_tls; /* what a moved endpoint below serves */
+        next_tls = (kelp_http_tls){NULL, NULL};
+        tls_changed = false;
     }
     if (registry_moves) {
         /* Registry handlers never take state_lock, so joining them here is safe. */
@@ -283,20 +339,25 @@ int kelp_instance_reconfigure(kelp_instance *inst, const char *config_json, char
         if (registry_fd >= 0) {
             char sr_err[256];
             reattach_registry(inst, true);
-            inst->schema_http = kelp_schema_http_start_fd(registry_fd, inst->registry, sr_err, sizeof(sr_err));
+            inst->schema_http = serve_registry(inst, registry_fd, &inst->tls, sr_err, sizeof(sr_err));
+            registry_fd = -1; /* owned by the registry server now, also on error */
             if (!inst->schema_http)
                 KELP_ERROR("schema", "schema registry not served: %s", sr_err);
         }
         if (!inst->schema_http) {
             reattach_registry(inst, false);
-            if (registry_fd >= 0)
+            if (next.schema_registry[0])
                 snprintf(next.schema_registry, sizeof(next.schema_registry), "%s", "");
         }
     }
-    if (admin_moves && move_admin(inst, admin_fd, err, errlen) != 0) {
-        /* Only resource exhaustion gets here; the endpoint stays where it was. */
-        KELP_ERROR("admin", "admin endpoint stays on %s: %s", current.admin, err);
-        snprintf(next.admin, sizeof(next.admin), "%s", current.admin);
+    if (admin_moves) {
+        int fd = admin_fd;
+        admin_fd = -1; /* owned by the admin endpoint now, also on error */
+        if (move_admin(inst, fd, err, errlen) != 0) {
+            /* Only resource exhaustion gets here; the endpoint stays where it was. */
+            KELP_ERROR("admin", "admin endpoint stays on %s: %s", current.admin, err);
+            snprintf(next.admin, sizeof(next.admin), "%s", current.admin);
+        }
     }
     pthread_mutex_lock(&inst->cfg_lock);
     inst->cfg = next;
@@ -305,6 +366,13 @@ int kelp_instance_reconfigure(kelp_instance *inst, const char *config_json, char
     KELP_INFO("config", "configuration changed");
     rc = 0;
 out:
+    if (tls_changed)
+        restore_tls(inst);
+    if (admin_fd >= 0)
+        close(admin_fd);
+    if (registry_fd >= 0)
+        close(registry_fd);
+    kelp_http_tls_free(&next_tls);
     pthread_mutex_unlock(&inst->state_lock);
     return rc;
 }
@@ -343,6 +411,7 @@ void kelp_instance_destroy(kelp_instance *inst)
     }
     kelp_server_destroy(inst->server);
     kelp_schema_registry_free(inst->registry);
+    kelp_http_tls_free(&inst->tls);
     if (inst->has_log_sink)
         kelp_log_set_sink(NULL, NULL);
     pthread_mutex_destroy(&inst->state_lock);

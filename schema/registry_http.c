@@ -10,6 +10,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -31,7 +32,10 @@
 
 struct kelp_schema_http {
     struct MHD_Daemon *mhd;
+    int listen_fd; /* closed by MHD_stop_daemon */
     kelp_schema_registry *reg;
+    kelp_http_auth_source auth;
+    kelp_http_tls tls; /* the running daemon's, kept until it stopped */
     char bound[KELP_CONFIG_ADDR_MAX + 16];
 };
 
@@ -614,7 +618,8 @@ static void route_request(request *rq, char *path, response *resp)
         set_error(resp, 404, "HTTP 404 Not Found");
 }
 
-static enum MHD_Result send_response(struct MHD_Connection *conn, response *resp)
+static enum MHD_Result send_response_with(struct MHD_Connection *conn, response *resp,
+                                          const char *const *challenges, size_t nchallenges)
 {
     static const char fallback[] = "{\"error_code\":50001,\"message\":\"out of memory\"}";
     struct MHD_Response *r;
@@ -625,9 +630,16 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, response *resp
     if (!r)
         return MHD_NO;
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CONTENT_TYPE);
+    for (size_t i = 0; i < nchallenges; i++)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, challenges[i]);
     enum MHD_Result rc = MHD_queue_response(conn, resp->body ? resp->status : 500, r);
     MHD_destroy_response(r);
     return rc;
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *conn, response *resp)
+{
+    return send_response_with(conn, resp, NULL, 0);
 }
 
 static enum MHD_Result send_error(struct MHD_Connection *conn, int code, const char *message)
@@ -637,6 +649,28 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, int code, const c
     enum MHD_Result rc = send_response(conn, &resp);
     free(resp.body);
     return rc;
+}
+
+/* True when the request may go on; otherwise a 401 is queued in *rc, with
+ * Confluent's error code for it. */
+static bool authorized(kelp_schema_http *h, struct MHD_Connection *conn, enum MHD_Result *rc)
+{
+    if (!h->auth.get)
+        return true;
+    kelp_admin_auth_config aa;
+    h->auth.get(h->auth.ctx, &aa);
+    bool ok = kelp_http_auth_check(&aa, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                                   MHD_HTTP_HEADER_AUTHORIZATION));
+    if (!ok) {
+        const char *challenges[2];
+        size_t n = kelp_http_auth_challenges(&aa, challenges);
+        response resp = {0};
+        set_error(&resp, 40101, "Unauthorized");
+        *rc = send_response_with(conn, &resp, challenges, n);
+        free(resp.body);
+    }
+    OPENSSL_cleanse(&aa, sizeof(aa));
+    return ok;
 }
 
 static enum MHD_Result dispatch(kelp_schema_http *h, struct MHD_Connection *conn, const char *method,
@@ -669,6 +703,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_NO;
         kelp_buf_init(&pr->body);
         *con_cls = pr;
+        /* Credentials first: a refused request's body is never looked at. */
+        enum MHD_Result rc;
+        if (!authorized(h, conn, &rc)) {
+            pr->answered = true;
+            return rc;
+        }
         /* Refuse a declared oversized body before reading any of it. */
         const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (length && strtoull(length, NULL, 10) > KELP_SCHEMA_HTTP_MAX_BODY) {
@@ -734,34 +774,89 @@ int kelp_schema_http_listen(const char *addr, char *err, size_t errlen)
     return kelp_http_listen("schema registry", addr, err, errlen);
 }
 
-kelp_schema_http *kelp_schema_http_start_fd(int listen_fd, kelp_schema_registry *reg, char *err, size_t errlen)
+/* A daemon serving h on fd (closed on error) with tls; NULL with a message. */
+static struct MHD_Daemon *daemon_start(kelp_schema_http *h, int fd, int family, kelp_http_tls *tls, char *err,
+                                       size_t errlen)
+{
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    if (family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    struct MHD_OptionItem tls_options[3];
+    flags |= kelp_http_tls_mhd_options(tls, tls_options);
+    struct MHD_Daemon *mhd =
+        MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+                         MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT, CONNECTION_LIMIT,
+                         MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_SECONDS, MHD_OPTION_NOTIFY_COMPLETED,
+                         on_completed, NULL, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_ARRAY,
+                         tls_options, MHD_OPTION_END);
+    if (!mhd) {
+        snprintf(err, errlen, "cannot start the schema registry %s server on %s", tls->cert ? "HTTPS" : "HTTP",
+                 h->bound);
+        close(fd);
+    }
+    return mhd;
+}
+
+static int socket_family(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen = sizeof(ss);
+    return getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0 ? ss.ss_family : AF_UNSPEC;
+}
+
+kelp_schema_http *kelp_schema_http_start_fd(int listen_fd, kelp_schema_registry *reg,
+                                            const kelp_http_auth_source *auth, const kelp_http_tls *tls, char *err,
+                                            size_t errlen)
 {
     kelp_schema_http *h = calloc(1, sizeof(*h));
     struct sockaddr_storage ss;
     socklen_t sslen = sizeof(ss);
-    if (!h || getsockname(listen_fd, (struct sockaddr *)&ss, &sslen) != 0) {
+    if (!h || getsockname(listen_fd, (struct sockaddr *)&ss, &sslen) != 0 || kelp_http_tls_copy(tls, &h->tls) != 0) {
         snprintf(err, errlen, "cannot start the schema registry: %s", h ? strerror(errno) : "out of memory");
         close(listen_fd);
         free(h);
         return NULL;
     }
     h->reg = reg;
+    if (auth)
+        h->auth = *auth;
+    h->listen_fd = listen_fd;
     kelp_format_sockaddr(&ss, h->bound, sizeof(h->bound));
-    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-    if (ss.ss_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
-    h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-                              MHD_OPTION_LISTEN_SOCKET, listen_fd, MHD_OPTION_CONNECTION_LIMIT, CONNECTION_LIMIT,
-                              MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_SECONDS, MHD_OPTION_NOTIFY_COMPLETED,
-                              on_completed, NULL, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_END);
+    h->mhd = daemon_start(h, listen_fd, ss.ss_family, &h->tls, err, errlen);
     if (!h->mhd) {
-        snprintf(err, errlen, "cannot start the schema registry HTTP server on %s", h->bound);
-        close(listen_fd);
+        kelp_http_tls_free(&h->tls);
         free(h);
         return NULL;
     }
-    KELP_INFO("schema", "schema registry on %s", h->bound);
+    KELP_INFO("schema", "schema registry on %s%s", h->bound, h->tls.cert ? " (HTTPS)" : "");
     return h;
+}
+
+int kelp_schema_http_set_tls(kelp_schema_http *h, const kelp_http_tls *tls, char *err, size_t errlen)
+{
+    kelp_http_tls next_tls;
+    if (kelp_http_tls_copy(tls, &next_tls) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int fd = kelp_http_listen_dup("schema registry", h->listen_fd, err, errlen);
+    struct MHD_Daemon *next = fd < 0 ? NULL : daemon_start(h, fd, socket_family(fd), &next_tls, err, errlen);
+    if (!next) {
+        kelp_http_tls_free(&next_tls);
+        return -1;
+    }
+    /* Quiesced, the old daemon leaves the socket alone; its descriptor is ours to close. */
+    int old_fd = h->listen_fd;
+    MHD_socket quiesced = MHD_quiesce_daemon(h->mhd);
+    MHD_stop_daemon(h->mhd);
+    if (quiesced != MHD_INVALID_SOCKET)
+        close(old_fd);
+    kelp_http_tls_free(&h->tls);
+    h->mhd = next;
+    h->listen_fd = fd;
+    h->tls = next_tls;
+    KELP_INFO("schema", "schema registry on %s now serves %s", h->bound, h->tls.cert ? "HTTPS" : "HTTP");
+    return 0;
 }
 
 int kelp_schema_http_bound_address(kelp_schema_http *h, char *buf, size_t buflen)
@@ -775,5 +870,6 @@ void kelp_schema_http_stop(kelp_schema_http *h)
     if (!h)
         return;
     MHD_stop_daemon(h->mhd); /* closes the listening socket */
+    kelp_http_tls_free(&h->tls);
     free(h);
 }

@@ -166,21 +166,8 @@ void kelp_server_set_schema_registry(kelp_server *srv, struct kelp_schema_regist
     srv->registry = r;
 }
 
-/* Settings this build does not serve yet are refused, never ignored. */
-static int check_supported(const kelp_config *cfg, char *err, size_t errlen)
-{
-    if (cfg->security.authorizer || cfg->admin_auth.bearer_token[0] ||
-        strcmp(cfg->admin_auth.basic_users, "{}") != 0 || cfg->admin_auth.ssl_certificate[0]) {
-        snprintf(err, errlen, "the authorizer and admin_auth are not available in this build");
-        return -1;
-    }
-    return 0;
-}
-
 int kelp_server_create(const kelp_config *cfg, kelp_server **out, char *err, size_t errlen)
 {
-    if (check_supported(cfg, err, errlen) != 0)
-        return -1;
     kelp_server *srv = calloc(1, sizeof(*srv));
     if (!srv) {
         snprintf(err, errlen, "out of memory");
@@ -339,8 +326,6 @@ static void apply_config_on_loop(void *ctx)
 
 int kelp_server_reconfigure(kelp_server *srv, const kelp_config *cfg, char *err, size_t errlen)
 {
-    if (check_supported(cfg, err, errlen) != 0)
-        return -1;
     pthread_mutex_lock(&srv->lock);
     if (strcmp(cfg->data_dir, srv->cfg.data_dir) != 0) {
         pthread_mutex_unlock(&srv->lock);

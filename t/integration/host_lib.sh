@@ -42,6 +42,8 @@ expect_failure() {
 # start_kelpd ARGS...: starts kelpd in the background and waits for the
 # address lines; sets KAFKA_ADDR and ADMIN_ADDR (empty when disabled).
 start_kelpd() {
+    # A previous run's address lines must not pass for this one's.
+    rm -f "$WORK/kelpd.out" "$WORK/kelpd.err"
     "$KELPD" --module "$KELP_MODULE" --listen 127.0.0.1:0 --data "$WORK/data" "$@" \
         >"$WORK/kelpd.out" 2>"$WORK/kelpd.err" </dev/null &
     KELPD_PID=$!

@@ -76,7 +76,7 @@ static void setup(void)
     fake.apply_calls = 0;
     kelp_admin_callbacks cb = {.ctx = &fake, .get_config = fake_get_config, .apply_config = fake_apply_config};
     char err[256] = "";
-    fake.admin = kelp_admin_start("127.0.0.1:0", &cb, err, sizeof(err));
+    fake.admin = kelp_admin_start("127.0.0.1:0", &cb, NULL, err, sizeof(err));
     ck_assert_msg(fake.admin != NULL, "start: %s", err);
     admin_port = port_of(fake.admin);
     ck_assert_uint_ne(admin_port, 0);
@@ -376,7 +376,7 @@ START_TEST(bad_addresses_are_refused_with_a_message)
 {
     char err[256] = "";
     kelp_admin_callbacks cb = {0};
-    ck_assert_ptr_null(kelp_admin_start("no-port", &cb, err, sizeof(err)));
+    ck_assert_ptr_null(kelp_admin_start("no-port", &cb, NULL, err, sizeof(err)));
     ck_assert_ptr_nonnull(strstr(err, "no-port"));
     char busy[32];
     snprintf(busy, sizeof(busy), "127.0.0.1:%u", admin_port);
