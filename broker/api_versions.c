@@ -22,6 +22,40 @@ static bool software_field_valid(kw_str s)
     return true;
 }
 
+/* KIP-584 features (tagged fields of v3+): transaction.version 2 is
+ * finalized, as on Kafka 4.0, so that clients use transactions v2 (Produce
+ * v12, TxnOffsetCommit v5, EndTxn v5; KIP-890). A supported range from 0
+ * is left out before v4, which older clients refuse (KAFKA-17011). */
+#define TXN_VERSION_FEATURE "transaction.version"
+#define TXN_VERSION_LEVEL 2
+#define FINALIZED_FEATURES_EPOCH 1 /* never changes: clients act on any epoch >= 0 */
+
+static void add_features(kelp_request *req, kafka_ApiVersionsResponse *resp)
+{
+    if (req->api_version < 3)
+        return;
+    kw_str name = {.ptr = TXN_VERSION_FEATURE, .len = (int32_t)strlen(TXN_VERSION_FEATURE)};
+    kafka_ApiVersionsResponse_FinalizedFeatureKey *fin = kelp_arena_alloc(&req->arena, sizeof(*fin));
+    kafka_ApiVersionsResponse_SupportedFeatureKey *sup = kelp_arena_alloc(&req->arena, sizeof(*sup));
+    if (!fin || !sup)
+        return;
+    kafka_ApiVersionsResponse_FinalizedFeatureKey_init(fin);
+    fin->name = name;
+    fin->min_version_level = TXN_VERSION_LEVEL;
+    fin->max_version_level = TXN_VERSION_LEVEL;
+    resp->finalized_features = fin;
+    resp->finalized_features_count = 1;
+    resp->finalized_features_epoch = FINALIZED_FEATURES_EPOCH;
+    if (req->api_version >= 4) {
+        kafka_ApiVersionsResponse_SupportedFeatureKey_init(sup);
+        sup->name = name;
+        sup->min_version = 0;
+        sup->max_version = TXN_VERSION_LEVEL;
+        resp->supported_features = sup;
+        resp->supported_features_count = 1;
+    }
+}
+
 static void respond(kelp_request *req, int16_t error_code)
 {
     size_t count;
@@ -39,6 +73,7 @@ static void respond(kelp_request *req, int16_t error_code)
         resp.api_keys[i].min_version = apis[i].min_version;
         resp.api_keys[i].max_version = apis[i].max_version;
     }
+    add_features(req, &resp);
     KELP_RESPOND(req, ApiVersionsResponse, &resp);
 }
 

@@ -1,13 +1,16 @@
 /* DescribeGroups: state, protocol and members of each group; metadata and
  * assignments only for a Stable group, as Kafka reports them. An unknown
- * group is reported Dead without an error (versions up to 5). */
+ * group is reported Dead: without an error up to version 5, with
+ * GROUP_ID_NOT_FOUND and a message from version 6 (KIP-1043). */
+#include <stdio.h>
+
+#include "broker/authorizer.h"
 #include "broker/group_common.h"
 #include "groups/coordinator.h"
 #include "protocol/generated/kafka_messages.h"
 #include "protocol/kafka_errors.h"
 
-/* Kafka's AclOperation codes for what a group allows: READ, DELETE, DESCRIBE.
- * Without authorization configured, everything is allowed. */
+/* Kafka's AclOperation codes for what a group allows: READ, DELETE, DESCRIBE. */
 #define GROUP_AUTHORIZED_OPERATIONS ((1 << 3) | (1 << 6) | (1 << 8))
 #define AUTHORIZED_OPERATIONS_OMITTED INT32_MIN
 
@@ -17,9 +20,17 @@ static int describe(kelp_broker *b, kelp_request *req, kw_str id, bool include_o
 {
     kafka_DescribeGroupsResponse_DescribedGroup_init(out);
     out->group_id = id;
-    out->authorized_operations = include_ops ? GROUP_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED;
+    out->authorized_operations = AUTHORIZED_OPERATIONS_OMITTED;
     out->protocol_type = kelp_kw_or_empty("");
     out->protocol_data = kelp_kw_or_empty("");
+    if (!kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_GROUP, id, KELP_ACL_OP_DESCRIBE)) {
+        out->error_code = KAFKA_ERR_GROUP_AUTHORIZATION_FAILED;
+        out->group_state = kelp_kw_or_empty("");
+        return 0;
+    }
+    if (include_ops)
+        out->authorized_operations = kelp_authorized_operations(b, req, KELP_ACL_RESOURCE_GROUP, id.ptr,
+                                                                (size_t)id.len, GROUP_AUTHORIZED_OPERATIONS);
     if (!kelp_group_id_valid(id)) {
         out->error_code = KAFKA_ERR_INVALID_GROUP_ID;
         out->group_state = kelp_kw_or_empty("Dead");
@@ -28,6 +39,14 @@ static int describe(kelp_broker *b, kelp_request *req, kw_str id, bool include_o
     const kelp_group *g = kelp_coordinator_find(b->groups, id.ptr, (size_t)id.len);
     if (!g) {
         out->group_state = kelp_kw_or_empty(kelp_group_state_name(KELP_GROUP_DEAD));
+        if (req->api_version >= 6) {
+            out->error_code = KAFKA_ERR_GROUP_ID_NOT_FOUND;
+            char *msg = kelp_arena_alloc(&req->arena, (size_t)id.len + 32);
+            if (!msg)
+                return -1;
+            int n = snprintf(msg, (size_t)id.len + 32, "Group %.*s not found.", (int)id.len, id.ptr);
+            out->error_message = (kw_str){.ptr = msg, .len = n};
+        }
         return 0;
     }
     bool stable = g->state == KELP_GROUP_STABLE;

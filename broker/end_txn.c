@@ -1,5 +1,6 @@
 /* EndTxn: commit or abort the open transaction; answered once its markers
  * are durable in every partition and, on commit, its offsets applied. */
+#include "broker/authorizer.h"
 #include "broker/broker.h"
 #include "broker/txn_common.h"
 #include "protocol/generated/kafka_messages.h"
@@ -28,6 +29,12 @@ int kelp_handle_end_txn(kelp_broker *b, kelp_request *req)
     if (!w)
         return -1;
     w->req = req;
-    kelp_txn_end(b->txns, in.transactional_id, in.producer_id, in.producer_epoch, in.committed, replied, w);
+    if (!kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_TRANSACTIONAL_ID, in.transactional_id, KELP_ACL_OP_WRITE)) {
+        replied(w, KAFKA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED, -1, -1);
+        return 0;
+    }
+    /* v5 is transactions v2: every end bumps the epoch, answered in the response. */
+    kelp_txn_end(b->txns, in.transactional_id, in.producer_id, in.producer_epoch, in.committed, req->api_version >= 5,
+                 replied, w);
     return 0;
 }

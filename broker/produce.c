@@ -5,11 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker/authorizer.h"
 #include "broker/broker.h"
+#include "broker/group_common.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "protocol/generated/kafka_messages.h"
 #include "protocol/kafka_errors.h"
+#include "records/byte_order.h"
+#include "records/crc32c.h"
 #include "records/record_batch.h"
 #include "schema/record_validator.h"
 #include "storage/producer_state.h"
@@ -30,6 +34,10 @@ typedef struct produce_wait {
     kelp_broker *broker;
     kelp_request *req;
     kelp_timer *timer;
+    /* Kept while a v12 request waits for its partitions to join the transaction. */
+    kafka_ProduceRequest in;
+    bool txn_denied, acks_valid;
+    int16_t add_error; /* the join's failure, for every transactional batch */
 } produce_wait;
 
 static int16_t batch_status_error(enum kelp_batch_status st)
@@ -198,6 +206,14 @@ static kelp_partition *produce_partition(kelp_broker *b, kelp_request *req, kelp
         (tc->set & (1u << KELP_TC_MESSAGE_TIMESTAMP_TYPE))) {
         append_time = kelp_clock_wall_ms();
         kelp_batch_set_log_append_time(records, len, append_time);
+    } else if (h.max_timestamp < h.base_timestamp) {
+        /* Sarama before 1.23 leaves maxTimestamp -1; Kafka's validator sets it
+         * from the records, and time lookups and retention depend on it. */
+        int64_t max_off, max_ts;
+        if (kelp_batch_max_timestamp_offset(records, len, &max_off, &max_ts) == 1 && max_ts >= 0) {
+            kelp_put_be64(records + KELP_BATCH_OFF_MAX_TIMESTAMP, (uint64_t)max_ts);
+            kelp_put_be32(records + KELP_BATCH_OFF_CRC, kelp_crc32c(0, records + KELP_BATCH_OFF_ATTRIBUTES, len - KELP_BATCH_OFF_ATTRIBUTES));
+        }
     }
     int64_t base, last;
     if (kelp_partition_append(p, records, len, &base, &last) != KELP_STORAGE_OK) {
@@ -247,6 +263,163 @@ static void produce_timeout(void *ctx)
     KELP_RESPOND(w->req, ProduceResponse, &w->resp);
 }
 
+/* Whether the partition's data is a transactional batch (its header in *out). */
+static bool batch_transactional(const kafka_ProduceRequest_PartitionProduceData *pd, kelp_batch_header *out)
+{
+    kelp_batch_header h;
+    if (pd->records.len <= 0 || kelp_batch_header_parse(pd->records.ptr, (size_t)pd->records.len, &h) != 0 ||
+        !(h.attributes & KELP_BATCH_ATTR_TRANSACTIONAL))
+        return false;
+    if (out)
+        *out = h;
+    return true;
+}
+
+/* Validates and appends every partition's batch, then answers or waits
+ * for the data to be durable. */
+static void produce_run(produce_wait *w)
+{
+    kelp_broker *b = w->broker;
+    kelp_request *req = w->req;
+    const kafka_ProduceRequest in = w->in;
+    bool txn_denied = w->txn_denied, acks_valid = w->acks_valid;
+    for (int32_t t = 0; t < in.topic_data_count; t++) {
+        const kafka_ProduceRequest_TopicProduceData *tin = &in.topic_data[t];
+        kafka_ProduceResponse_TopicProduceResponse *tout = &w->resp.responses[t];
+        bool name_ok = tin->name.len > 0 && kelp_topic_name_valid(tin->name.ptr, (size_t)tin->name.len) &&
+                       !kelp_topic_name_reserved(tin->name.ptr, (size_t)tin->name.len);
+        /* Refused before the name is even looked at: nothing of it is stored. */
+        bool allowed = !txn_denied && kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_TOPIC, tin->name, KELP_ACL_OP_WRITE);
+        kelp_topic *topic = name_ok && allowed ? kelp_storage_find_topic(b->storage, tin->name.ptr, (size_t)tin->name.len)
+                                               : NULL;
+        for (int32_t i = 0; i < tin->partition_data_count; i++) {
+            partition_response *pout = &tout->partition_responses[i];
+            kafka_ProduceResponse_PartitionProduceResponse_init(pout);
+            pout->index = tin->partition_data[i].index;
+            if (txn_denied) {
+                set_error(req, pout, KAFKA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED, NULL);
+                continue;
+            }
+            if (!allowed) {
+                set_error(req, pout, KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED, NULL);
+                continue;
+            }
+            if (!acks_valid) {
+                set_error(req, pout, KAFKA_ERR_INVALID_REQUIRED_ACKS, NULL);
+                continue;
+            }
+            if (!name_ok) {
+                set_error(req, pout, KAFKA_ERR_INVALID_TOPIC_EXCEPTION, NULL);
+                continue;
+            }
+            if (w->add_error != KAFKA_ERR_NONE && batch_transactional(&tin->partition_data[i], NULL)) {
+                set_error(req, pout, w->add_error, "the partition could not be added to the transaction");
+                continue;
+            }
+            int64_t end;
+            kelp_partition *p = produce_partition(b, req, topic, &tin->partition_data[i], pout, &end);
+            if (p) {
+                w->partitions[w->count] = p;
+                w->end_offsets[w->count] = end;
+                w->outs[w->count] = pout;
+                w->count++;
+            }
+        }
+    }
+    /* Consumers only see durable data, so even acks=0 asks for a commit. */
+    if (w->count > 0)
+        kelp_storage_request_sync(b->storage);
+    if (in.acks == 0 && acks_valid) {
+        kelp_request_finish_silently(req);
+        return;
+    }
+    if (produce_durable(w)) {
+        KELP_RESPOND(req, ProduceResponse, &w->resp);
+        return;
+    }
+    req->state = w;
+    req->next = NULL;
+    if (in.timeout_ms > 0)
+        w->timer = kelp_timer_add(b->loop, kelp_clock_mono_ms() + in.timeout_ms, produce_timeout, w);
+    if (b->produce_waiters_tail)
+        b->produce_waiters_tail->next = req;
+    else
+        b->produce_waiters = req;
+    b->produce_waiters_tail = req;
+}
+
+/* The coordinator's answer, as Kafka's produce path reports it: a fenced
+ * producer is INVALID_PRODUCER_EPOCH, and retriable coordinator states
+ * become NOT_ENOUGH_REPLICAS, which every client retries. */
+static void joined(void *ctx, int16_t error, int64_t producer_id, int16_t epoch)
+{
+    (void)producer_id;
+    (void)epoch;
+    produce_wait *w = ctx;
+    switch (error) {
+    case KAFKA_ERR_PRODUCER_FENCED:
+        error = KAFKA_ERR_INVALID_PRODUCER_EPOCH;
+        break;
+    case KAFKA_ERR_CONCURRENT_TRANSACTIONS:
+    case KAFKA_ERR_COORDINATOR_LOAD_IN_PROGRESS:
+    case KAFKA_ERR_COORDINATOR_NOT_AVAILABLE:
+    case KAFKA_ERR_NOT_COORDINATOR:
+        error = KAFKA_ERR_NOT_ENOUGH_REPLICAS;
+        break;
+    default:
+        break;
+    }
+    w->add_error = error;
+    produce_run(w);
+}
+
+/* Produce v12 (transactions v2): the partitions of transactional batches
+ * join the producer's transaction through the coordinator, durably and
+ * beginning one if none is open, before anything is written (Kafka does
+ * this for versions above 11; older ones must have used AddPartitionsToTxn).
+ * 1: nothing to join; 0: joined() follows; -1: no memory. */
+static int join_transaction(produce_wait *w)
+{
+    kelp_broker *b = w->broker;
+    kelp_request *req = w->req;
+    const kafka_ProduceRequest *in = &w->in;
+    int32_t total = 0;
+    for (int32_t t = 0; t < in->topic_data_count; t++)
+        total += in->topic_data[t].partition_data_count;
+    kelp_txn_topic_partition *parts = kelp_arena_alloc(&req->arena, (size_t)(total + 1) * sizeof(*parts));
+    if (!parts)
+        return -1;
+    size_t n = 0;
+    int64_t producer_id = -1;
+    int16_t epoch = -1;
+    for (int32_t t = 0; t < in->topic_data_count; t++) {
+        const kafka_ProduceRequest_TopicProduceData *tin = &in->topic_data[t];
+        /* Only partitions the write could reach: the rest fail on their own. */
+        if (!kelp_topic_name_usable(tin->name) ||
+            !kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_TOPIC, tin->name, KELP_ACL_OP_WRITE))
+            continue;
+        kelp_topic *topic = kelp_storage_find_topic(b->storage, tin->name.ptr, (size_t)tin->name.len);
+        for (int32_t i = 0; topic && i < tin->partition_data_count; i++) {
+            kelp_batch_header h;
+            if (!batch_transactional(&tin->partition_data[i], &h) ||
+                !kelp_topic_partition(topic, tin->partition_data[i].index))
+                continue;
+            /* One producer per request; another's batch fails its own check. */
+            if (n == 0) {
+                producer_id = h.producer_id;
+                epoch = h.producer_epoch;
+            } else if (h.producer_id != producer_id || h.producer_epoch != epoch) {
+                continue;
+            }
+            parts[n++] = (kelp_txn_topic_partition){tin->name, tin->partition_data[i].index};
+        }
+    }
+    if (n == 0)
+        return 1;
+    kelp_txn_add_partitions(b->txns, in->transactional_id, producer_id, epoch, parts, n, joined, w);
+    return 0;
+}
+
 int kelp_handle_produce(kelp_broker *b, kelp_request *req)
 {
     kafka_ProduceRequest in;
@@ -271,62 +444,40 @@ int kelp_handle_produce(kelp_broker *b, kelp_request *req)
     w->broker = b;
     w->req = req;
     w->resp.responses_count = in.topic_data_count;
+    /* Transactional batches need WRITE on the transactional id, or the
+     * whole request is refused (Kafka's rule). */
+    bool txn_denied = false;
+    for (int32_t t = 0; t < in.topic_data_count && !txn_denied; t++)
+        for (int32_t i = 0; i < in.topic_data[t].partition_data_count && !txn_denied; i++) {
+            const kafka_ProduceRequest_PartitionProduceData *pd = &in.topic_data[t].partition_data[i];
+            kelp_batch_header h;
+            if (pd->records.len > 0 && kelp_batch_header_parse(pd->records.ptr, (size_t)pd->records.len, &h) == 0 &&
+                (h.attributes & KELP_BATCH_ATTR_TRANSACTIONAL))
+                txn_denied = in.transactional_id.len < 0 ||
+                             !kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_TRANSACTIONAL_ID, in.transactional_id,
+                                                 KELP_ACL_OP_WRITE);
+        }
 
+    w->in = in;
+    w->txn_denied = txn_denied;
+    w->acks_valid = acks_valid;
+    w->add_error = KAFKA_ERR_NONE;
     for (int32_t t = 0; t < in.topic_data_count; t++) {
-        const kafka_ProduceRequest_TopicProduceData *tin = &in.topic_data[t];
         kafka_ProduceResponse_TopicProduceResponse *tout = &w->resp.responses[t];
         kafka_ProduceResponse_TopicProduceResponse_init(tout);
-        tout->name = tin->name;
+        tout->name = in.topic_data[t].name;
         tout->partition_responses =
-            kelp_arena_alloc(a, (size_t)(tin->partition_data_count + 1) * sizeof(*tout->partition_responses));
+            kelp_arena_alloc(a, (size_t)(in.topic_data[t].partition_data_count + 1) * sizeof(*tout->partition_responses));
         if (!tout->partition_responses)
             return -1;
-        tout->partition_responses_count = tin->partition_data_count;
-        bool name_ok = tin->name.len > 0 && kelp_topic_name_valid(tin->name.ptr, (size_t)tin->name.len) &&
-                       !kelp_topic_name_reserved(tin->name.ptr, (size_t)tin->name.len);
-        kelp_topic *topic = name_ok ? kelp_storage_find_topic(b->storage, tin->name.ptr, (size_t)tin->name.len) : NULL;
-        for (int32_t i = 0; i < tin->partition_data_count; i++) {
-            partition_response *pout = &tout->partition_responses[i];
-            kafka_ProduceResponse_PartitionProduceResponse_init(pout);
-            pout->index = tin->partition_data[i].index;
-            if (!acks_valid) {
-                set_error(req, pout, KAFKA_ERR_INVALID_REQUIRED_ACKS, NULL);
-                continue;
-            }
-            if (!name_ok) {
-                set_error(req, pout, KAFKA_ERR_INVALID_TOPIC_EXCEPTION, NULL);
-                continue;
-            }
-            int64_t end;
-            kelp_partition *p = produce_partition(b, req, topic, &tin->partition_data[i], pout, &end);
-            if (p) {
-                w->partitions[w->count] = p;
-                w->end_offsets[w->count] = end;
-                w->outs[w->count] = pout;
-                w->count++;
-            }
-        }
+        tout->partition_responses_count = in.topic_data[t].partition_data_count;
     }
-    /* Consumers only see durable data, so even acks=0 asks for a commit. */
-    if (w->count > 0)
-        kelp_storage_request_sync(b->storage);
-    if (in.acks == 0 && acks_valid) {
-        kelp_request_finish_silently(req);
-        return 0;
+    if (req->api_version >= 12 && !txn_denied && acks_valid) {
+        int rc = join_transaction(w);
+        if (rc <= 0)
+            return rc; /* produce_run follows the join */
     }
-    if (produce_durable(w)) {
-        KELP_RESPOND(req, ProduceResponse, &w->resp);
-        return 0;
-    }
-    req->state = w;
-    req->next = NULL;
-    if (in.timeout_ms > 0)
-        w->timer = kelp_timer_add(b->loop, kelp_clock_mono_ms() + in.timeout_ms, produce_timeout, w);
-    if (b->produce_waiters_tail)
-        b->produce_waiters_tail->next = req;
-    else
-        b->produce_waiters = req;
-    b->produce_waiters_tail = req;
+    produce_run(w);
     return 0;
 }
 

@@ -1,6 +1,7 @@
 /* TxnOffsetCommit: offsets a transaction commits for a consumer group,
  * kept with the transaction until it ends (applied on commit, dropped on
  * abort). Checked against the group as Kafka's group coordinator does. */
+#include "broker/authorizer.h"
 #include "broker/broker.h"
 #include "broker/group_common.h"
 #include "broker/txn_common.h"
@@ -66,7 +67,13 @@ int kelp_handle_txn_offset_commit(kelp_broker *b, kelp_request *req)
     if (!offsets || !w->resp.topics)
         return -1;
     w->resp.topics_count = in.topics_count;
-    int16_t gerr = group_error(b, &in);
+    /* The transactional id first, then the group, then each topic (Kafka's order). */
+    int16_t gerr =
+        !kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_TRANSACTIONAL_ID, in.transactional_id, KELP_ACL_OP_WRITE)
+            ? KAFKA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+        : !kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_GROUP, in.group_id, KELP_ACL_OP_READ)
+            ? KAFKA_ERR_GROUP_AUTHORIZATION_FAILED
+            : group_error(b, &in);
     size_t n = 0;
     for (int32_t t = 0; t < in.topics_count; t++) {
         const kafka_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic *tin = &in.topics[t];
@@ -78,7 +85,8 @@ int kelp_handle_txn_offset_commit(kelp_broker *b, kelp_request *req)
         if (!tout->partitions)
             return -1;
         tout->partitions_count = count;
-        kelp_topic *topic = kelp_topic_name_usable(tin->name)
+        bool allowed = kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_TOPIC, tin->name, KELP_ACL_OP_READ);
+        kelp_topic *topic = allowed && kelp_topic_name_usable(tin->name)
                                 ? kelp_storage_find_topic(b->storage, tin->name.ptr, (size_t)tin->name.len)
                                 : NULL;
         for (int32_t i = 0; i < count; i++) {
@@ -88,6 +96,8 @@ int kelp_handle_txn_offset_commit(kelp_broker *b, kelp_request *req)
             pout->partition_index = pin->partition_index;
             if (gerr)
                 pout->error_code = gerr;
+            else if (!allowed)
+                pout->error_code = KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
             else if (!topic || !kelp_topic_partition(topic, pin->partition_index))
                 pout->error_code = KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
             else if (pin->committed_metadata.len > KELP_OFFSET_METADATA_MAX)
@@ -107,7 +117,8 @@ int kelp_handle_txn_offset_commit(kelp_broker *b, kelp_request *req)
         replied(w, KAFKA_ERR_NONE, -1, -1);
         return 0;
     }
-    kelp_txn_commit_offsets(b->txns, in.transactional_id, in.producer_id, in.producer_epoch, in.group_id, offsets, n,
-                            replied, w);
+    /* v5 (transactions v2) adds the group itself, as AddOffsetsToTxn would. */
+    kelp_txn_commit_offsets(b->txns, in.transactional_id, in.producer_id, in.producer_epoch, in.group_id,
+                            req->api_version >= 5, offsets, n, replied, w);
     return 0;
 }

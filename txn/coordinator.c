@@ -45,6 +45,7 @@ typedef struct txn_entry {
     txn_phase phase;
     bool retry;       /* the current phase failed and is redone by the timer */
     bool init_bumped; /* the last change was InitProducerId's epoch bump */
+    bool unsaved;     /* a change failed to be written: the next request writes it */
     marker_wait *markers;
     size_t marker_count;
     int32_t offsets_pending;
@@ -274,6 +275,7 @@ static void written(void *ctx, int status)
         if (e->phase == PHASE_WRITE) {
             /* The change stays in memory and is written with the next one. */
             e->phase = PHASE_IDLE;
+            e->unsaved = true;
             reply_now(e, KAFKA_ERR_COORDINATOR_NOT_AVAILABLE);
         } else {
             e->retry = true;
@@ -302,6 +304,20 @@ static void begin_complete(txn_entry *e)
 {
     kelp_txn *t = e->t;
     t->status = t->status == KELP_TXN_PREPARE_COMMIT ? KELP_TXN_COMPLETE_COMMIT : KELP_TXN_COMPLETE_ABORT;
+    if (t->tv2) {
+        /* The bumped epoch is the producer's from now on (Kafka keeps it as
+         * the last epoch too); an exhausted one moves to the new id, only
+         * now that the markers carry the old id's last epoch. */
+        t->last_producer_id = t->producer_id;
+        t->last_epoch = t->epoch;
+        if (t->next_producer_id >= 0) {
+            if (set_producer_id(e->c, e, t->next_producer_id) != 0)
+                KELP_ERROR(TXN_LOG, "transactional id %s: out of memory indexing producer id %lld", t->id,
+                           (long long)t->next_producer_id);
+            t->epoch = 0;
+            t->next_producer_id = -1;
+        }
+    }
     kelp_txn_clear_members(t);
     t->start_ms = -1;
     e->phase = PHASE_COMPLETE_WRITE;
@@ -310,6 +326,7 @@ static void begin_complete(txn_entry *e)
 
 static void finish_phase(txn_entry *e)
 {
+    e->unsaved = false; /* the whole state was written */
     switch (e->phase) {
     case PHASE_WRITE:
         e->phase = PHASE_IDLE;
@@ -489,15 +506,20 @@ static void apply_offsets(txn_entry *e)
 
 /* Commits or aborts the open transaction. A fence (InitProducerId over an
  * open transaction, or a timeout) bumps the epoch first, so that the old
- * producer can do nothing more in it. */
-static void begin_end(txn_entry *e, bool commit, bool fence)
+ * producer can do nothing more in it; so does every end of transactions
+ * v2 (EndTxn v5), whose markers then carry the new epoch. A fence is never
+ * a v2 end: the fenced producer's EndTxn must not pass as a retry. */
+static void begin_end(txn_entry *e, bool commit, bool fence, bool tv2)
 {
     kelp_txn *t = e->t;
-    if (fence && t->epoch < INT16_MAX) {
+    if ((fence || tv2) && t->epoch < INT16_MAX) {
         t->last_producer_id = t->producer_id;
         t->last_epoch = t->epoch;
         t->epoch++;
     }
+    t->tv2 = tv2 && !fence;
+    if (!t->tv2)
+        t->next_producer_id = -1;
     e->init_bumped = false;
     t->status = commit ? KELP_TXN_PREPARE_COMMIT : KELP_TXN_PREPARE_ABORT;
     e->phase = PHASE_PREPARE_WRITE;
@@ -543,7 +565,7 @@ static void on_timer(void *ctx)
             now - t->start_ms > (int64_t)t->timeout_ms) {
             KELP_INFO(TXN_LOG, "transactional id %s: aborting a transaction open for %lld ms (timeout %d ms)", t->id,
                       (long long)(now - t->start_ms), t->timeout_ms);
-            begin_end(e, false, true);
+            begin_end(e, false, true, false);
         }
     }
     arm_timer(c, c->limits.check_interval_ms);
@@ -641,7 +663,7 @@ void kelp_txn_init_producer(kelp_txn_coordinator *c, kw_str txn_id, int32_t time
     switch (t->status) {
     case KELP_TXN_ONGOING:
         /* The new producer may go on once the old one's transaction is aborted. */
-        begin_end(e, false, true);
+        begin_end(e, false, true, false);
         return fail(reply, ctx, KAFKA_ERR_CONCURRENT_TRANSACTIONS);
     case KELP_TXN_EMPTY:
     case KELP_TXN_COMPLETE_COMMIT:
@@ -668,6 +690,8 @@ void kelp_txn_init_producer(kelp_txn_coordinator *c, kw_str txn_id, int32_t time
     }
     t->last_producer_id = old_pid;
     t->last_epoch = old_epoch;
+    t->tv2 = false;
+    t->next_producer_id = -1;
     t->timeout_ms = timeout_ms;
     t->status = KELP_TXN_EMPTY;
     t->start_ms = -1;
@@ -701,7 +725,9 @@ void kelp_txn_add_partitions(kelp_txn_coordinator *c, kw_str txn_id, int64_t pro
     bool all_in = t->status == KELP_TXN_ONGOING;
     for (size_t i = 0; i < count && all_in; i++)
         all_in = kelp_txn_has_partition(t, parts[i].topic.ptr, (size_t)parts[i].topic.len, parts[i].partition);
-    if (all_in)
+    /* Already in, and durably: a retry after a failed write must write it
+     * (Produce v12 writes the batch right after this answer). */
+    if (all_in && !e->unsaved)
         return reply(ctx, KAFKA_ERR_NONE, t->producer_id, t->epoch);
     begin_ongoing(t);
     for (size_t i = 0; i < count; i++)
@@ -732,7 +758,7 @@ void kelp_txn_add_offsets(kelp_txn_coordinator *c, kw_str txn_id, int64_t produc
     if (error)
         return fail(reply, ctx, error);
     kelp_txn *t = e->t;
-    if (t->status == KELP_TXN_ONGOING && kelp_txn_has_group(t, group.ptr, (size_t)group.len))
+    if (t->status == KELP_TXN_ONGOING && kelp_txn_has_group(t, group.ptr, (size_t)group.len) && !e->unsaved)
         return reply(ctx, KAFKA_ERR_NONE, t->producer_id, t->epoch);
     begin_ongoing(t);
     if (kelp_txn_add_group(t, group.ptr, (size_t)group.len) != 0)
@@ -741,7 +767,7 @@ void kelp_txn_add_offsets(kelp_txn_coordinator *c, kw_str txn_id, int64_t produc
 }
 
 void kelp_txn_commit_offsets(kelp_txn_coordinator *c, kw_str txn_id, int64_t producer_id, int16_t epoch,
-                             kw_str group, const kelp_txn_commit_offset *offsets, size_t count,
+                             kw_str group, bool add_group, const kelp_txn_commit_offset *offsets, size_t count,
                              kelp_txn_reply_fn reply, void *ctx)
 {
     txn_entry *e = txn_id.len > 0 ? find_entry(c, txn_id.ptr, (size_t)txn_id.len) : NULL;
@@ -749,9 +775,16 @@ void kelp_txn_commit_offsets(kelp_txn_coordinator *c, kw_str txn_id, int64_t pro
     if (error)
         return fail(reply, ctx, error);
     kelp_txn *t = e->t;
-    /* The group must have joined the transaction (AddOffsetsToTxn). */
-    if (t->status != KELP_TXN_ONGOING || !kelp_txn_has_group(t, group.ptr, (size_t)group.len))
+    bool joined = t->status == KELP_TXN_ONGOING && kelp_txn_has_group(t, group.ptr, (size_t)group.len);
+    if (!joined && add_group) {
+        /* What AddOffsetsToTxn would have done, written with the offsets. */
+        begin_ongoing(t);
+        if (kelp_txn_add_group(t, group.ptr, (size_t)group.len) != 0)
+            return fail(reply, ctx, KAFKA_ERR_COORDINATOR_NOT_AVAILABLE);
+    } else if (!joined) {
+        /* The group must have joined the transaction (AddOffsetsToTxn). */
         return fail(reply, ctx, KAFKA_ERR_INVALID_TXN_STATE);
+    }
     for (size_t i = 0; i < count; i++) {
         const kelp_txn_commit_offset *o = &offsets[i];
         if (kelp_txn_put_offset(t, group.ptr, (size_t)group.len, o->topic.ptr, (size_t)o->topic.len, o->partition,
@@ -759,28 +792,61 @@ void kelp_txn_commit_offsets(kelp_txn_coordinator *c, kw_str txn_id, int64_t pro
                                 o->metadata.len > 0 ? (size_t)o->metadata.len : 0) != 0)
             return fail(reply, ctx, KAFKA_ERR_COORDINATOR_NOT_AVAILABLE);
     }
-    if (count == 0)
+    if (count == 0 && joined)
         return reply(ctx, KAFKA_ERR_NONE, t->producer_id, t->epoch);
     write_change(e, reply, ctx);
 }
 
-void kelp_txn_end(kelp_txn_coordinator *c, kw_str txn_id, int64_t producer_id, int16_t epoch, bool commit,
+void kelp_txn_end(kelp_txn_coordinator *c, kw_str txn_id, int64_t producer_id, int16_t epoch, bool commit, bool tv2,
                   kelp_txn_reply_fn reply, void *ctx)
 {
     txn_entry *e = txn_id.len > 0 ? find_entry(c, txn_id.ptr, (size_t)txn_id.len) : NULL;
-    if (!e || e->t->producer_id != producer_id)
+    if (!e)
         return fail(reply, ctx, KAFKA_ERR_INVALID_PRODUCER_ID_MAPPING);
     kelp_txn *t = e->t;
-    if (t->epoch != epoch)
+    bool complete = t->status == KELP_TXN_COMPLETE_COMMIT || t->status == KELP_TXN_COMPLETE_ABORT;
+    /* After a v2 end the producer holds the bumped epoch, so the request
+     * before it is a retry only with the epoch just below (or, when the
+     * epoch was exhausted, the old id's last usable epoch). */
+    bool retry_bump = t->tv2 && t->producer_id == producer_id && epoch >= 0 && t->epoch == epoch + 1;
+    bool retry_overflow = t->tv2 && complete && t->producer_id != producer_id && producer_id >= 0 &&
+                          t->last_producer_id == producer_id && epoch == INT16_MAX - 1 && t->epoch == 0;
+    if (t->producer_id != producer_id && !retry_overflow)
+        return fail(reply, ctx, KAFKA_ERR_INVALID_PRODUCER_ID_MAPPING);
+    /* A change under way answers before the epoch is judged (KAFKA-18464):
+     * a retry must not look fenced while its own end is being written. */
+    if (e->phase != PHASE_IDLE && (epoch == t->epoch || retry_bump))
+        return fail(reply, ctx, KAFKA_ERR_CONCURRENT_TRANSACTIONS);
+    bool valid = epoch == t->epoch;
+    if (t->tv2 && kelp_txn_status_preparing(t->status))
+        valid = retry_bump;
+    else if (t->tv2 && complete)
+        valid = valid || retry_bump || retry_overflow;
+    if (!valid)
         return fail(reply, ctx, KAFKA_ERR_PRODUCER_FENCED);
     if (e->phase != PHASE_IDLE)
         return fail(reply, ctx, KAFKA_ERR_CONCURRENT_TRANSACTIONS);
-    switch (t->status) {
-    case KELP_TXN_ONGOING:
+    /* v2: an abort at the current epoch with no transaction open is an
+     * empty abort, which bumps the epoch too (the producer cannot know
+     * whether its batches joined a transaction); a commit there is invalid. */
+    bool retry = retry_bump || retry_overflow;
+    bool empty_abort = tv2 && !commit && !retry && (complete || t->status == KELP_TXN_EMPTY);
+    if (commit && !retry && complete && t->tv2)
+        return fail(reply, ctx, KAFKA_ERR_INVALID_TXN_STATE);
+    if (t->status == KELP_TXN_ONGOING || empty_abort) {
+        if (tv2 && t->epoch >= INT16_MAX - 1) {
+            /* The bump takes the last epoch: the next transaction needs a new id. */
+            int64_t next;
+            if (kelp_producer_ids_next(c->ids, &next) != 0)
+                return fail(reply, ctx, KAFKA_ERR_COORDINATOR_LOAD_IN_PROGRESS);
+            t->next_producer_id = next;
+        }
         e->reply = reply;
         e->reply_ctx = ctx;
-        begin_end(e, commit, false);
+        begin_end(e, commit, false, tv2);
         return;
+    }
+    switch (t->status) {
     case KELP_TXN_COMPLETE_COMMIT: /* a retry of what happened already */
         return commit ? reply(ctx, KAFKA_ERR_NONE, t->producer_id, t->epoch)
                       : fail(reply, ctx, KAFKA_ERR_INVALID_TXN_STATE);

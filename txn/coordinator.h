@@ -71,11 +71,15 @@ int16_t kelp_txn_verify_partition(kelp_txn_coordinator *c, kw_str txn_id, int64_
                                   kw_str topic, int32_t partition);
 void kelp_txn_add_offsets(kelp_txn_coordinator *c, kw_str txn_id, int64_t producer_id, int16_t epoch, kw_str group,
                           kelp_txn_reply_fn reply, void *ctx);
-/* TxnOffsetCommit, the group membership already checked. */
+/* TxnOffsetCommit, the group membership already checked. add_group
+ * (v5, transactions v2): the group joins the transaction, which begins if
+ * none is open, instead of having to have joined with AddOffsetsToTxn. */
 void kelp_txn_commit_offsets(kelp_txn_coordinator *c, kw_str txn_id, int64_t producer_id, int16_t epoch,
-                             kw_str group, const kelp_txn_commit_offset *offsets, size_t count,
+                             kw_str group, bool add_group, const kelp_txn_commit_offset *offsets, size_t count,
                              kelp_txn_reply_fn reply, void *ctx);
-void kelp_txn_end(kelp_txn_coordinator *c, kw_str txn_id, int64_t producer_id, int16_t epoch, bool commit,
+/* EndTxn. tv2 (v5): the end bumps the epoch (a new producer id once it is
+ * exhausted); the reply carries the id and epoch for the next transaction. */
+void kelp_txn_end(kelp_txn_coordinator *c, kw_str txn_id, int64_t producer_id, int16_t epoch, bool commit, bool tv2,
                   kelp_txn_reply_fn reply, void *ctx);
 
 /* Produce of a transactional batch: NONE when the producer's open

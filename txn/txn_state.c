@@ -53,6 +53,7 @@ kelp_txn *kelp_txn_new(const char *id, size_t id_len)
     t->epoch = -1;
     t->last_producer_id = -1;
     t->last_epoch = -1;
+    t->next_producer_id = -1;
     t->start_ms = -1;
     return t;
 }
@@ -241,6 +242,8 @@ char *kelp_txn_to_json(const kelp_txn *t)
     ok &= cJSON_AddNumberToObject(root, "producer_epoch", t->epoch) != NULL;
     ok &= cJSON_AddNumberToObject(root, "last_producer_id", (double)t->last_producer_id) != NULL;
     ok &= cJSON_AddNumberToObject(root, "last_producer_epoch", t->last_epoch) != NULL;
+    ok &= cJSON_AddNumberToObject(root, "transaction_version", t->tv2 ? 2 : 1) != NULL;
+    ok &= cJSON_AddNumberToObject(root, "next_producer_id", (double)t->next_producer_id) != NULL;
     ok &= cJSON_AddNumberToObject(root, "timeout_ms", t->timeout_ms) != NULL;
     ok &= cJSON_AddStringToObject(root, "state", kelp_txn_status_name(t->status)) != NULL;
     ok &= cJSON_AddNumberToObject(root, "start_ms", (double)t->start_ms) != NULL;
@@ -375,7 +378,15 @@ kelp_txn *kelp_txn_from_json(const char *id, size_t id_len, const char *text, si
         t->timeout_ms = (int32_t)timeout;
         t->start_ms = start;
         t->update_ms = update;
-        ok = parse_members(t, root);
+        /* Absent in files written before transactions v2: version 1. */
+        int64_t version = 1, next_pid = -1;
+        if (cJSON_GetObjectItemCaseSensitive(root, "transaction_version"))
+            ok &= get_int(root, "transaction_version", 0, 2, &version);
+        if (cJSON_GetObjectItemCaseSensitive(root, "next_producer_id"))
+            ok &= get_int(root, "next_producer_id", -1, INT64_MAX / 2, &next_pid);
+        t->tv2 = version == 2;
+        t->next_producer_id = next_pid;
+        ok = ok && parse_members(t, root);
     }
     cJSON_Delete(root);
     if (!ok) {

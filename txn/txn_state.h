@@ -53,6 +53,10 @@ typedef struct kelp_txn {
     int16_t epoch;
     int64_t last_producer_id; /* before the last epoch bump (KIP-360 resumes); -1 */
     int16_t last_epoch;
+    /* Transactions v2 (KIP-890): the last end came from EndTxn v5 and
+     * bumped the epoch, so a retry arrives with the epoch before it. */
+    bool tv2;
+    int64_t next_producer_id; /* v2, epoch exhausted: the id the end moves to; -1 */
     int32_t timeout_ms;
     kelp_txn_status status;
     int64_t start_ms;  /* wall time the open transaction began; -1 */

@@ -6,6 +6,7 @@ void kafka_DescribeClusterRequest_init(kafka_DescribeClusterRequest *m)
     memset(m, 0, sizeof(*m));
     m->include_cluster_authorized_operations = false;
     m->endpoint_type = 1;
+    m->include_fenced_brokers = false;
 }
 
 bool kafka_DescribeClusterRequest_is_default(const kafka_DescribeClusterRequest *m)
@@ -16,6 +17,8 @@ bool kafka_DescribeClusterRequest_is_default(const kafka_DescribeClusterRequest 
         return false;
     if (m->endpoint_type != d.endpoint_type)
         return false;
+    if (m->include_fenced_brokers != d.include_fenced_brokers)
+        return false;
     (void)d;
     return true;
 }
@@ -25,11 +28,14 @@ int kafka_DescribeClusterRequest_decode(kw_reader *r, kelp_arena *a, int16_t v, 
     const bool flex = 1;
     (void)a;
     kafka_DescribeClusterRequest_init(m);
-    if (v <= 1) {
+    if (v <= 2) {
         m->include_cluster_authorized_operations = kw_read_bool(r);
     }
-    if (v >= 1 && v <= 1) {
+    if (v >= 1 && v <= 2) {
         m->endpoint_type = kw_read_int8(r);
+    }
+    if (v >= 2 && v <= 2) {
+        m->include_fenced_brokers = kw_read_bool(r);
     }
     if (flex)
         kw_skip_tagged_fields(r);
@@ -39,11 +45,14 @@ int kafka_DescribeClusterRequest_decode(kw_reader *r, kelp_arena *a, int16_t v, 
 int kafka_DescribeClusterRequest_encode(kw_writer *w, int16_t v, const kafka_DescribeClusterRequest *m)
 {
     const bool flex = 1;
-    if (v <= 1) {
+    if (v <= 2) {
         kw_write_bool(w, m->include_cluster_authorized_operations);
     }
-    if (v >= 1 && v <= 1) {
+    if (v >= 1 && v <= 2) {
         kw_write_int8(w, m->endpoint_type);
+    }
+    if (v >= 2 && v <= 2) {
+        kw_write_bool(w, m->include_fenced_brokers);
     }
     if (flex) {
         kw_write_uvarint(w, 0);
@@ -58,6 +67,7 @@ void kafka_DescribeClusterResponse_DescribeClusterBroker_init(kafka_DescribeClus
     m->host = (kw_str){"", 0};
     m->port = 0;
     m->rack = (kw_str){NULL, -1};
+    m->is_fenced = false;
 }
 
 bool kafka_DescribeClusterResponse_DescribeClusterBroker_is_default(const kafka_DescribeClusterResponse_DescribeClusterBroker *m)
@@ -72,6 +82,8 @@ bool kafka_DescribeClusterResponse_DescribeClusterBroker_is_default(const kafka_
         return false;
     if (m->rack.len != d.rack.len || (m->rack.len > 0 && memcmp(m->rack.ptr, d.rack.ptr, (size_t)m->rack.len) != 0))
         return false;
+    if (m->is_fenced != d.is_fenced)
+        return false;
     (void)d;
     return true;
 }
@@ -81,17 +93,20 @@ int kafka_DescribeClusterResponse_DescribeClusterBroker_decode(kw_reader *r, kel
     const bool flex = 1;
     (void)a;
     kafka_DescribeClusterResponse_DescribeClusterBroker_init(m);
-    if (v <= 1) {
+    if (v <= 2) {
         m->broker_id = kw_read_int32(r);
     }
-    if (v <= 1) {
+    if (v <= 2) {
         m->host = kw_read_string(r, flex, 0);
     }
-    if (v <= 1) {
+    if (v <= 2) {
         m->port = kw_read_int32(r);
     }
-    if (v <= 1) {
+    if (v <= 2) {
         m->rack = kw_read_string(r, flex, 1);
+    }
+    if (v >= 2 && v <= 2) {
+        m->is_fenced = kw_read_bool(r);
     }
     if (flex)
         kw_skip_tagged_fields(r);
@@ -101,17 +116,20 @@ int kafka_DescribeClusterResponse_DescribeClusterBroker_decode(kw_reader *r, kel
 int kafka_DescribeClusterResponse_DescribeClusterBroker_encode(kw_writer *w, int16_t v, const kafka_DescribeClusterResponse_DescribeClusterBroker *m)
 {
     const bool flex = 1;
-    if (v <= 1) {
+    if (v <= 2) {
         kw_write_int32(w, m->broker_id);
     }
-    if (v <= 1) {
+    if (v <= 2) {
         kw_write_string(w, m->host, flex, 0);
     }
-    if (v <= 1) {
+    if (v <= 2) {
         kw_write_int32(w, m->port);
     }
-    if (v <= 1) {
+    if (v <= 2) {
         kw_write_string(w, m->rack, flex, 1);
+    }
+    if (v >= 2 && v <= 2) {
+        kw_write_bool(w, m->is_fenced);
     }
     if (flex) {
         kw_write_uvarint(w, 0);
@@ -160,25 +178,25 @@ int kafka_DescribeClusterResponse_decode(kw_reader *r, kelp_arena *a, int16_t v,
     const bool flex = 1;
     (void)a;
     kafka_DescribeClusterResponse_init(m);
-    if (v <= 1) {
+    if (v <= 2) {
         m->throttle_time_ms = kw_read_int32(r);
     }
-    if (v <= 1) {
+    if (v <= 2) {
         m->error_code = kw_read_int16(r);
     }
-    if (v <= 1) {
+    if (v <= 2) {
         m->error_message = kw_read_string(r, flex, 1);
     }
-    if (v >= 1 && v <= 1) {
+    if (v >= 1 && v <= 2) {
         m->endpoint_type = kw_read_int8(r);
     }
-    if (v <= 1) {
+    if (v <= 2) {
         m->cluster_id = kw_read_string(r, flex, 0);
     }
-    if (v <= 1) {
+    if (v <= 2) {
         m->controller_id = kw_read_int32(r);
     }
-    if (v <= 1) {
+    if (v <= 2) {
         {
             int32_t n = kw_read_array_len(r, flex, 0);
             m->brokers_count = n;
@@ -187,7 +205,7 @@ int kafka_DescribeClusterResponse_decode(kw_reader *r, kelp_arena *a, int16_t v,
                 kafka_DescribeClusterResponse_DescribeClusterBroker_decode(r, a, v, &m->brokers[i]);
         }
     }
-    if (v <= 1) {
+    if (v <= 2) {
         m->cluster_authorized_operations = kw_read_int32(r);
     }
     if (flex)
@@ -198,30 +216,30 @@ int kafka_DescribeClusterResponse_decode(kw_reader *r, kelp_arena *a, int16_t v,
 int kafka_DescribeClusterResponse_encode(kw_writer *w, int16_t v, const kafka_DescribeClusterResponse *m)
 {
     const bool flex = 1;
-    if (v <= 1) {
+    if (v <= 2) {
         kw_write_int32(w, m->throttle_time_ms);
     }
-    if (v <= 1) {
+    if (v <= 2) {
         kw_write_int16(w, m->error_code);
     }
-    if (v <= 1) {
+    if (v <= 2) {
         kw_write_string(w, m->error_message, flex, 1);
     }
-    if (v >= 1 && v <= 1) {
+    if (v >= 1 && v <= 2) {
         kw_write_int8(w, m->endpoint_type);
     }
-    if (v <= 1) {
+    if (v <= 2) {
         kw_write_string(w, m->cluster_id, flex, 0);
     }
-    if (v <= 1) {
+    if (v <= 2) {
         kw_write_int32(w, m->controller_id);
     }
-    if (v <= 1) {
+    if (v <= 2) {
         kw_write_array_len(w, m->brokers_count, flex, 0);
         for (int32_t i = 0; i < m->brokers_count; i++)
             kafka_DescribeClusterResponse_DescribeClusterBroker_encode(w, v, &m->brokers[i]);
     }
-    if (v <= 1) {
+    if (v <= 2) {
         kw_write_int32(w, m->cluster_authorized_operations);
     }
     if (flex) {

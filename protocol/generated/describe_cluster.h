@@ -7,6 +7,7 @@
 typedef struct kafka_DescribeClusterRequest {
     bool include_cluster_authorized_operations;
     int8_t endpoint_type;
+    bool include_fenced_brokers;
 } kafka_DescribeClusterRequest;
 
 void kafka_DescribeClusterRequest_init(kafka_DescribeClusterRequest *m);
@@ -19,6 +20,7 @@ typedef struct kafka_DescribeClusterResponse_DescribeClusterBroker {
     kw_str host;
     int32_t port;
     kw_str rack;
+    bool is_fenced;
 } kafka_DescribeClusterResponse_DescribeClusterBroker;
 
 typedef struct kafka_DescribeClusterResponse {

@@ -24,7 +24,7 @@ int kafka_DescribeGroupsRequest_decode(kw_reader *r, kelp_arena *a, int16_t v, k
     const bool flex = v >= 5;
     (void)a;
     kafka_DescribeGroupsRequest_init(m);
-    if (v <= 5) {
+    if (v <= 6) {
         {
             int32_t n = kw_read_array_len(r, flex, 0);
             m->groups_count = n;
@@ -33,7 +33,7 @@ int kafka_DescribeGroupsRequest_decode(kw_reader *r, kelp_arena *a, int16_t v, k
                 m->groups[i] = kw_read_string(r, flex, 0);
         }
     }
-    if (v >= 3 && v <= 5) {
+    if (v >= 3 && v <= 6) {
         m->include_authorized_operations = kw_read_bool(r);
     }
     if (flex)
@@ -44,12 +44,12 @@ int kafka_DescribeGroupsRequest_decode(kw_reader *r, kelp_arena *a, int16_t v, k
 int kafka_DescribeGroupsRequest_encode(kw_writer *w, int16_t v, const kafka_DescribeGroupsRequest *m)
 {
     const bool flex = v >= 5;
-    if (v <= 5) {
+    if (v <= 6) {
         kw_write_array_len(w, m->groups_count, flex, 0);
         for (int32_t i = 0; i < m->groups_count; i++)
             kw_write_string(w, m->groups[i], flex, 0);
     }
-    if (v >= 3 && v <= 5) {
+    if (v >= 3 && v <= 6) {
         kw_write_bool(w, m->include_authorized_operations);
     }
     if (flex) {
@@ -94,22 +94,22 @@ int kafka_DescribeGroupsResponse_DescribedGroupMember_decode(kw_reader *r, kelp_
     const bool flex = v >= 5;
     (void)a;
     kafka_DescribeGroupsResponse_DescribedGroupMember_init(m);
-    if (v <= 5) {
+    if (v <= 6) {
         m->member_id = kw_read_string(r, flex, 0);
     }
-    if (v >= 4 && v <= 5) {
+    if (v >= 4 && v <= 6) {
         m->group_instance_id = kw_read_string(r, flex, v >= 4);
     }
-    if (v <= 5) {
+    if (v <= 6) {
         m->client_id = kw_read_string(r, flex, 0);
     }
-    if (v <= 5) {
+    if (v <= 6) {
         m->client_host = kw_read_string(r, flex, 0);
     }
-    if (v <= 5) {
+    if (v <= 6) {
         m->member_metadata = kw_read_bytes(r, flex, 0);
     }
-    if (v <= 5) {
+    if (v <= 6) {
         m->member_assignment = kw_read_bytes(r, flex, 0);
     }
     if (flex)
@@ -120,22 +120,22 @@ int kafka_DescribeGroupsResponse_DescribedGroupMember_decode(kw_reader *r, kelp_
 int kafka_DescribeGroupsResponse_DescribedGroupMember_encode(kw_writer *w, int16_t v, const kafka_DescribeGroupsResponse_DescribedGroupMember *m)
 {
     const bool flex = v >= 5;
-    if (v <= 5) {
+    if (v <= 6) {
         kw_write_string(w, m->member_id, flex, 0);
     }
-    if (v >= 4 && v <= 5) {
+    if (v >= 4 && v <= 6) {
         kw_write_string(w, m->group_instance_id, flex, v >= 4);
     }
-    if (v <= 5) {
+    if (v <= 6) {
         kw_write_string(w, m->client_id, flex, 0);
     }
-    if (v <= 5) {
+    if (v <= 6) {
         kw_write_string(w, m->client_host, flex, 0);
     }
-    if (v <= 5) {
+    if (v <= 6) {
         kw_write_bytes(w, m->member_metadata, flex, 0);
     }
-    if (v <= 5) {
+    if (v <= 6) {
         kw_write_bytes(w, m->member_assignment, flex, 0);
     }
     if (flex) {
@@ -148,6 +148,7 @@ void kafka_DescribeGroupsResponse_DescribedGroup_init(kafka_DescribeGroupsRespon
 {
     memset(m, 0, sizeof(*m));
     m->error_code = 0;
+    m->error_message = (kw_str){NULL, -1};
     m->group_id = (kw_str){"", 0};
     m->group_state = (kw_str){"", 0};
     m->protocol_type = (kw_str){"", 0};
@@ -160,6 +161,8 @@ bool kafka_DescribeGroupsResponse_DescribedGroup_is_default(const kafka_Describe
     kafka_DescribeGroupsResponse_DescribedGroup d;
     kafka_DescribeGroupsResponse_DescribedGroup_init(&d);
     if (m->error_code != d.error_code)
+        return false;
+    if (m->error_message.len != d.error_message.len || (m->error_message.len > 0 && memcmp(m->error_message.ptr, d.error_message.ptr, (size_t)m->error_message.len) != 0))
         return false;
     if (m->group_id.len != d.group_id.len || (m->group_id.len > 0 && memcmp(m->group_id.ptr, d.group_id.ptr, (size_t)m->group_id.len) != 0))
         return false;
@@ -182,22 +185,25 @@ int kafka_DescribeGroupsResponse_DescribedGroup_decode(kw_reader *r, kelp_arena 
     const bool flex = v >= 5;
     (void)a;
     kafka_DescribeGroupsResponse_DescribedGroup_init(m);
-    if (v <= 5) {
+    if (v <= 6) {
         m->error_code = kw_read_int16(r);
     }
-    if (v <= 5) {
+    if (v >= 6 && v <= 6) {
+        m->error_message = kw_read_string(r, flex, v >= 6);
+    }
+    if (v <= 6) {
         m->group_id = kw_read_string(r, flex, 0);
     }
-    if (v <= 5) {
+    if (v <= 6) {
         m->group_state = kw_read_string(r, flex, 0);
     }
-    if (v <= 5) {
+    if (v <= 6) {
         m->protocol_type = kw_read_string(r, flex, 0);
     }
-    if (v <= 5) {
+    if (v <= 6) {
         m->protocol_data = kw_read_string(r, flex, 0);
     }
-    if (v <= 5) {
+    if (v <= 6) {
         {
             int32_t n = kw_read_array_len(r, flex, 0);
             m->members_count = n;
@@ -206,7 +212,7 @@ int kafka_DescribeGroupsResponse_DescribedGroup_decode(kw_reader *r, kelp_arena 
                 kafka_DescribeGroupsResponse_DescribedGroupMember_decode(r, a, v, &m->members[i]);
         }
     }
-    if (v >= 3 && v <= 5) {
+    if (v >= 3 && v <= 6) {
         m->authorized_operations = kw_read_int32(r);
     }
     if (flex)
@@ -217,27 +223,30 @@ int kafka_DescribeGroupsResponse_DescribedGroup_decode(kw_reader *r, kelp_arena 
 int kafka_DescribeGroupsResponse_DescribedGroup_encode(kw_writer *w, int16_t v, const kafka_DescribeGroupsResponse_DescribedGroup *m)
 {
     const bool flex = v >= 5;
-    if (v <= 5) {
+    if (v <= 6) {
         kw_write_int16(w, m->error_code);
     }
-    if (v <= 5) {
+    if (v >= 6 && v <= 6) {
+        kw_write_string(w, m->error_message, flex, v >= 6);
+    }
+    if (v <= 6) {
         kw_write_string(w, m->group_id, flex, 0);
     }
-    if (v <= 5) {
+    if (v <= 6) {
         kw_write_string(w, m->group_state, flex, 0);
     }
-    if (v <= 5) {
+    if (v <= 6) {
         kw_write_string(w, m->protocol_type, flex, 0);
     }
-    if (v <= 5) {
+    if (v <= 6) {
         kw_write_string(w, m->protocol_data, flex, 0);
     }
-    if (v <= 5) {
+    if (v <= 6) {
         kw_write_array_len(w, m->members_count, flex, 0);
         for (int32_t i = 0; i < m->members_count; i++)
             kafka_DescribeGroupsResponse_DescribedGroupMember_encode(w, v, &m->members[i]);
     }
-    if (v >= 3 && v <= 5) {
+    if (v >= 3 && v <= 6) {
         kw_write_int32(w, m->authorized_operations);
     }
     if (flex) {
@@ -269,10 +278,10 @@ int kafka_DescribeGroupsResponse_decode(kw_reader *r, kelp_arena *a, int16_t v, 
     const bool flex = v >= 5;
     (void)a;
     kafka_DescribeGroupsResponse_init(m);
-    if (v >= 1 && v <= 5) {
+    if (v >= 1 && v <= 6) {
         m->throttle_time_ms = kw_read_int32(r);
     }
-    if (v <= 5) {
+    if (v <= 6) {
         {
             int32_t n = kw_read_array_len(r, flex, 0);
             m->groups_count = n;
@@ -289,10 +298,10 @@ int kafka_DescribeGroupsResponse_decode(kw_reader *r, kelp_arena *a, int16_t v, 
 int kafka_DescribeGroupsResponse_encode(kw_writer *w, int16_t v, const kafka_DescribeGroupsResponse *m)
 {
     const bool flex = v >= 5;
-    if (v >= 1 && v <= 5) {
+    if (v >= 1 && v <= 6) {
         kw_write_int32(w, m->throttle_time_ms);
     }
-    if (v <= 5) {
+    if (v <= 6) {
         kw_write_array_len(w, m->groups_count, flex, 0);
         for (int32_t i = 0; i < m->groups_count; i++)
             kafka_DescribeGroupsResponse_DescribedGroup_encode(w, v, &m->groups[i]);

@@ -26,6 +26,7 @@ typedef struct kafka_DescribeGroupsResponse_DescribedGroupMember {
 
 typedef struct kafka_DescribeGroupsResponse_DescribedGroup {
     int16_t error_code;
+    kw_str error_message;
     kw_str group_id;
     kw_str group_state;
     kw_str protocol_type;

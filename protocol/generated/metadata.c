@@ -25,10 +25,10 @@ int kafka_MetadataRequest_MetadataRequestTopic_decode(kw_reader *r, kelp_arena *
     const bool flex = v >= 9;
     (void)a;
     kafka_MetadataRequest_MetadataRequestTopic_init(m);
-    if (v >= 10 && v <= 12) {
+    if (v >= 10 && v <= 13) {
         m->topic_id = kw_read_uuid(r);
     }
-    if (v <= 12) {
+    if (v <= 13) {
         m->name = kw_read_string(r, flex, v >= 10);
     }
     if (flex)
@@ -39,10 +39,10 @@ int kafka_MetadataRequest_MetadataRequestTopic_decode(kw_reader *r, kelp_arena *
 int kafka_MetadataRequest_MetadataRequestTopic_encode(kw_writer *w, int16_t v, const kafka_MetadataRequest_MetadataRequestTopic *m)
 {
     const bool flex = v >= 9;
-    if (v >= 10 && v <= 12) {
+    if (v >= 10 && v <= 13) {
         kw_write_uuid(w, m->topic_id);
     }
-    if (v <= 12) {
+    if (v <= 13) {
         kw_write_string(w, m->name, flex, v >= 10);
     }
     if (flex) {
@@ -80,7 +80,7 @@ int kafka_MetadataRequest_decode(kw_reader *r, kelp_arena *a, int16_t v, kafka_M
     const bool flex = v >= 9;
     (void)a;
     kafka_MetadataRequest_init(m);
-    if (v <= 12) {
+    if (v <= 13) {
         {
             int32_t n = kw_read_array_len(r, flex, v >= 1);
             m->topics_count = n;
@@ -89,13 +89,13 @@ int kafka_MetadataRequest_decode(kw_reader *r, kelp_arena *a, int16_t v, kafka_M
                 kafka_MetadataRequest_MetadataRequestTopic_decode(r, a, v, &m->topics[i]);
         }
     }
-    if (v >= 4 && v <= 12) {
+    if (v >= 4 && v <= 13) {
         m->allow_auto_topic_creation = kw_read_bool(r);
     }
     if (v >= 8 && v <= 10) {
         m->include_cluster_authorized_operations = kw_read_bool(r);
     }
-    if (v >= 8 && v <= 12) {
+    if (v >= 8 && v <= 13) {
         m->include_topic_authorized_operations = kw_read_bool(r);
     }
     if (flex)
@@ -106,18 +106,18 @@ int kafka_MetadataRequest_decode(kw_reader *r, kelp_arena *a, int16_t v, kafka_M
 int kafka_MetadataRequest_encode(kw_writer *w, int16_t v, const kafka_MetadataRequest *m)
 {
     const bool flex = v >= 9;
-    if (v <= 12) {
+    if (v <= 13) {
         kw_write_array_len(w, m->topics_count, flex, v >= 1);
         for (int32_t i = 0; i < m->topics_count; i++)
             kafka_MetadataRequest_MetadataRequestTopic_encode(w, v, &m->topics[i]);
     }
-    if (v >= 4 && v <= 12) {
+    if (v >= 4 && v <= 13) {
         kw_write_bool(w, m->allow_auto_topic_creation);
     }
     if (v >= 8 && v <= 10) {
         kw_write_bool(w, m->include_cluster_authorized_operations);
     }
-    if (v >= 8 && v <= 12) {
+    if (v >= 8 && v <= 13) {
         kw_write_bool(w, m->include_topic_authorized_operations);
     }
     if (flex) {
@@ -156,16 +156,16 @@ int kafka_MetadataResponse_MetadataResponseBroker_decode(kw_reader *r, kelp_aren
     const bool flex = v >= 9;
     (void)a;
     kafka_MetadataResponse_MetadataResponseBroker_init(m);
-    if (v <= 12) {
+    if (v <= 13) {
         m->node_id = kw_read_int32(r);
     }
-    if (v <= 12) {
+    if (v <= 13) {
         m->host = kw_read_string(r, flex, 0);
     }
-    if (v <= 12) {
+    if (v <= 13) {
         m->port = kw_read_int32(r);
     }
-    if (v >= 1 && v <= 12) {
+    if (v >= 1 && v <= 13) {
         m->rack = kw_read_string(r, flex, v >= 1);
     }
     if (flex)
@@ -176,16 +176,16 @@ int kafka_MetadataResponse_MetadataResponseBroker_decode(kw_reader *r, kelp_aren
 int kafka_MetadataResponse_MetadataResponseBroker_encode(kw_writer *w, int16_t v, const kafka_MetadataResponse_MetadataResponseBroker *m)
 {
     const bool flex = v >= 9;
-    if (v <= 12) {
+    if (v <= 13) {
         kw_write_int32(w, m->node_id);
     }
-    if (v <= 12) {
+    if (v <= 13) {
         kw_write_string(w, m->host, flex, 0);
     }
-    if (v <= 12) {
+    if (v <= 13) {
         kw_write_int32(w, m->port);
     }
-    if (v >= 1 && v <= 12) {
+    if (v >= 1 && v <= 13) {
         kw_write_string(w, m->rack, flex, v >= 1);
     }
     if (flex) {
@@ -230,19 +230,19 @@ int kafka_MetadataResponse_MetadataResponsePartition_decode(kw_reader *r, kelp_a
     const bool flex = v >= 9;
     (void)a;
     kafka_MetadataResponse_MetadataResponsePartition_init(m);
-    if (v <= 12) {
+    if (v <= 13) {
         m->error_code = kw_read_int16(r);
     }
-    if (v <= 12) {
+    if (v <= 13) {
         m->partition_index = kw_read_int32(r);
     }
-    if (v <= 12) {
+    if (v <= 13) {
         m->leader_id = kw_read_int32(r);
     }
-    if (v >= 7 && v <= 12) {
+    if (v >= 7 && v <= 13) {
         m->leader_epoch = kw_read_int32(r);
     }
-    if (v <= 12) {
+    if (v <= 13) {
         {
             int32_t n = kw_read_array_len(r, flex, 0);
             m->replica_nodes_count = n;
@@ -251,7 +251,7 @@ int kafka_MetadataResponse_MetadataResponsePartition_decode(kw_reader *r, kelp_a
                 m->replica_nodes[i] = kw_read_int32(r);
         }
     }
-    if (v <= 12) {
+    if (v <= 13) {
         {
             int32_t n = kw_read_array_len(r, flex, 0);
             m->isr_nodes_count = n;
@@ -260,7 +260,7 @@ int kafka_MetadataResponse_MetadataResponsePartition_decode(kw_reader *r, kelp_a
                 m->isr_nodes[i] = kw_read_int32(r);
         }
     }
-    if (v >= 5 && v <= 12) {
+    if (v >= 5 && v <= 13) {
         {
             int32_t n = kw_read_array_len(r, flex, 0);
             m->offline_replicas_count = n;
@@ -277,29 +277,29 @@ int kafka_MetadataResponse_MetadataResponsePartition_decode(kw_reader *r, kelp_a
 int kafka_MetadataResponse_MetadataResponsePartition_encode(kw_writer *w, int16_t v, const kafka_MetadataResponse_MetadataResponsePartition *m)
 {
     const bool flex = v >= 9;
-    if (v <= 12) {
+    if (v <= 13) {
         kw_write_int16(w, m->error_code);
     }
-    if (v <= 12) {
+    if (v <= 13) {
         kw_write_int32(w, m->partition_index);
     }
-    if (v <= 12) {
+    if (v <= 13) {
         kw_write_int32(w, m->leader_id);
     }
-    if (v >= 7 && v <= 12) {
+    if (v >= 7 && v <= 13) {
         kw_write_int32(w, m->leader_epoch);
     }
-    if (v <= 12) {
+    if (v <= 13) {
         kw_write_array_len(w, m->replica_nodes_count, flex, 0);
         for (int32_t i = 0; i < m->replica_nodes_count; i++)
             kw_write_int32(w, m->replica_nodes[i]);
     }
-    if (v <= 12) {
+    if (v <= 13) {
         kw_write_array_len(w, m->isr_nodes_count, flex, 0);
         for (int32_t i = 0; i < m->isr_nodes_count; i++)
             kw_write_int32(w, m->isr_nodes[i]);
     }
-    if (v >= 5 && v <= 12) {
+    if (v >= 5 && v <= 13) {
         kw_write_array_len(w, m->offline_replicas_count, flex, 0);
         for (int32_t i = 0; i < m->offline_replicas_count; i++)
             kw_write_int32(w, m->offline_replicas[i]);
@@ -345,19 +345,19 @@ int kafka_MetadataResponse_MetadataResponseTopic_decode(kw_reader *r, kelp_arena
     const bool flex = v >= 9;
     (void)a;
     kafka_MetadataResponse_MetadataResponseTopic_init(m);
-    if (v <= 12) {
+    if (v <= 13) {
         m->error_code = kw_read_int16(r);
     }
-    if (v <= 12) {
+    if (v <= 13) {
         m->name = kw_read_string(r, flex, v >= 12);
     }
-    if (v >= 10 && v <= 12) {
+    if (v >= 10 && v <= 13) {
         m->topic_id = kw_read_uuid(r);
     }
-    if (v >= 1 && v <= 12) {
+    if (v >= 1 && v <= 13) {
         m->is_internal = kw_read_bool(r);
     }
-    if (v <= 12) {
+    if (v <= 13) {
         {
             int32_t n = kw_read_array_len(r, flex, 0);
             m->partitions_count = n;
@@ -366,7 +366,7 @@ int kafka_MetadataResponse_MetadataResponseTopic_decode(kw_reader *r, kelp_arena
                 kafka_MetadataResponse_MetadataResponsePartition_decode(r, a, v, &m->partitions[i]);
         }
     }
-    if (v >= 8 && v <= 12) {
+    if (v >= 8 && v <= 13) {
         m->topic_authorized_operations = kw_read_int32(r);
     }
     if (flex)
@@ -377,24 +377,24 @@ int kafka_MetadataResponse_MetadataResponseTopic_decode(kw_reader *r, kelp_arena
 int kafka_MetadataResponse_MetadataResponseTopic_encode(kw_writer *w, int16_t v, const kafka_MetadataResponse_MetadataResponseTopic *m)
 {
     const bool flex = v >= 9;
-    if (v <= 12) {
+    if (v <= 13) {
         kw_write_int16(w, m->error_code);
     }
-    if (v <= 12) {
+    if (v <= 13) {
         kw_write_string(w, m->name, flex, v >= 12);
     }
-    if (v >= 10 && v <= 12) {
+    if (v >= 10 && v <= 13) {
         kw_write_uuid(w, m->topic_id);
     }
-    if (v >= 1 && v <= 12) {
+    if (v >= 1 && v <= 13) {
         kw_write_bool(w, m->is_internal);
     }
-    if (v <= 12) {
+    if (v <= 13) {
         kw_write_array_len(w, m->partitions_count, flex, 0);
         for (int32_t i = 0; i < m->partitions_count; i++)
             kafka_MetadataResponse_MetadataResponsePartition_encode(w, v, &m->partitions[i]);
     }
-    if (v >= 8 && v <= 12) {
+    if (v >= 8 && v <= 13) {
         kw_write_int32(w, m->topic_authorized_operations);
     }
     if (flex) {
@@ -409,6 +409,7 @@ void kafka_MetadataResponse_init(kafka_MetadataResponse *m)
     m->throttle_time_ms = 0;
     m->cluster_id = (kw_str){NULL, -1};
     m->controller_id = -1;
+    m->error_code = 0;
     m->cluster_authorized_operations = INT32_MIN;
 }
 
@@ -426,6 +427,8 @@ bool kafka_MetadataResponse_is_default(const kafka_MetadataResponse *m)
         return false;
     if (m->topics_count != d.topics_count)
         return false;
+    if (m->error_code != d.error_code)
+        return false;
     if (m->cluster_authorized_operations != d.cluster_authorized_operations)
         return false;
     (void)d;
@@ -437,10 +440,10 @@ int kafka_MetadataResponse_decode(kw_reader *r, kelp_arena *a, int16_t v, kafka_
     const bool flex = v >= 9;
     (void)a;
     kafka_MetadataResponse_init(m);
-    if (v >= 3 && v <= 12) {
+    if (v >= 3 && v <= 13) {
         m->throttle_time_ms = kw_read_int32(r);
     }
-    if (v <= 12) {
+    if (v <= 13) {
         {
             int32_t n = kw_read_array_len(r, flex, 0);
             m->brokers_count = n;
@@ -449,13 +452,13 @@ int kafka_MetadataResponse_decode(kw_reader *r, kelp_arena *a, int16_t v, kafka_
                 kafka_MetadataResponse_MetadataResponseBroker_decode(r, a, v, &m->brokers[i]);
         }
     }
-    if (v >= 2 && v <= 12) {
+    if (v >= 2 && v <= 13) {
         m->cluster_id = kw_read_string(r, flex, v >= 2);
     }
-    if (v >= 1 && v <= 12) {
+    if (v >= 1 && v <= 13) {
         m->controller_id = kw_read_int32(r);
     }
-    if (v <= 12) {
+    if (v <= 13) {
         {
             int32_t n = kw_read_array_len(r, flex, 0);
             m->topics_count = n;
@@ -463,6 +466,9 @@ int kafka_MetadataResponse_decode(kw_reader *r, kelp_arena *a, int16_t v, kafka_
             for (int32_t i = 0; i < n && !r->err; i++)
                 kafka_MetadataResponse_MetadataResponseTopic_decode(r, a, v, &m->topics[i]);
         }
+    }
+    if (v >= 13 && v <= 13) {
+        m->error_code = kw_read_int16(r);
     }
     if (v >= 8 && v <= 10) {
         m->cluster_authorized_operations = kw_read_int32(r);
@@ -475,24 +481,27 @@ int kafka_MetadataResponse_decode(kw_reader *r, kelp_arena *a, int16_t v, kafka_
 int kafka_MetadataResponse_encode(kw_writer *w, int16_t v, const kafka_MetadataResponse *m)
 {
     const bool flex = v >= 9;
-    if (v >= 3 && v <= 12) {
+    if (v >= 3 && v <= 13) {
         kw_write_int32(w, m->throttle_time_ms);
     }
-    if (v <= 12) {
+    if (v <= 13) {
         kw_write_array_len(w, m->brokers_count, flex, 0);
         for (int32_t i = 0; i < m->brokers_count; i++)
             kafka_MetadataResponse_MetadataResponseBroker_encode(w, v, &m->brokers[i]);
     }
-    if (v >= 2 && v <= 12) {
+    if (v >= 2 && v <= 13) {
         kw_write_string(w, m->cluster_id, flex, v >= 2);
     }
-    if (v >= 1 && v <= 12) {
+    if (v >= 1 && v <= 13) {
         kw_write_int32(w, m->controller_id);
     }
-    if (v <= 12) {
+    if (v <= 13) {
         kw_write_array_len(w, m->topics_count, flex, 0);
         for (int32_t i = 0; i < m->topics_count; i++)
             kafka_MetadataResponse_MetadataResponseTopic_encode(w, v, &m->topics[i]);
+    }
+    if (v >= 13 && v <= 13) {
+        kw_write_int16(w, m->error_code);
     }
     if (v >= 8 && v <= 10) {
         kw_write_int32(w, m->cluster_authorized_operations);

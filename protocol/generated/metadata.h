@@ -64,6 +64,7 @@ typedef struct kafka_MetadataResponse {
     int32_t controller_id;
     kafka_MetadataResponse_MetadataResponseTopic *topics;
     int32_t topics_count;
+    int16_t error_code;
     int32_t cluster_authorized_operations;
 } kafka_MetadataResponse;
 

@@ -25,10 +25,10 @@ int kafka_ProduceRequest_PartitionProduceData_decode(kw_reader *r, kelp_arena *a
     const bool flex = v >= 9;
     (void)a;
     kafka_ProduceRequest_PartitionProduceData_init(m);
-    if (v <= 11) {
+    if (v <= 12) {
         m->index = kw_read_int32(r);
     }
-    if (v <= 11) {
+    if (v <= 12) {
         m->records = kw_read_bytes(r, flex, 1);
     }
     if (flex)
@@ -39,10 +39,10 @@ int kafka_ProduceRequest_PartitionProduceData_decode(kw_reader *r, kelp_arena *a
 int kafka_ProduceRequest_PartitionProduceData_encode(kw_writer *w, int16_t v, const kafka_ProduceRequest_PartitionProduceData *m)
 {
     const bool flex = v >= 9;
-    if (v <= 11) {
+    if (v <= 12) {
         kw_write_int32(w, m->index);
     }
-    if (v <= 11) {
+    if (v <= 12) {
         kw_write_bytes(w, m->records, flex, 1);
     }
     if (flex) {
@@ -74,10 +74,10 @@ int kafka_ProduceRequest_TopicProduceData_decode(kw_reader *r, kelp_arena *a, in
     const bool flex = v >= 9;
     (void)a;
     kafka_ProduceRequest_TopicProduceData_init(m);
-    if (v <= 11) {
+    if (v <= 12) {
         m->name = kw_read_string(r, flex, 0);
     }
-    if (v <= 11) {
+    if (v <= 12) {
         {
             int32_t n = kw_read_array_len(r, flex, 0);
             m->partition_data_count = n;
@@ -94,10 +94,10 @@ int kafka_ProduceRequest_TopicProduceData_decode(kw_reader *r, kelp_arena *a, in
 int kafka_ProduceRequest_TopicProduceData_encode(kw_writer *w, int16_t v, const kafka_ProduceRequest_TopicProduceData *m)
 {
     const bool flex = v >= 9;
-    if (v <= 11) {
+    if (v <= 12) {
         kw_write_string(w, m->name, flex, 0);
     }
-    if (v <= 11) {
+    if (v <= 12) {
         kw_write_array_len(w, m->partition_data_count, flex, 0);
         for (int32_t i = 0; i < m->partition_data_count; i++)
             kafka_ProduceRequest_PartitionProduceData_encode(w, v, &m->partition_data[i]);
@@ -137,16 +137,16 @@ int kafka_ProduceRequest_decode(kw_reader *r, kelp_arena *a, int16_t v, kafka_Pr
     const bool flex = v >= 9;
     (void)a;
     kafka_ProduceRequest_init(m);
-    if (v >= 3 && v <= 11) {
+    if (v >= 3 && v <= 12) {
         m->transactional_id = kw_read_string(r, flex, v >= 3);
     }
-    if (v <= 11) {
+    if (v <= 12) {
         m->acks = kw_read_int16(r);
     }
-    if (v <= 11) {
+    if (v <= 12) {
         m->timeout_ms = kw_read_int32(r);
     }
-    if (v <= 11) {
+    if (v <= 12) {
         {
             int32_t n = kw_read_array_len(r, flex, 0);
             m->topic_data_count = n;
@@ -163,16 +163,16 @@ int kafka_ProduceRequest_decode(kw_reader *r, kelp_arena *a, int16_t v, kafka_Pr
 int kafka_ProduceRequest_encode(kw_writer *w, int16_t v, const kafka_ProduceRequest *m)
 {
     const bool flex = v >= 9;
-    if (v >= 3 && v <= 11) {
+    if (v >= 3 && v <= 12) {
         kw_write_string(w, m->transactional_id, flex, v >= 3);
     }
-    if (v <= 11) {
+    if (v <= 12) {
         kw_write_int16(w, m->acks);
     }
-    if (v <= 11) {
+    if (v <= 12) {
         kw_write_int32(w, m->timeout_ms);
     }
-    if (v <= 11) {
+    if (v <= 12) {
         kw_write_array_len(w, m->topic_data_count, flex, 0);
         for (int32_t i = 0; i < m->topic_data_count; i++)
             kafka_ProduceRequest_TopicProduceData_encode(w, v, &m->topic_data[i]);
@@ -207,10 +207,10 @@ int kafka_ProduceResponse_BatchIndexAndErrorMessage_decode(kw_reader *r, kelp_ar
     const bool flex = v >= 9;
     (void)a;
     kafka_ProduceResponse_BatchIndexAndErrorMessage_init(m);
-    if (v >= 8 && v <= 11) {
+    if (v >= 8 && v <= 12) {
         m->batch_index = kw_read_int32(r);
     }
-    if (v >= 8 && v <= 11) {
+    if (v >= 8 && v <= 12) {
         m->batch_index_error_message = kw_read_string(r, flex, v >= 8);
     }
     if (flex)
@@ -221,10 +221,10 @@ int kafka_ProduceResponse_BatchIndexAndErrorMessage_decode(kw_reader *r, kelp_ar
 int kafka_ProduceResponse_BatchIndexAndErrorMessage_encode(kw_writer *w, int16_t v, const kafka_ProduceResponse_BatchIndexAndErrorMessage *m)
 {
     const bool flex = v >= 9;
-    if (v >= 8 && v <= 11) {
+    if (v >= 8 && v <= 12) {
         kw_write_int32(w, m->batch_index);
     }
-    if (v >= 8 && v <= 11) {
+    if (v >= 8 && v <= 12) {
         kw_write_string(w, m->batch_index_error_message, flex, v >= 8);
     }
     if (flex) {
@@ -257,10 +257,10 @@ int kafka_ProduceResponse_LeaderIdAndEpoch_decode(kw_reader *r, kelp_arena *a, i
     const bool flex = v >= 9;
     (void)a;
     kafka_ProduceResponse_LeaderIdAndEpoch_init(m);
-    if (v >= 10 && v <= 11) {
+    if (v >= 10 && v <= 12) {
         m->leader_id = kw_read_int32(r);
     }
-    if (v >= 10 && v <= 11) {
+    if (v >= 10 && v <= 12) {
         m->leader_epoch = kw_read_int32(r);
     }
     if (flex)
@@ -271,10 +271,10 @@ int kafka_ProduceResponse_LeaderIdAndEpoch_decode(kw_reader *r, kelp_arena *a, i
 int kafka_ProduceResponse_LeaderIdAndEpoch_encode(kw_writer *w, int16_t v, const kafka_ProduceResponse_LeaderIdAndEpoch *m)
 {
     const bool flex = v >= 9;
-    if (v >= 10 && v <= 11) {
+    if (v >= 10 && v <= 12) {
         kw_write_int32(w, m->leader_id);
     }
-    if (v >= 10 && v <= 11) {
+    if (v >= 10 && v <= 12) {
         kw_write_int32(w, m->leader_epoch);
     }
     if (flex) {
@@ -324,22 +324,22 @@ int kafka_ProduceResponse_PartitionProduceResponse_decode(kw_reader *r, kelp_are
     const bool flex = v >= 9;
     (void)a;
     kafka_ProduceResponse_PartitionProduceResponse_init(m);
-    if (v <= 11) {
+    if (v <= 12) {
         m->index = kw_read_int32(r);
     }
-    if (v <= 11) {
+    if (v <= 12) {
         m->error_code = kw_read_int16(r);
     }
-    if (v <= 11) {
+    if (v <= 12) {
         m->base_offset = kw_read_int64(r);
     }
-    if (v >= 2 && v <= 11) {
+    if (v >= 2 && v <= 12) {
         m->log_append_time_ms = kw_read_int64(r);
     }
-    if (v >= 5 && v <= 11) {
+    if (v >= 5 && v <= 12) {
         m->log_start_offset = kw_read_int64(r);
     }
-    if (v >= 8 && v <= 11) {
+    if (v >= 8 && v <= 12) {
         {
             int32_t n = kw_read_array_len(r, flex, 0);
             m->record_errors_count = n;
@@ -348,7 +348,7 @@ int kafka_ProduceResponse_PartitionProduceResponse_decode(kw_reader *r, kelp_are
                 kafka_ProduceResponse_BatchIndexAndErrorMessage_decode(r, a, v, &m->record_errors[i]);
         }
     }
-    if (v >= 8 && v <= 11) {
+    if (v >= 8 && v <= 12) {
         m->error_message = kw_read_string(r, flex, v >= 8);
     }
     if (flex) {
@@ -365,7 +365,7 @@ int kafka_ProduceResponse_PartitionProduceResponse_decode(kw_reader *r, kelp_are
             r = &sub;
             switch (tag) {
             case 0:
-                if (v >= 10 && v <= 11) {
+                if (v >= 10 && v <= 12) {
                     kafka_ProduceResponse_LeaderIdAndEpoch_decode(r, a, v, &m->current_leader);
                 }
                 break;
@@ -384,27 +384,27 @@ int kafka_ProduceResponse_PartitionProduceResponse_decode(kw_reader *r, kelp_are
 int kafka_ProduceResponse_PartitionProduceResponse_encode(kw_writer *w, int16_t v, const kafka_ProduceResponse_PartitionProduceResponse *m)
 {
     const bool flex = v >= 9;
-    if (v <= 11) {
+    if (v <= 12) {
         kw_write_int32(w, m->index);
     }
-    if (v <= 11) {
+    if (v <= 12) {
         kw_write_int16(w, m->error_code);
     }
-    if (v <= 11) {
+    if (v <= 12) {
         kw_write_int64(w, m->base_offset);
     }
-    if (v >= 2 && v <= 11) {
+    if (v >= 2 && v <= 12) {
         kw_write_int64(w, m->log_append_time_ms);
     }
-    if (v >= 5 && v <= 11) {
+    if (v >= 5 && v <= 12) {
         kw_write_int64(w, m->log_start_offset);
     }
-    if (v >= 8 && v <= 11) {
+    if (v >= 8 && v <= 12) {
         kw_write_array_len(w, m->record_errors_count, flex, 0);
         for (int32_t i = 0; i < m->record_errors_count; i++)
             kafka_ProduceResponse_BatchIndexAndErrorMessage_encode(w, v, &m->record_errors[i]);
     }
-    if (v >= 8 && v <= 11) {
+    if (v >= 8 && v <= 12) {
         kw_write_string(w, m->error_message, flex, v >= 8);
     }
     if (flex) {
@@ -412,7 +412,7 @@ int kafka_ProduceResponse_PartitionProduceResponse_encode(kw_writer *w, int16_t 
         kafka_ProduceResponse_PartitionProduceResponse_init(&d);
         bool present[1];
         uint32_t count = 0;
-        present[0] = (v >= 10 && v <= 11) && (!kafka_ProduceResponse_LeaderIdAndEpoch_is_default(&m->current_leader));
+        present[0] = (v >= 10 && v <= 12) && (!kafka_ProduceResponse_LeaderIdAndEpoch_is_default(&m->current_leader));
         count += present[0];
         kw_write_uvarint(w, count);
         if (present[0]) {
@@ -457,10 +457,10 @@ int kafka_ProduceResponse_TopicProduceResponse_decode(kw_reader *r, kelp_arena *
     const bool flex = v >= 9;
     (void)a;
     kafka_ProduceResponse_TopicProduceResponse_init(m);
-    if (v <= 11) {
+    if (v <= 12) {
         m->name = kw_read_string(r, flex, 0);
     }
-    if (v <= 11) {
+    if (v <= 12) {
         {
             int32_t n = kw_read_array_len(r, flex, 0);
             m->partition_responses_count = n;
@@ -477,10 +477,10 @@ int kafka_ProduceResponse_TopicProduceResponse_decode(kw_reader *r, kelp_arena *
 int kafka_ProduceResponse_TopicProduceResponse_encode(kw_writer *w, int16_t v, const kafka_ProduceResponse_TopicProduceResponse *m)
 {
     const bool flex = v >= 9;
-    if (v <= 11) {
+    if (v <= 12) {
         kw_write_string(w, m->name, flex, 0);
     }
-    if (v <= 11) {
+    if (v <= 12) {
         kw_write_array_len(w, m->partition_responses_count, flex, 0);
         for (int32_t i = 0; i < m->partition_responses_count; i++)
             kafka_ProduceResponse_PartitionProduceResponse_encode(w, v, &m->partition_responses[i]);
@@ -521,16 +521,16 @@ int kafka_ProduceResponse_NodeEndpoint_decode(kw_reader *r, kelp_arena *a, int16
     const bool flex = v >= 9;
     (void)a;
     kafka_ProduceResponse_NodeEndpoint_init(m);
-    if (v >= 10 && v <= 11) {
+    if (v >= 10 && v <= 12) {
         m->node_id = kw_read_int32(r);
     }
-    if (v >= 10 && v <= 11) {
+    if (v >= 10 && v <= 12) {
         m->host = kw_read_string(r, flex, 0);
     }
-    if (v >= 10 && v <= 11) {
+    if (v >= 10 && v <= 12) {
         m->port = kw_read_int32(r);
     }
-    if (v >= 10 && v <= 11) {
+    if (v >= 10 && v <= 12) {
         m->rack = kw_read_string(r, flex, v >= 10);
     }
     if (flex)
@@ -541,16 +541,16 @@ int kafka_ProduceResponse_NodeEndpoint_decode(kw_reader *r, kelp_arena *a, int16
 int kafka_ProduceResponse_NodeEndpoint_encode(kw_writer *w, int16_t v, const kafka_ProduceResponse_NodeEndpoint *m)
 {
     const bool flex = v >= 9;
-    if (v >= 10 && v <= 11) {
+    if (v >= 10 && v <= 12) {
         kw_write_int32(w, m->node_id);
     }
-    if (v >= 10 && v <= 11) {
+    if (v >= 10 && v <= 12) {
         kw_write_string(w, m->host, flex, 0);
     }
-    if (v >= 10 && v <= 11) {
+    if (v >= 10 && v <= 12) {
         kw_write_int32(w, m->port);
     }
-    if (v >= 10 && v <= 11) {
+    if (v >= 10 && v <= 12) {
         kw_write_string(w, m->rack, flex, v >= 10);
     }
     if (flex) {
@@ -584,7 +584,7 @@ int kafka_ProduceResponse_decode(kw_reader *r, kelp_arena *a, int16_t v, kafka_P
     const bool flex = v >= 9;
     (void)a;
     kafka_ProduceResponse_init(m);
-    if (v <= 11) {
+    if (v <= 12) {
         {
             int32_t n = kw_read_array_len(r, flex, 0);
             m->responses_count = n;
@@ -593,7 +593,7 @@ int kafka_ProduceResponse_decode(kw_reader *r, kelp_arena *a, int16_t v, kafka_P
                 kafka_ProduceResponse_TopicProduceResponse_decode(r, a, v, &m->responses[i]);
         }
     }
-    if (v >= 1 && v <= 11) {
+    if (v >= 1 && v <= 12) {
         m->throttle_time_ms = kw_read_int32(r);
     }
     if (flex) {
@@ -610,7 +610,7 @@ int kafka_ProduceResponse_decode(kw_reader *r, kelp_arena *a, int16_t v, kafka_P
             r = &sub;
             switch (tag) {
             case 0:
-                if (v >= 10 && v <= 11) {
+                if (v >= 10 && v <= 12) {
                     {
                         int32_t n = kw_read_array_len(r, flex, 0);
                         m->node_endpoints_count = n;
@@ -635,12 +635,12 @@ int kafka_ProduceResponse_decode(kw_reader *r, kelp_arena *a, int16_t v, kafka_P
 int kafka_ProduceResponse_encode(kw_writer *w, int16_t v, const kafka_ProduceResponse *m)
 {
     const bool flex = v >= 9;
-    if (v <= 11) {
+    if (v <= 12) {
         kw_write_array_len(w, m->responses_count, flex, 0);
         for (int32_t i = 0; i < m->responses_count; i++)
             kafka_ProduceResponse_TopicProduceResponse_encode(w, v, &m->responses[i]);
     }
-    if (v >= 1 && v <= 11) {
+    if (v >= 1 && v <= 12) {
         kw_write_int32(w, m->throttle_time_ms);
     }
     if (flex) {
@@ -648,7 +648,7 @@ int kafka_ProduceResponse_encode(kw_writer *w, int16_t v, const kafka_ProduceRes
         kafka_ProduceResponse_init(&d);
         bool present[1];
         uint32_t count = 0;
-        present[0] = (v >= 10 && v <= 11) && (m->node_endpoints_count != d.node_endpoints_count || m->node_endpoints_count > 0);
+        present[0] = (v >= 10 && v <= 12) && (m->node_endpoints_count != d.node_endpoints_count || m->node_endpoints_count > 0);
         count += present[0];
         kw_write_uvarint(w, count);
         if (present[0]) {

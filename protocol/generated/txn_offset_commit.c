@@ -31,16 +31,16 @@ int kafka_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition_decode(kw_reade
     const bool flex = v >= 3;
     (void)a;
     kafka_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition_init(m);
-    if (v <= 4) {
+    if (v <= 5) {
         m->partition_index = kw_read_int32(r);
     }
-    if (v <= 4) {
+    if (v <= 5) {
         m->committed_offset = kw_read_int64(r);
     }
-    if (v >= 2 && v <= 4) {
+    if (v >= 2 && v <= 5) {
         m->committed_leader_epoch = kw_read_int32(r);
     }
-    if (v <= 4) {
+    if (v <= 5) {
         m->committed_metadata = kw_read_string(r, flex, 1);
     }
     if (flex)
@@ -51,16 +51,16 @@ int kafka_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition_decode(kw_reade
 int kafka_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition_encode(kw_writer *w, int16_t v, const kafka_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition *m)
 {
     const bool flex = v >= 3;
-    if (v <= 4) {
+    if (v <= 5) {
         kw_write_int32(w, m->partition_index);
     }
-    if (v <= 4) {
+    if (v <= 5) {
         kw_write_int64(w, m->committed_offset);
     }
-    if (v >= 2 && v <= 4) {
+    if (v >= 2 && v <= 5) {
         kw_write_int32(w, m->committed_leader_epoch);
     }
-    if (v <= 4) {
+    if (v <= 5) {
         kw_write_string(w, m->committed_metadata, flex, 1);
     }
     if (flex) {
@@ -92,10 +92,10 @@ int kafka_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic_decode(kw_reader *r
     const bool flex = v >= 3;
     (void)a;
     kafka_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic_init(m);
-    if (v <= 4) {
+    if (v <= 5) {
         m->name = kw_read_string(r, flex, 0);
     }
-    if (v <= 4) {
+    if (v <= 5) {
         {
             int32_t n = kw_read_array_len(r, flex, 0);
             m->partitions_count = n;
@@ -112,10 +112,10 @@ int kafka_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic_decode(kw_reader *r
 int kafka_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic_encode(kw_writer *w, int16_t v, const kafka_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic *m)
 {
     const bool flex = v >= 3;
-    if (v <= 4) {
+    if (v <= 5) {
         kw_write_string(w, m->name, flex, 0);
     }
-    if (v <= 4) {
+    if (v <= 5) {
         kw_write_array_len(w, m->partitions_count, flex, 0);
         for (int32_t i = 0; i < m->partitions_count; i++)
             kafka_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition_encode(w, v, &m->partitions[i]);
@@ -167,28 +167,28 @@ int kafka_TxnOffsetCommitRequest_decode(kw_reader *r, kelp_arena *a, int16_t v, 
     const bool flex = v >= 3;
     (void)a;
     kafka_TxnOffsetCommitRequest_init(m);
-    if (v <= 4) {
+    if (v <= 5) {
         m->transactional_id = kw_read_string(r, flex, 0);
     }
-    if (v <= 4) {
+    if (v <= 5) {
         m->group_id = kw_read_string(r, flex, 0);
     }
-    if (v <= 4) {
+    if (v <= 5) {
         m->producer_id = kw_read_int64(r);
     }
-    if (v <= 4) {
+    if (v <= 5) {
         m->producer_epoch = kw_read_int16(r);
     }
-    if (v >= 3 && v <= 4) {
+    if (v >= 3 && v <= 5) {
         m->generation_id = kw_read_int32(r);
     }
-    if (v >= 3 && v <= 4) {
+    if (v >= 3 && v <= 5) {
         m->member_id = kw_read_string(r, flex, 0);
     }
-    if (v >= 3 && v <= 4) {
+    if (v >= 3 && v <= 5) {
         m->group_instance_id = kw_read_string(r, flex, v >= 3);
     }
-    if (v <= 4) {
+    if (v <= 5) {
         {
             int32_t n = kw_read_array_len(r, flex, 0);
             m->topics_count = n;
@@ -205,28 +205,28 @@ int kafka_TxnOffsetCommitRequest_decode(kw_reader *r, kelp_arena *a, int16_t v, 
 int kafka_TxnOffsetCommitRequest_encode(kw_writer *w, int16_t v, const kafka_TxnOffsetCommitRequest *m)
 {
     const bool flex = v >= 3;
-    if (v <= 4) {
+    if (v <= 5) {
         kw_write_string(w, m->transactional_id, flex, 0);
     }
-    if (v <= 4) {
+    if (v <= 5) {
         kw_write_string(w, m->group_id, flex, 0);
     }
-    if (v <= 4) {
+    if (v <= 5) {
         kw_write_int64(w, m->producer_id);
     }
-    if (v <= 4) {
+    if (v <= 5) {
         kw_write_int16(w, m->producer_epoch);
     }
-    if (v >= 3 && v <= 4) {
+    if (v >= 3 && v <= 5) {
         kw_write_int32(w, m->generation_id);
     }
-    if (v >= 3 && v <= 4) {
+    if (v >= 3 && v <= 5) {
         kw_write_string(w, m->member_id, flex, 0);
     }
-    if (v >= 3 && v <= 4) {
+    if (v >= 3 && v <= 5) {
         kw_write_string(w, m->group_instance_id, flex, v >= 3);
     }
-    if (v <= 4) {
+    if (v <= 5) {
         kw_write_array_len(w, m->topics_count, flex, 0);
         for (int32_t i = 0; i < m->topics_count; i++)
             kafka_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic_encode(w, v, &m->topics[i]);
@@ -261,10 +261,10 @@ int kafka_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition_decode(kw_rea
     const bool flex = v >= 3;
     (void)a;
     kafka_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition_init(m);
-    if (v <= 4) {
+    if (v <= 5) {
         m->partition_index = kw_read_int32(r);
     }
-    if (v <= 4) {
+    if (v <= 5) {
         m->error_code = kw_read_int16(r);
     }
     if (flex)
@@ -275,10 +275,10 @@ int kafka_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition_decode(kw_rea
 int kafka_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition_encode(kw_writer *w, int16_t v, const kafka_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition *m)
 {
     const bool flex = v >= 3;
-    if (v <= 4) {
+    if (v <= 5) {
         kw_write_int32(w, m->partition_index);
     }
-    if (v <= 4) {
+    if (v <= 5) {
         kw_write_int16(w, m->error_code);
     }
     if (flex) {
@@ -310,10 +310,10 @@ int kafka_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic_decode(kw_reader 
     const bool flex = v >= 3;
     (void)a;
     kafka_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic_init(m);
-    if (v <= 4) {
+    if (v <= 5) {
         m->name = kw_read_string(r, flex, 0);
     }
-    if (v <= 4) {
+    if (v <= 5) {
         {
             int32_t n = kw_read_array_len(r, flex, 0);
             m->partitions_count = n;
@@ -330,10 +330,10 @@ int kafka_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic_decode(kw_reader 
 int kafka_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic_encode(kw_writer *w, int16_t v, const kafka_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic *m)
 {
     const bool flex = v >= 3;
-    if (v <= 4) {
+    if (v <= 5) {
         kw_write_string(w, m->name, flex, 0);
     }
-    if (v <= 4) {
+    if (v <= 5) {
         kw_write_array_len(w, m->partitions_count, flex, 0);
         for (int32_t i = 0; i < m->partitions_count; i++)
             kafka_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition_encode(w, v, &m->partitions[i]);
@@ -367,10 +367,10 @@ int kafka_TxnOffsetCommitResponse_decode(kw_reader *r, kelp_arena *a, int16_t v,
     const bool flex = v >= 3;
     (void)a;
     kafka_TxnOffsetCommitResponse_init(m);
-    if (v <= 4) {
+    if (v <= 5) {
         m->throttle_time_ms = kw_read_int32(r);
     }
-    if (v <= 4) {
+    if (v <= 5) {
         {
             int32_t n = kw_read_array_len(r, flex, 0);
             m->topics_count = n;
@@ -387,10 +387,10 @@ int kafka_TxnOffsetCommitResponse_decode(kw_reader *r, kelp_arena *a, int16_t v,
 int kafka_TxnOffsetCommitResponse_encode(kw_writer *w, int16_t v, const kafka_TxnOffsetCommitResponse *m)
 {
     const bool flex = v >= 3;
-    if (v <= 4) {
+    if (v <= 5) {
         kw_write_int32(w, m->throttle_time_ms);
     }
-    if (v <= 4) {
+    if (v <= 5) {
         kw_write_array_len(w, m->topics_count, flex, 0);
         for (int32_t i = 0; i < m->topics_count; i++)
             kafka_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic_encode(w, v, &m->topics[i]);

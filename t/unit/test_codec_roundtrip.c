@@ -3692,11 +3692,14 @@ static void fill_kafka_DescribeClusterRequest(kafka_DescribeClusterRequest *m, i
 {
     kafka_DescribeClusterRequest_init(m);
     (void)a; (void)seed; (void)v;
-    if (v <= 1) {
+    if (v <= 2) {
         m->include_cluster_authorized_operations = !(m->include_cluster_authorized_operations);
     }
-    if (v >= 1 && v <= 1) {
+    if (v >= 1 && v <= 2) {
         m->endpoint_type = (int8_t)((uint64_t)m->endpoint_type + 100u + (uint64_t)(seed));
+    }
+    if (v >= 2 && v <= 2) {
+        m->include_fenced_brokers = !(m->include_fenced_brokers);
     }
 }
 
@@ -3704,17 +3707,20 @@ static void fill_kafka_DescribeClusterResponse_DescribeClusterBroker(kafka_Descr
 {
     kafka_DescribeClusterResponse_DescribeClusterBroker_init(m);
     (void)a; (void)seed; (void)v;
-    if (v <= 1) {
+    if (v <= 2) {
         m->broker_id = (int32_t)((uint64_t)m->broker_id + 100u + (uint64_t)(seed));
     }
-    if (v <= 1) {
+    if (v <= 2) {
         { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->host = kw_str_from_cstr(s); }
     }
-    if (v <= 1) {
+    if (v <= 2) {
         m->port = (int32_t)((uint64_t)m->port + 100u + (uint64_t)(seed));
     }
-    if (v <= 1) {
+    if (v <= 2) {
         if ((1) && (seed) % 3 == 2) m->rack = (kw_str){NULL, -1}; else { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->rack = kw_str_from_cstr(s); }
+    }
+    if (v >= 2 && v <= 2) {
+        m->is_fenced = !(m->is_fenced);
     }
 }
 
@@ -3722,25 +3728,25 @@ static void fill_kafka_DescribeClusterResponse(kafka_DescribeClusterResponse *m,
 {
     kafka_DescribeClusterResponse_init(m);
     (void)a; (void)seed; (void)v;
-    if (v <= 1) {
+    if (v <= 2) {
         m->throttle_time_ms = (int32_t)((uint64_t)m->throttle_time_ms + 100u + (uint64_t)(seed));
     }
-    if (v <= 1) {
+    if (v <= 2) {
         m->error_code = (int16_t)((uint64_t)m->error_code + 100u + (uint64_t)(seed));
     }
-    if (v <= 1) {
+    if (v <= 2) {
         if ((1) && (seed) % 3 == 2) m->error_message = (kw_str){NULL, -1}; else { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->error_message = kw_str_from_cstr(s); }
     }
-    if (v >= 1 && v <= 1) {
+    if (v >= 1 && v <= 2) {
         m->endpoint_type = (int8_t)((uint64_t)m->endpoint_type + 100u + (uint64_t)(seed));
     }
-    if (v <= 1) {
+    if (v <= 2) {
         { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->cluster_id = kw_str_from_cstr(s); }
     }
-    if (v <= 1) {
+    if (v <= 2) {
         m->controller_id = (int32_t)((uint64_t)m->controller_id + 100u + (uint64_t)(seed));
     }
-    if (v <= 1) {
+    if (v <= 2) {
         if ((0) && seed % 3 == 2) {
             m->brokers_count = -1;
         } else {
@@ -3751,7 +3757,7 @@ static void fill_kafka_DescribeClusterResponse(kafka_DescribeClusterResponse *m,
             }
         }
     }
-    if (v <= 1) {
+    if (v <= 2) {
         m->cluster_authorized_operations = (int32_t)((uint64_t)m->cluster_authorized_operations + 100u + (uint64_t)(seed));
     }
 }
@@ -4019,7 +4025,7 @@ static void fill_kafka_DescribeGroupsRequest(kafka_DescribeGroupsRequest *m, int
 {
     kafka_DescribeGroupsRequest_init(m);
     (void)a; (void)seed; (void)v;
-    if (v <= 5) {
+    if (v <= 6) {
         if ((0) && seed % 3 == 2) {
             m->groups_count = -1;
         } else {
@@ -4030,7 +4036,7 @@ static void fill_kafka_DescribeGroupsRequest(kafka_DescribeGroupsRequest *m, int
             }
         }
     }
-    if (v >= 3 && v <= 5) {
+    if (v >= 3 && v <= 6) {
         m->include_authorized_operations = !(m->include_authorized_operations);
     }
 }
@@ -4039,22 +4045,22 @@ static void fill_kafka_DescribeGroupsResponse_DescribedGroupMember(kafka_Describ
 {
     kafka_DescribeGroupsResponse_DescribedGroupMember_init(m);
     (void)a; (void)seed; (void)v;
-    if (v <= 5) {
+    if (v <= 6) {
         { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->member_id = kw_str_from_cstr(s); }
     }
-    if (v >= 4 && v <= 5) {
+    if (v >= 4 && v <= 6) {
         if ((v >= 4) && (seed) % 3 == 2) m->group_instance_id = (kw_str){NULL, -1}; else { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->group_instance_id = kw_str_from_cstr(s); }
     }
-    if (v <= 5) {
+    if (v <= 6) {
         { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->client_id = kw_str_from_cstr(s); }
     }
-    if (v <= 5) {
+    if (v <= 6) {
         { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->client_host = kw_str_from_cstr(s); }
     }
-    if (v <= 5) {
+    if (v <= 6) {
         { uint8_t *b = kelp_arena_alloc(a, 5); for (int k = 0; k < 5; k++) b[k] = (uint8_t)(seed + k); m->member_metadata = (kw_bytes){b, 5}; }
     }
-    if (v <= 5) {
+    if (v <= 6) {
         { uint8_t *b = kelp_arena_alloc(a, 5); for (int k = 0; k < 5; k++) b[k] = (uint8_t)(seed + k); m->member_assignment = (kw_bytes){b, 5}; }
     }
 }
@@ -4063,22 +4069,25 @@ static void fill_kafka_DescribeGroupsResponse_DescribedGroup(kafka_DescribeGroup
 {
     kafka_DescribeGroupsResponse_DescribedGroup_init(m);
     (void)a; (void)seed; (void)v;
-    if (v <= 5) {
+    if (v <= 6) {
         m->error_code = (int16_t)((uint64_t)m->error_code + 100u + (uint64_t)(seed));
     }
-    if (v <= 5) {
+    if (v >= 6 && v <= 6) {
+        if ((v >= 6) && (seed) % 3 == 2) m->error_message = (kw_str){NULL, -1}; else { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->error_message = kw_str_from_cstr(s); }
+    }
+    if (v <= 6) {
         { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->group_id = kw_str_from_cstr(s); }
     }
-    if (v <= 5) {
+    if (v <= 6) {
         { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->group_state = kw_str_from_cstr(s); }
     }
-    if (v <= 5) {
+    if (v <= 6) {
         { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->protocol_type = kw_str_from_cstr(s); }
     }
-    if (v <= 5) {
+    if (v <= 6) {
         { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->protocol_data = kw_str_from_cstr(s); }
     }
-    if (v <= 5) {
+    if (v <= 6) {
         if ((0) && seed % 3 == 2) {
             m->members_count = -1;
         } else {
@@ -4089,7 +4098,7 @@ static void fill_kafka_DescribeGroupsResponse_DescribedGroup(kafka_DescribeGroup
             }
         }
     }
-    if (v >= 3 && v <= 5) {
+    if (v >= 3 && v <= 6) {
         m->authorized_operations = (int32_t)((uint64_t)m->authorized_operations + 100u + (uint64_t)(seed));
     }
 }
@@ -4098,10 +4107,10 @@ static void fill_kafka_DescribeGroupsResponse(kafka_DescribeGroupsResponse *m, i
 {
     kafka_DescribeGroupsResponse_init(m);
     (void)a; (void)seed; (void)v;
-    if (v >= 1 && v <= 5) {
+    if (v >= 1 && v <= 6) {
         m->throttle_time_ms = (int32_t)((uint64_t)m->throttle_time_ms + 100u + (uint64_t)(seed));
     }
-    if (v <= 5) {
+    if (v <= 6) {
         if ((0) && seed % 3 == 2) {
             m->groups_count = -1;
         } else {
@@ -7124,10 +7133,10 @@ static void fill_kafka_MetadataRequest_MetadataRequestTopic(kafka_MetadataReques
 {
     kafka_MetadataRequest_MetadataRequestTopic_init(m);
     (void)a; (void)seed; (void)v;
-    if (v >= 10 && v <= 12) {
+    if (v >= 10 && v <= 13) {
         for (int k = 0; k < 16; k++) m->topic_id.b[k] = (uint8_t)(seed * 7 + k);
     }
-    if (v <= 12) {
+    if (v <= 13) {
         if ((v >= 10) && (seed) % 3 == 2) m->name = (kw_str){NULL, -1}; else { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->name = kw_str_from_cstr(s); }
     }
 }
@@ -7136,7 +7145,7 @@ static void fill_kafka_MetadataRequest(kafka_MetadataRequest *m, int16_t v, kelp
 {
     kafka_MetadataRequest_init(m);
     (void)a; (void)seed; (void)v;
-    if (v <= 12) {
+    if (v <= 13) {
         if ((v >= 1) && seed % 3 == 2) {
             m->topics_count = -1;
         } else {
@@ -7147,13 +7156,13 @@ static void fill_kafka_MetadataRequest(kafka_MetadataRequest *m, int16_t v, kelp
             }
         }
     }
-    if (v >= 4 && v <= 12) {
+    if (v >= 4 && v <= 13) {
         m->allow_auto_topic_creation = !(m->allow_auto_topic_creation);
     }
     if (v >= 8 && v <= 10) {
         m->include_cluster_authorized_operations = !(m->include_cluster_authorized_operations);
     }
-    if (v >= 8 && v <= 12) {
+    if (v >= 8 && v <= 13) {
         m->include_topic_authorized_operations = !(m->include_topic_authorized_operations);
     }
 }
@@ -7162,16 +7171,16 @@ static void fill_kafka_MetadataResponse_MetadataResponseBroker(kafka_MetadataRes
 {
     kafka_MetadataResponse_MetadataResponseBroker_init(m);
     (void)a; (void)seed; (void)v;
-    if (v <= 12) {
+    if (v <= 13) {
         m->node_id = (int32_t)((uint64_t)m->node_id + 100u + (uint64_t)(seed));
     }
-    if (v <= 12) {
+    if (v <= 13) {
         { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->host = kw_str_from_cstr(s); }
     }
-    if (v <= 12) {
+    if (v <= 13) {
         m->port = (int32_t)((uint64_t)m->port + 100u + (uint64_t)(seed));
     }
-    if (v >= 1 && v <= 12) {
+    if (v >= 1 && v <= 13) {
         if ((v >= 1) && (seed) % 3 == 2) m->rack = (kw_str){NULL, -1}; else { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->rack = kw_str_from_cstr(s); }
     }
 }
@@ -7180,19 +7189,19 @@ static void fill_kafka_MetadataResponse_MetadataResponsePartition(kafka_Metadata
 {
     kafka_MetadataResponse_MetadataResponsePartition_init(m);
     (void)a; (void)seed; (void)v;
-    if (v <= 12) {
+    if (v <= 13) {
         m->error_code = (int16_t)((uint64_t)m->error_code + 100u + (uint64_t)(seed));
     }
-    if (v <= 12) {
+    if (v <= 13) {
         m->partition_index = (int32_t)((uint64_t)m->partition_index + 100u + (uint64_t)(seed));
     }
-    if (v <= 12) {
+    if (v <= 13) {
         m->leader_id = (int32_t)((uint64_t)m->leader_id + 100u + (uint64_t)(seed));
     }
-    if (v >= 7 && v <= 12) {
+    if (v >= 7 && v <= 13) {
         m->leader_epoch = (int32_t)((uint64_t)m->leader_epoch + 100u + (uint64_t)(seed));
     }
-    if (v <= 12) {
+    if (v <= 13) {
         if ((0) && seed % 3 == 2) {
             m->replica_nodes_count = -1;
         } else {
@@ -7203,7 +7212,7 @@ static void fill_kafka_MetadataResponse_MetadataResponsePartition(kafka_Metadata
             }
         }
     }
-    if (v <= 12) {
+    if (v <= 13) {
         if ((0) && seed % 3 == 2) {
             m->isr_nodes_count = -1;
         } else {
@@ -7214,7 +7223,7 @@ static void fill_kafka_MetadataResponse_MetadataResponsePartition(kafka_Metadata
             }
         }
     }
-    if (v >= 5 && v <= 12) {
+    if (v >= 5 && v <= 13) {
         if ((0) && seed % 3 == 2) {
             m->offline_replicas_count = -1;
         } else {
@@ -7231,19 +7240,19 @@ static void fill_kafka_MetadataResponse_MetadataResponseTopic(kafka_MetadataResp
 {
     kafka_MetadataResponse_MetadataResponseTopic_init(m);
     (void)a; (void)seed; (void)v;
-    if (v <= 12) {
+    if (v <= 13) {
         m->error_code = (int16_t)((uint64_t)m->error_code + 100u + (uint64_t)(seed));
     }
-    if (v <= 12) {
+    if (v <= 13) {
         if ((v >= 12) && (seed) % 3 == 2) m->name = (kw_str){NULL, -1}; else { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->name = kw_str_from_cstr(s); }
     }
-    if (v >= 10 && v <= 12) {
+    if (v >= 10 && v <= 13) {
         for (int k = 0; k < 16; k++) m->topic_id.b[k] = (uint8_t)(seed * 7 + k);
     }
-    if (v >= 1 && v <= 12) {
+    if (v >= 1 && v <= 13) {
         m->is_internal = !(m->is_internal);
     }
-    if (v <= 12) {
+    if (v <= 13) {
         if ((0) && seed % 3 == 2) {
             m->partitions_count = -1;
         } else {
@@ -7254,7 +7263,7 @@ static void fill_kafka_MetadataResponse_MetadataResponseTopic(kafka_MetadataResp
             }
         }
     }
-    if (v >= 8 && v <= 12) {
+    if (v >= 8 && v <= 13) {
         m->topic_authorized_operations = (int32_t)((uint64_t)m->topic_authorized_operations + 100u + (uint64_t)(seed));
     }
 }
@@ -7263,10 +7272,10 @@ static void fill_kafka_MetadataResponse(kafka_MetadataResponse *m, int16_t v, ke
 {
     kafka_MetadataResponse_init(m);
     (void)a; (void)seed; (void)v;
-    if (v >= 3 && v <= 12) {
+    if (v >= 3 && v <= 13) {
         m->throttle_time_ms = (int32_t)((uint64_t)m->throttle_time_ms + 100u + (uint64_t)(seed));
     }
-    if (v <= 12) {
+    if (v <= 13) {
         if ((0) && seed % 3 == 2) {
             m->brokers_count = -1;
         } else {
@@ -7277,13 +7286,13 @@ static void fill_kafka_MetadataResponse(kafka_MetadataResponse *m, int16_t v, ke
             }
         }
     }
-    if (v >= 2 && v <= 12) {
+    if (v >= 2 && v <= 13) {
         if ((v >= 2) && (seed) % 3 == 2) m->cluster_id = (kw_str){NULL, -1}; else { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->cluster_id = kw_str_from_cstr(s); }
     }
-    if (v >= 1 && v <= 12) {
+    if (v >= 1 && v <= 13) {
         m->controller_id = (int32_t)((uint64_t)m->controller_id + 100u + (uint64_t)(seed));
     }
-    if (v <= 12) {
+    if (v <= 13) {
         if ((0) && seed % 3 == 2) {
             m->topics_count = -1;
         } else {
@@ -7293,6 +7302,9 @@ static void fill_kafka_MetadataResponse(kafka_MetadataResponse *m, int16_t v, ke
                 fill_kafka_MetadataResponse_MetadataResponseTopic(&m->topics[i], v, a, seed + i + 1);
             }
         }
+    }
+    if (v >= 13 && v <= 13) {
+        m->error_code = (int16_t)((uint64_t)m->error_code + 100u + (uint64_t)(seed));
     }
     if (v >= 8 && v <= 10) {
         m->cluster_authorized_operations = (int32_t)((uint64_t)m->cluster_authorized_operations + 100u + (uint64_t)(seed));
@@ -7884,10 +7896,10 @@ static void fill_kafka_ProduceRequest_PartitionProduceData(kafka_ProduceRequest_
 {
     kafka_ProduceRequest_PartitionProduceData_init(m);
     (void)a; (void)seed; (void)v;
-    if (v <= 11) {
+    if (v <= 12) {
         m->index = (int32_t)((uint64_t)m->index + 100u + (uint64_t)(seed));
     }
-    if (v <= 11) {
+    if (v <= 12) {
         if ((1) && (seed) % 3 == 2) m->records = (kw_bytes){NULL, -1}; else { uint8_t *b = kelp_arena_alloc(a, 5); for (int k = 0; k < 5; k++) b[k] = (uint8_t)(seed + k); m->records = (kw_bytes){b, 5}; }
     }
 }
@@ -7896,10 +7908,10 @@ static void fill_kafka_ProduceRequest_TopicProduceData(kafka_ProduceRequest_Topi
 {
     kafka_ProduceRequest_TopicProduceData_init(m);
     (void)a; (void)seed; (void)v;
-    if (v <= 11) {
+    if (v <= 12) {
         { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->name = kw_str_from_cstr(s); }
     }
-    if (v <= 11) {
+    if (v <= 12) {
         if ((0) && seed % 3 == 2) {
             m->partition_data_count = -1;
         } else {
@@ -7916,16 +7928,16 @@ static void fill_kafka_ProduceRequest(kafka_ProduceRequest *m, int16_t v, kelp_a
 {
     kafka_ProduceRequest_init(m);
     (void)a; (void)seed; (void)v;
-    if (v >= 3 && v <= 11) {
+    if (v >= 3 && v <= 12) {
         if ((v >= 3) && (seed) % 3 == 2) m->transactional_id = (kw_str){NULL, -1}; else { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->transactional_id = kw_str_from_cstr(s); }
     }
-    if (v <= 11) {
+    if (v <= 12) {
         m->acks = (int16_t)((uint64_t)m->acks + 100u + (uint64_t)(seed));
     }
-    if (v <= 11) {
+    if (v <= 12) {
         m->timeout_ms = (int32_t)((uint64_t)m->timeout_ms + 100u + (uint64_t)(seed));
     }
-    if (v <= 11) {
+    if (v <= 12) {
         if ((0) && seed % 3 == 2) {
             m->topic_data_count = -1;
         } else {
@@ -7942,10 +7954,10 @@ static void fill_kafka_ProduceResponse_BatchIndexAndErrorMessage(kafka_ProduceRe
 {
     kafka_ProduceResponse_BatchIndexAndErrorMessage_init(m);
     (void)a; (void)seed; (void)v;
-    if (v >= 8 && v <= 11) {
+    if (v >= 8 && v <= 12) {
         m->batch_index = (int32_t)((uint64_t)m->batch_index + 100u + (uint64_t)(seed));
     }
-    if (v >= 8 && v <= 11) {
+    if (v >= 8 && v <= 12) {
         if ((v >= 8) && (seed) % 3 == 2) m->batch_index_error_message = (kw_str){NULL, -1}; else { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->batch_index_error_message = kw_str_from_cstr(s); }
     }
 }
@@ -7954,10 +7966,10 @@ static void fill_kafka_ProduceResponse_LeaderIdAndEpoch(kafka_ProduceResponse_Le
 {
     kafka_ProduceResponse_LeaderIdAndEpoch_init(m);
     (void)a; (void)seed; (void)v;
-    if (v >= 10 && v <= 11) {
+    if (v >= 10 && v <= 12) {
         m->leader_id = (int32_t)((uint64_t)m->leader_id + 100u + (uint64_t)(seed));
     }
-    if (v >= 10 && v <= 11) {
+    if (v >= 10 && v <= 12) {
         m->leader_epoch = (int32_t)((uint64_t)m->leader_epoch + 100u + (uint64_t)(seed));
     }
 }
@@ -7966,22 +7978,22 @@ static void fill_kafka_ProduceResponse_PartitionProduceResponse(kafka_ProduceRes
 {
     kafka_ProduceResponse_PartitionProduceResponse_init(m);
     (void)a; (void)seed; (void)v;
-    if (v <= 11) {
+    if (v <= 12) {
         m->index = (int32_t)((uint64_t)m->index + 100u + (uint64_t)(seed));
     }
-    if (v <= 11) {
+    if (v <= 12) {
         m->error_code = (int16_t)((uint64_t)m->error_code + 100u + (uint64_t)(seed));
     }
-    if (v <= 11) {
+    if (v <= 12) {
         m->base_offset = (int64_t)((uint64_t)m->base_offset + 100u + (uint64_t)(seed));
     }
-    if (v >= 2 && v <= 11) {
+    if (v >= 2 && v <= 12) {
         m->log_append_time_ms = (int64_t)((uint64_t)m->log_append_time_ms + 100u + (uint64_t)(seed));
     }
-    if (v >= 5 && v <= 11) {
+    if (v >= 5 && v <= 12) {
         m->log_start_offset = (int64_t)((uint64_t)m->log_start_offset + 100u + (uint64_t)(seed));
     }
-    if (v >= 8 && v <= 11) {
+    if (v >= 8 && v <= 12) {
         if ((0) && seed % 3 == 2) {
             m->record_errors_count = -1;
         } else {
@@ -7992,10 +8004,10 @@ static void fill_kafka_ProduceResponse_PartitionProduceResponse(kafka_ProduceRes
             }
         }
     }
-    if (v >= 8 && v <= 11) {
+    if (v >= 8 && v <= 12) {
         if ((v >= 8) && (seed) % 3 == 2) m->error_message = (kw_str){NULL, -1}; else { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->error_message = kw_str_from_cstr(s); }
     }
-    if (v >= 10 && v <= 11) {
+    if (v >= 10 && v <= 12) {
         fill_kafka_ProduceResponse_LeaderIdAndEpoch(&m->current_leader, v, a, seed + 7);
     }
 }
@@ -8004,10 +8016,10 @@ static void fill_kafka_ProduceResponse_TopicProduceResponse(kafka_ProduceRespons
 {
     kafka_ProduceResponse_TopicProduceResponse_init(m);
     (void)a; (void)seed; (void)v;
-    if (v <= 11) {
+    if (v <= 12) {
         { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->name = kw_str_from_cstr(s); }
     }
-    if (v <= 11) {
+    if (v <= 12) {
         if ((0) && seed % 3 == 2) {
             m->partition_responses_count = -1;
         } else {
@@ -8024,16 +8036,16 @@ static void fill_kafka_ProduceResponse_NodeEndpoint(kafka_ProduceResponse_NodeEn
 {
     kafka_ProduceResponse_NodeEndpoint_init(m);
     (void)a; (void)seed; (void)v;
-    if (v >= 10 && v <= 11) {
+    if (v >= 10 && v <= 12) {
         m->node_id = (int32_t)((uint64_t)m->node_id + 100u + (uint64_t)(seed));
     }
-    if (v >= 10 && v <= 11) {
+    if (v >= 10 && v <= 12) {
         { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->host = kw_str_from_cstr(s); }
     }
-    if (v >= 10 && v <= 11) {
+    if (v >= 10 && v <= 12) {
         m->port = (int32_t)((uint64_t)m->port + 100u + (uint64_t)(seed));
     }
-    if (v >= 10 && v <= 11) {
+    if (v >= 10 && v <= 12) {
         if ((v >= 10) && (seed) % 3 == 2) m->rack = (kw_str){NULL, -1}; else { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->rack = kw_str_from_cstr(s); }
     }
 }
@@ -8042,7 +8054,7 @@ static void fill_kafka_ProduceResponse(kafka_ProduceResponse *m, int16_t v, kelp
 {
     kafka_ProduceResponse_init(m);
     (void)a; (void)seed; (void)v;
-    if (v <= 11) {
+    if (v <= 12) {
         if ((0) && seed % 3 == 2) {
             m->responses_count = -1;
         } else {
@@ -8053,10 +8065,10 @@ static void fill_kafka_ProduceResponse(kafka_ProduceResponse *m, int16_t v, kelp
             }
         }
     }
-    if (v >= 1 && v <= 11) {
+    if (v >= 1 && v <= 12) {
         m->throttle_time_ms = (int32_t)((uint64_t)m->throttle_time_ms + 100u + (uint64_t)(seed));
     }
-    if (v >= 10 && v <= 11) {
+    if (v >= 10 && v <= 12) {
         if ((0) && seed % 3 == 2) {
             m->node_endpoints_count = -1;
         } else {
@@ -9435,16 +9447,16 @@ static void fill_kafka_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition(ka
 {
     kafka_TxnOffsetCommitRequest_TxnOffsetCommitRequestPartition_init(m);
     (void)a; (void)seed; (void)v;
-    if (v <= 4) {
+    if (v <= 5) {
         m->partition_index = (int32_t)((uint64_t)m->partition_index + 100u + (uint64_t)(seed));
     }
-    if (v <= 4) {
+    if (v <= 5) {
         m->committed_offset = (int64_t)((uint64_t)m->committed_offset + 100u + (uint64_t)(seed));
     }
-    if (v >= 2 && v <= 4) {
+    if (v >= 2 && v <= 5) {
         m->committed_leader_epoch = (int32_t)((uint64_t)m->committed_leader_epoch + 100u + (uint64_t)(seed));
     }
-    if (v <= 4) {
+    if (v <= 5) {
         if ((1) && (seed) % 3 == 2) m->committed_metadata = (kw_str){NULL, -1}; else { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->committed_metadata = kw_str_from_cstr(s); }
     }
 }
@@ -9453,10 +9465,10 @@ static void fill_kafka_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic(kafka_
 {
     kafka_TxnOffsetCommitRequest_TxnOffsetCommitRequestTopic_init(m);
     (void)a; (void)seed; (void)v;
-    if (v <= 4) {
+    if (v <= 5) {
         { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->name = kw_str_from_cstr(s); }
     }
-    if (v <= 4) {
+    if (v <= 5) {
         if ((0) && seed % 3 == 2) {
             m->partitions_count = -1;
         } else {
@@ -9473,28 +9485,28 @@ static void fill_kafka_TxnOffsetCommitRequest(kafka_TxnOffsetCommitRequest *m, i
 {
     kafka_TxnOffsetCommitRequest_init(m);
     (void)a; (void)seed; (void)v;
-    if (v <= 4) {
+    if (v <= 5) {
         { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->transactional_id = kw_str_from_cstr(s); }
     }
-    if (v <= 4) {
+    if (v <= 5) {
         { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->group_id = kw_str_from_cstr(s); }
     }
-    if (v <= 4) {
+    if (v <= 5) {
         m->producer_id = (int64_t)((uint64_t)m->producer_id + 100u + (uint64_t)(seed));
     }
-    if (v <= 4) {
+    if (v <= 5) {
         m->producer_epoch = (int16_t)((uint64_t)m->producer_epoch + 100u + (uint64_t)(seed));
     }
-    if (v >= 3 && v <= 4) {
+    if (v >= 3 && v <= 5) {
         m->generation_id = (int32_t)((uint64_t)m->generation_id + 100u + (uint64_t)(seed));
     }
-    if (v >= 3 && v <= 4) {
+    if (v >= 3 && v <= 5) {
         { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->member_id = kw_str_from_cstr(s); }
     }
-    if (v >= 3 && v <= 4) {
+    if (v >= 3 && v <= 5) {
         if ((v >= 3) && (seed) % 3 == 2) m->group_instance_id = (kw_str){NULL, -1}; else { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->group_instance_id = kw_str_from_cstr(s); }
     }
-    if (v <= 4) {
+    if (v <= 5) {
         if ((0) && seed % 3 == 2) {
             m->topics_count = -1;
         } else {
@@ -9511,10 +9523,10 @@ static void fill_kafka_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition(
 {
     kafka_TxnOffsetCommitResponse_TxnOffsetCommitResponsePartition_init(m);
     (void)a; (void)seed; (void)v;
-    if (v <= 4) {
+    if (v <= 5) {
         m->partition_index = (int32_t)((uint64_t)m->partition_index + 100u + (uint64_t)(seed));
     }
-    if (v <= 4) {
+    if (v <= 5) {
         m->error_code = (int16_t)((uint64_t)m->error_code + 100u + (uint64_t)(seed));
     }
 }
@@ -9523,10 +9535,10 @@ static void fill_kafka_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic(kafk
 {
     kafka_TxnOffsetCommitResponse_TxnOffsetCommitResponseTopic_init(m);
     (void)a; (void)seed; (void)v;
-    if (v <= 4) {
+    if (v <= 5) {
         { char *s = kelp_arena_alloc(a, 16); snprintf(s, 16, "s%d", seed); m->name = kw_str_from_cstr(s); }
     }
-    if (v <= 4) {
+    if (v <= 5) {
         if ((0) && seed % 3 == 2) {
             m->partitions_count = -1;
         } else {
@@ -9543,10 +9555,10 @@ static void fill_kafka_TxnOffsetCommitResponse(kafka_TxnOffsetCommitResponse *m,
 {
     kafka_TxnOffsetCommitResponse_init(m);
     (void)a; (void)seed; (void)v;
-    if (v <= 4) {
+    if (v <= 5) {
         m->throttle_time_ms = (int32_t)((uint64_t)m->throttle_time_ms + 100u + (uint64_t)(seed));
     }
-    if (v <= 4) {
+    if (v <= 5) {
         if ((0) && seed % 3 == 2) {
             m->topics_count = -1;
         } else {
@@ -10991,14 +11003,14 @@ static const roundtrip_case cases[] = {
     {"DescribeAclsResponse", 0, 3, sizeof(kafka_DescribeAclsResponse), enc_kafka_DescribeAclsResponse, dec_kafka_DescribeAclsResponse, fil_kafka_DescribeAclsResponse},
     {"DescribeClientQuotasRequest", 0, 1, sizeof(kafka_DescribeClientQuotasRequest), enc_kafka_DescribeClientQuotasRequest, dec_kafka_DescribeClientQuotasRequest, fil_kafka_DescribeClientQuotasRequest},
     {"DescribeClientQuotasResponse", 0, 1, sizeof(kafka_DescribeClientQuotasResponse), enc_kafka_DescribeClientQuotasResponse, dec_kafka_DescribeClientQuotasResponse, fil_kafka_DescribeClientQuotasResponse},
-    {"DescribeClusterRequest", 0, 1, sizeof(kafka_DescribeClusterRequest), enc_kafka_DescribeClusterRequest, dec_kafka_DescribeClusterRequest, fil_kafka_DescribeClusterRequest},
-    {"DescribeClusterResponse", 0, 1, sizeof(kafka_DescribeClusterResponse), enc_kafka_DescribeClusterResponse, dec_kafka_DescribeClusterResponse, fil_kafka_DescribeClusterResponse},
+    {"DescribeClusterRequest", 0, 2, sizeof(kafka_DescribeClusterRequest), enc_kafka_DescribeClusterRequest, dec_kafka_DescribeClusterRequest, fil_kafka_DescribeClusterRequest},
+    {"DescribeClusterResponse", 0, 2, sizeof(kafka_DescribeClusterResponse), enc_kafka_DescribeClusterResponse, dec_kafka_DescribeClusterResponse, fil_kafka_DescribeClusterResponse},
     {"DescribeConfigsRequest", 0, 4, sizeof(kafka_DescribeConfigsRequest), enc_kafka_DescribeConfigsRequest, dec_kafka_DescribeConfigsRequest, fil_kafka_DescribeConfigsRequest},
     {"DescribeConfigsResponse", 0, 4, sizeof(kafka_DescribeConfigsResponse), enc_kafka_DescribeConfigsResponse, dec_kafka_DescribeConfigsResponse, fil_kafka_DescribeConfigsResponse},
     {"DescribeDelegationTokenRequest", 0, 3, sizeof(kafka_DescribeDelegationTokenRequest), enc_kafka_DescribeDelegationTokenRequest, dec_kafka_DescribeDelegationTokenRequest, fil_kafka_DescribeDelegationTokenRequest},
     {"DescribeDelegationTokenResponse", 0, 3, sizeof(kafka_DescribeDelegationTokenResponse), enc_kafka_DescribeDelegationTokenResponse, dec_kafka_DescribeDelegationTokenResponse, fil_kafka_DescribeDelegationTokenResponse},
-    {"DescribeGroupsRequest", 0, 5, sizeof(kafka_DescribeGroupsRequest), enc_kafka_DescribeGroupsRequest, dec_kafka_DescribeGroupsRequest, fil_kafka_DescribeGroupsRequest},
-    {"DescribeGroupsResponse", 0, 5, sizeof(kafka_DescribeGroupsResponse), enc_kafka_DescribeGroupsResponse, dec_kafka_DescribeGroupsResponse, fil_kafka_DescribeGroupsResponse},
+    {"DescribeGroupsRequest", 0, 6, sizeof(kafka_DescribeGroupsRequest), enc_kafka_DescribeGroupsRequest, dec_kafka_DescribeGroupsRequest, fil_kafka_DescribeGroupsRequest},
+    {"DescribeGroupsResponse", 0, 6, sizeof(kafka_DescribeGroupsResponse), enc_kafka_DescribeGroupsResponse, dec_kafka_DescribeGroupsResponse, fil_kafka_DescribeGroupsResponse},
     {"DescribeLogDirsRequest", 0, 4, sizeof(kafka_DescribeLogDirsRequest), enc_kafka_DescribeLogDirsRequest, dec_kafka_DescribeLogDirsRequest, fil_kafka_DescribeLogDirsRequest},
     {"DescribeLogDirsResponse", 0, 4, sizeof(kafka_DescribeLogDirsResponse), enc_kafka_DescribeLogDirsResponse, dec_kafka_DescribeLogDirsResponse, fil_kafka_DescribeLogDirsResponse},
     {"DescribeProducersRequest", 0, 0, sizeof(kafka_DescribeProducersRequest), enc_kafka_DescribeProducersRequest, dec_kafka_DescribeProducersRequest, fil_kafka_DescribeProducersRequest},
@@ -11053,8 +11065,8 @@ static const roundtrip_case cases[] = {
     {"ListPartitionReassignmentsResponse", 0, 0, sizeof(kafka_ListPartitionReassignmentsResponse), enc_kafka_ListPartitionReassignmentsResponse, dec_kafka_ListPartitionReassignmentsResponse, fil_kafka_ListPartitionReassignmentsResponse},
     {"ListTransactionsRequest", 0, 1, sizeof(kafka_ListTransactionsRequest), enc_kafka_ListTransactionsRequest, dec_kafka_ListTransactionsRequest, fil_kafka_ListTransactionsRequest},
     {"ListTransactionsResponse", 0, 1, sizeof(kafka_ListTransactionsResponse), enc_kafka_ListTransactionsResponse, dec_kafka_ListTransactionsResponse, fil_kafka_ListTransactionsResponse},
-    {"MetadataRequest", 0, 12, sizeof(kafka_MetadataRequest), enc_kafka_MetadataRequest, dec_kafka_MetadataRequest, fil_kafka_MetadataRequest},
-    {"MetadataResponse", 0, 12, sizeof(kafka_MetadataResponse), enc_kafka_MetadataResponse, dec_kafka_MetadataResponse, fil_kafka_MetadataResponse},
+    {"MetadataRequest", 0, 13, sizeof(kafka_MetadataRequest), enc_kafka_MetadataRequest, dec_kafka_MetadataRequest, fil_kafka_MetadataRequest},
+    {"MetadataResponse", 0, 13, sizeof(kafka_MetadataResponse), enc_kafka_MetadataResponse, dec_kafka_MetadataResponse, fil_kafka_MetadataResponse},
     {"OffsetCommitRequest", 0, 9, sizeof(kafka_OffsetCommitRequest), enc_kafka_OffsetCommitRequest, dec_kafka_OffsetCommitRequest, fil_kafka_OffsetCommitRequest},
     {"OffsetCommitResponse", 0, 9, sizeof(kafka_OffsetCommitResponse), enc_kafka_OffsetCommitResponse, dec_kafka_OffsetCommitResponse, fil_kafka_OffsetCommitResponse},
     {"OffsetDeleteRequest", 0, 0, sizeof(kafka_OffsetDeleteRequest), enc_kafka_OffsetDeleteRequest, dec_kafka_OffsetDeleteRequest, fil_kafka_OffsetDeleteRequest},
@@ -11063,8 +11075,8 @@ static const roundtrip_case cases[] = {
     {"OffsetFetchResponse", 0, 9, sizeof(kafka_OffsetFetchResponse), enc_kafka_OffsetFetchResponse, dec_kafka_OffsetFetchResponse, fil_kafka_OffsetFetchResponse},
     {"OffsetForLeaderEpochRequest", 0, 4, sizeof(kafka_OffsetForLeaderEpochRequest), enc_kafka_OffsetForLeaderEpochRequest, dec_kafka_OffsetForLeaderEpochRequest, fil_kafka_OffsetForLeaderEpochRequest},
     {"OffsetForLeaderEpochResponse", 0, 4, sizeof(kafka_OffsetForLeaderEpochResponse), enc_kafka_OffsetForLeaderEpochResponse, dec_kafka_OffsetForLeaderEpochResponse, fil_kafka_OffsetForLeaderEpochResponse},
-    {"ProduceRequest", 0, 11, sizeof(kafka_ProduceRequest), enc_kafka_ProduceRequest, dec_kafka_ProduceRequest, fil_kafka_ProduceRequest},
-    {"ProduceResponse", 0, 11, sizeof(kafka_ProduceResponse), enc_kafka_ProduceResponse, dec_kafka_ProduceResponse, fil_kafka_ProduceResponse},
+    {"ProduceRequest", 0, 12, sizeof(kafka_ProduceRequest), enc_kafka_ProduceRequest, dec_kafka_ProduceRequest, fil_kafka_ProduceRequest},
+    {"ProduceResponse", 0, 12, sizeof(kafka_ProduceResponse), enc_kafka_ProduceResponse, dec_kafka_ProduceResponse, fil_kafka_ProduceResponse},
     {"PushTelemetryRequest", 0, 0, sizeof(kafka_PushTelemetryRequest), enc_kafka_PushTelemetryRequest, dec_kafka_PushTelemetryRequest, fil_kafka_PushTelemetryRequest},
     {"PushTelemetryResponse", 0, 0, sizeof(kafka_PushTelemetryResponse), enc_kafka_PushTelemetryResponse, dec_kafka_PushTelemetryResponse, fil_kafka_PushTelemetryResponse},
     {"ReadShareGroupStateRequest", 0, 0, sizeof(kafka_ReadShareGroupStateRequest), enc_kafka_ReadShareGroupStateRequest, dec_kafka_ReadShareGroupStateRequest, fil_kafka_ReadShareGroupStateRequest},
@@ -11093,8 +11105,8 @@ static const roundtrip_case cases[] = {
     {"StopReplicaResponse", 0, 4, sizeof(kafka_StopReplicaResponse), enc_kafka_StopReplicaResponse, dec_kafka_StopReplicaResponse, fil_kafka_StopReplicaResponse},
     {"SyncGroupRequest", 0, 5, sizeof(kafka_SyncGroupRequest), enc_kafka_SyncGroupRequest, dec_kafka_SyncGroupRequest, fil_kafka_SyncGroupRequest},
     {"SyncGroupResponse", 0, 5, sizeof(kafka_SyncGroupResponse), enc_kafka_SyncGroupResponse, dec_kafka_SyncGroupResponse, fil_kafka_SyncGroupResponse},
-    {"TxnOffsetCommitRequest", 0, 4, sizeof(kafka_TxnOffsetCommitRequest), enc_kafka_TxnOffsetCommitRequest, dec_kafka_TxnOffsetCommitRequest, fil_kafka_TxnOffsetCommitRequest},
-    {"TxnOffsetCommitResponse", 0, 4, sizeof(kafka_TxnOffsetCommitResponse), enc_kafka_TxnOffsetCommitResponse, dec_kafka_TxnOffsetCommitResponse, fil_kafka_TxnOffsetCommitResponse},
+    {"TxnOffsetCommitRequest", 0, 5, sizeof(kafka_TxnOffsetCommitRequest), enc_kafka_TxnOffsetCommitRequest, dec_kafka_TxnOffsetCommitRequest, fil_kafka_TxnOffsetCommitRequest},
+    {"TxnOffsetCommitResponse", 0, 5, sizeof(kafka_TxnOffsetCommitResponse), enc_kafka_TxnOffsetCommitResponse, dec_kafka_TxnOffsetCommitResponse, fil_kafka_TxnOffsetCommitResponse},
     {"UnregisterBrokerRequest", 0, 0, sizeof(kafka_UnregisterBrokerRequest), enc_kafka_UnregisterBrokerRequest, dec_kafka_UnregisterBrokerRequest, fil_kafka_UnregisterBrokerRequest},
     {"UnregisterBrokerResponse", 0, 0, sizeof(kafka_UnregisterBrokerResponse), enc_kafka_UnregisterBrokerResponse, dec_kafka_UnregisterBrokerResponse, fil_kafka_UnregisterBrokerResponse},
     {"UpdateFeaturesRequest", 0, 2, sizeof(kafka_UpdateFeaturesRequest), enc_kafka_UpdateFeaturesRequest, dec_kafka_UpdateFeaturesRequest, fil_kafka_UpdateFeaturesRequest},

@@ -52,6 +52,10 @@ START_TEST(a_transaction_record_survives_its_json)
     t->epoch = 17;
     t->last_producer_id = 123456789011LL;
     t->last_epoch = 16;
+    ck_assert(!t->tv2);
+    ck_assert_int_eq(t->next_producer_id, -1);
+    t->tv2 = true;
+    t->next_producer_id = 123456790000LL;
     t->timeout_ms = 60000;
     t->status = KELP_TXN_ONGOING;
     t->start_ms = 1700000000123LL;
@@ -90,6 +94,8 @@ START_TEST(a_transaction_record_survives_its_json)
     ck_assert_int_eq(u->epoch, 17);
     ck_assert_int_eq(u->last_producer_id, 123456789011LL);
     ck_assert_int_eq(u->last_epoch, 16);
+    ck_assert(u->tv2);
+    ck_assert_int_eq(u->next_producer_id, 123456790000LL);
     ck_assert_int_eq(u->timeout_ms, 60000);
     ck_assert_int_eq(u->status, KELP_TXN_ONGOING);
     ck_assert_int_eq(u->start_ms, 1700000000123LL);
@@ -129,6 +135,17 @@ START_TEST(a_transaction_record_survives_its_json)
     ck_assert_ptr_nonnull(u);
     ck_assert_uint_eq(u->id_len, 3);
     ck_assert_mem_eq(u->id, "a\0b", 3);
+    kelp_txn_free(u);
+
+    /* A file written before transactions v2 has neither field: version 1. */
+    static const char old[] = "{\"producer_id\":5,\"producer_epoch\":2,\"last_producer_id\":-1,"
+                              "\"last_producer_epoch\":-1,\"timeout_ms\":1000,\"state\":\"CompleteCommit\","
+                              "\"start_ms\":-1,\"update_ms\":1,\"partitions\":[],\"groups\":[],\"pending_offsets\":[]}";
+    u = kelp_txn_from_json("old", 3, old, strlen(old));
+    ck_assert_ptr_nonnull(u);
+    ck_assert(!u->tv2);
+    ck_assert_int_eq(u->next_producer_id, -1);
+    ck_assert_int_eq(u->epoch, 2);
     kelp_txn_free(u);
 
     /* Forgetting the members keeps the rest. */
@@ -416,7 +433,7 @@ static int16_t commit_offset(const char *id, int64_t pid, int16_t epoch, const c
                                 .leader_epoch = 3,
                                 .metadata = {METADATA, (int32_t)sizeof(METADATA) - 1}};
     reply r = {0};
-    kelp_txn_commit_offsets(coord, S(id), pid, epoch, S(group), &o, 1, on_reply, &r);
+    kelp_txn_commit_offsets(coord, S(id), pid, epoch, S(group), false, &o, 1, on_reply, &r);
     wait_reply(&r);
     return r.error;
 }
@@ -424,7 +441,7 @@ static int16_t commit_offset(const char *id, int64_t pid, int16_t epoch, const c
 static int16_t end_now(const char *id, int64_t pid, int16_t epoch, bool commit)
 {
     reply r = {0};
-    kelp_txn_end(coord, S(id), pid, epoch, commit, on_reply, &r);
+    kelp_txn_end(coord, S(id), pid, epoch, commit, false, on_reply, &r);
     ck_assert_int_eq(r.calls, 1); /* callers of this expect an immediate answer */
     return r.error;
 }
@@ -814,7 +831,7 @@ START_TEST(commit_writes_markers_then_applies_offsets_then_answers)
     ck_assert_int_eq(end_now("nobody", r.pid, r.epoch, true), KAFKA_ERR_INVALID_PRODUCER_ID_MAPPING);
 
     commit_seen seen = {0};
-    kelp_txn_end(coord, S("tx"), r.pid, r.epoch, true, on_end_reply, &seen);
+    kelp_txn_end(coord, S("tx"), r.pid, r.epoch, true, false, on_end_reply, &seen);
     ck_assert_int_eq(seen.r.calls, 0);
     ck_assert_int_eq(txn("tx")->status, KELP_TXN_PREPARE_COMMIT);
     /* Decided: nothing else may happen to it meanwhile. */
@@ -873,7 +890,7 @@ START_TEST(abort_writes_markers_and_applies_no_offsets)
 {
     reply r = open_transaction("tx");
     commit_seen seen = {0};
-    kelp_txn_end(coord, S("tx"), r.pid, r.epoch, false, on_end_reply, &seen);
+    kelp_txn_end(coord, S("tx"), r.pid, r.epoch, false, false, on_end_reply, &seen);
     ck_assert_int_eq(seen.r.calls, 0);
     ck_assert_int_eq(txn("tx")->status, KELP_TXN_PREPARE_ABORT);
     ck_assert_int_eq(end_now("tx", r.pid, r.epoch, true), KAFKA_ERR_CONCURRENT_TRANSACTIONS);
@@ -906,6 +923,65 @@ START_TEST(abort_writes_markers_and_applies_no_offsets)
     reply fresh = init_ok("fresh");
     ck_assert_int_eq(end_now("fresh", fresh.pid, fresh.epoch, true), KAFKA_ERR_INVALID_TXN_STATE);
     ck_assert_int_eq(end_now("fresh", fresh.pid, fresh.epoch, false), KAFKA_ERR_INVALID_TXN_STATE);
+}
+END_TEST
+
+/* EndTxn v5 (transactions v2): waits for the answer. */
+static reply end_v2(const char *id, int64_t pid, int16_t epoch, bool commit)
+{
+    reply r = {0};
+    kelp_txn_end(coord, S(id), pid, epoch, commit, true, on_reply, &r);
+    wait_reply(&r);
+    return r;
+}
+
+START_TEST(a_v2_end_bumps_the_epoch_and_answers_it)
+{
+    reply r = open_transaction("tx");
+    reply done = end_v2("tx", r.pid, r.epoch, true);
+    ck_assert_int_eq(done.error, KAFKA_ERR_NONE);
+    ck_assert_int_eq(done.pid, r.pid);
+    ck_assert_int_eq(done.epoch, r.epoch + 1);
+    /* The markers carry the new epoch, which fences the old one. */
+    assert_marker(p0, r.pid, (int16_t)(r.epoch + 1), KELP_CONTROL_COMMIT);
+    assert_marker(p1, r.pid, (int16_t)(r.epoch + 1), KELP_CONTROL_COMMIT);
+    ck_assert_int_eq(kelp_offset_store_get(offsets, "grp", 3, "t", 1, 0)->offset, 42);
+    ck_assert_int_eq(kelp_txn_check_produce(coord, r.pid, r.epoch, "t", 1, 0), KAFKA_ERR_INVALID_PRODUCER_EPOCH);
+    int32_t parts[] = {0};
+    ck_assert_int_eq(add_partitions("tx", r.pid, r.epoch, parts, 1), KAFKA_ERR_PRODUCER_FENCED);
+
+    /* The retry has the epoch before the bump, also after a reopen. */
+    for (int pass = 0; pass < 2; pass++) {
+        reply again = end_v2("tx", r.pid, r.epoch, true);
+        ck_assert_int_eq(again.error, KAFKA_ERR_NONE);
+        ck_assert_int_eq(again.epoch, r.epoch + 1);
+        ck_assert_int_eq(end_v2("tx", r.pid, r.epoch, false).error, KAFKA_ERR_INVALID_TXN_STATE);
+        ck_assert_int_eq(end_v2("tx", r.pid, (int16_t)(r.epoch + 1), true).error, KAFKA_ERR_INVALID_TXN_STATE);
+        ck_assert_int_eq(end_v2("tx", r.pid, (int16_t)(r.epoch - 1), true).error, KAFKA_ERR_PRODUCER_FENCED);
+        close_all();
+        open_all();
+    }
+    ck_assert_int_eq(kelp_partition_high_watermark(p0), 4); /* no second marker */
+
+    /* TxnOffsetCommit v5 begins the next transaction with its group. */
+    int16_t e1 = (int16_t)(r.epoch + 1);
+    kelp_txn_commit_offset o = {.topic = S("t"), .partition = 0, .offset = 50, .leader_epoch = -1, .metadata = {"", 0}};
+    reply c = {0};
+    kelp_txn_commit_offsets(coord, S("tx"), r.pid, e1, S("grp2"), true, &o, 1, on_reply, &c);
+    wait_reply(&c);
+    ck_assert_int_eq(c.error, KAFKA_ERR_NONE);
+    ck_assert_int_eq(txn("tx")->status, KELP_TXN_ONGOING);
+    ck_assert(kelp_txn_has_group(txn("tx"), "grp2", 4));
+    /* An abort bumps as well, and leaves the offset out. */
+    done = end_v2("tx", r.pid, e1, false);
+    ck_assert_int_eq(done.error, KAFKA_ERR_NONE);
+    ck_assert_int_eq(done.epoch, e1 + 1);
+    ck_assert_ptr_null(kelp_offset_store_get(offsets, "grp2", 4, "t", 1, 0));
+    /* With nothing open, an abort is an empty abort: one more bump, no marker. */
+    done = end_v2("tx", r.pid, (int16_t)(e1 + 1), false);
+    ck_assert_int_eq(done.error, KAFKA_ERR_NONE);
+    ck_assert_int_eq(done.epoch, e1 + 2);
+    ck_assert_int_eq(kelp_partition_high_watermark(p0), 4);
 }
 END_TEST
 
@@ -1252,6 +1328,7 @@ int main(void)
     tcase_add_test(tc, add_partitions_opens_the_transaction_and_checks_the_producer);
     tcase_add_test(tc, commit_writes_markers_then_applies_offsets_then_answers);
     tcase_add_test(tc, abort_writes_markers_and_applies_no_offsets);
+    tcase_add_test(tc, a_v2_end_bumps_the_epoch_and_answers_it);
     tcase_add_test(tc, init_over_an_open_transaction_aborts_it_with_a_new_epoch);
     tcase_add_test(tc, a_transaction_past_its_timeout_is_aborted_by_the_timer);
     tcase_add_test(tc, a_restart_finishes_decided_transactions);
