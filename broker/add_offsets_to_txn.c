@@ -1,5 +1,6 @@
 /* AddOffsetsToTxn: a consumer group joins the transaction, so that its
  * TxnOffsetCommit offsets commit or abort with it. */
+#include "broker/authorizer.h"
 #include "broker/broker.h"
 #include "broker/txn_common.h"
 #include "groups/coordinator.h"
@@ -29,6 +30,14 @@ int kelp_handle_add_offsets_to_txn(kelp_broker *b, kelp_request *req)
     if (!w)
         return -1;
     w->req = req;
+    if (!kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_TRANSACTIONAL_ID, in.transactional_id, KELP_ACL_OP_WRITE)) {
+        replied(w, KAFKA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED, -1, -1);
+        return 0;
+    }
+    if (!kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_GROUP, in.group_id, KELP_ACL_OP_READ)) {
+        replied(w, KAFKA_ERR_GROUP_AUTHORIZATION_FAILED, -1, -1);
+        return 0;
+    }
     if (!kelp_group_id_valid(in.group_id)) {
         replied(w, KAFKA_ERR_INVALID_GROUP_ID, -1, -1);
         return 0;

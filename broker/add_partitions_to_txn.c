@@ -1,6 +1,7 @@
 /* AddPartitionsToTxn: partitions join the producer's transaction before it
  * writes to them. Up to v3 one transaction per request (clients); v4+
  * several, each possibly VerifyOnly (the form brokers use). */
+#include "broker/authorizer.h"
 #include "broker/broker.h"
 #include "broker/group_common.h"
 #include "broker/txn_common.h"
@@ -46,8 +47,9 @@ static void replied(void *ctx, int16_t error, int64_t producer_id, int16_t epoch
 }
 
 /* Builds the result skeleton; false on no memory. *unknown is set when a
- * partition does not exist (each such gets UNKNOWN_TOPIC_OR_PARTITION). */
-static bool build_results(kelp_broker *b, kelp_arena *a, const topic_in *topics, int32_t count, txn_wait *tw,
+ * partition does not exist (each such gets UNKNOWN_TOPIC_OR_PARTITION) or
+ * its topic may not be written (TOPIC_AUTHORIZATION_FAILED). */
+static bool build_results(kelp_broker *b, kelp_request *req, kelp_arena *a, const topic_in *topics, int32_t count, txn_wait *tw,
                           kelp_txn_topic_partition **parts, size_t *part_count, bool *unknown)
 {
     size_t total = 0;
@@ -69,13 +71,19 @@ static bool build_results(kelp_broker *b, kelp_arena *a, const topic_in *topics,
         if (!r->results_by_partition)
             return false;
         r->results_by_partition_count = n;
-        kelp_topic *topic = kelp_topic_name_usable(topics[t].name)
+        bool allowed = kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_TOPIC, topics[t].name, KELP_ACL_OP_WRITE);
+        kelp_topic *topic = allowed && kelp_topic_name_usable(topics[t].name)
                                 ? kelp_storage_find_topic(b->storage, topics[t].name.ptr, (size_t)topics[t].name.len)
                                 : NULL;
         for (int32_t i = 0; i < n; i++) {
             partition_result *pr = &r->results_by_partition[i];
             kafka_AddPartitionsToTxnResponse_AddPartitionsToTxnPartitionResult_init(pr);
             pr->partition_index = topics[t].partitions[i];
+            if (!allowed) {
+                pr->partition_error_code = KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
+                *unknown = true;
+                continue;
+            }
             if (!topic || !kelp_topic_partition(topic, topics[t].partitions[i])) {
                 pr->partition_error_code = KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
                 *unknown = true;
@@ -96,9 +104,14 @@ static int add_transaction(kelp_broker *b, add_wait *w, kw_str txn_id, int64_t p
     kelp_txn_topic_partition *parts;
     size_t n;
     bool unknown;
-    if (!build_results(b, a, topics, count, tw, &parts, &n, &unknown))
+    if (!build_results(b, w->req, a, topics, count, tw, &parts, &n, &unknown))
         return -1;
     w->pending++;
+    if (!kelp_authorized_kw(b, w->req, KELP_ACL_RESOURCE_TRANSACTIONAL_ID, txn_id, KELP_ACL_OP_WRITE)) {
+        set_all(tw, KAFKA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+        maybe_respond(w);
+        return 0;
+    }
     if (verify_only) {
         for (int32_t t = 0; t < tw->result_count; t++)
             for (int32_t i = 0; i < tw->results[t].results_by_partition_count; i++) {
@@ -147,6 +160,9 @@ int kelp_handle_add_partitions_to_txn(kelp_broker *b, kelp_request *req)
             return -1;
         w->resp.results_by_topic_v3_and_below = tw->results;
         w->resp.results_by_topic_v3_and_below_count = tw->result_count;
+    } else if (!kelp_authorized_cluster(b, req, KELP_ACL_OP_CLUSTER_ACTION)) {
+        /* v4+ is the brokers' form. */
+        w->resp.error_code = KAFKA_ERR_CLUSTER_AUTHORIZATION_FAILED;
     } else {
         int32_t n = in.transactions_count > 0 ? in.transactions_count : 0;
         w->resp.results_by_transaction = kelp_arena_alloc(a, (size_t)(n + 1) * sizeof(*w->resp.results_by_transaction));

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "broker/authorizer.h"
 #include "broker/group_common.h"
 #include "broker/topic_configs.h"
 #include "protocol/generated/kafka_messages.h"
@@ -203,7 +204,12 @@ int kelp_handle_alter_configs(kelp_broker *b, kelp_request *req)
     for (int32_t i = 0; i < in.resources_count; i++) {
         kafka_AlterConfigsResponse_AlterConfigsResourceResponse *out = &resp.responses[i];
         kafka_AlterConfigsResponse_AlterConfigsResourceResponse_init(out);
-        alter_outcome o = alter_whole(b, req, &in.resources[i], in.validate_only);
+        alter_outcome o = {.error = kelp_config_resource_denied(b, req, in.resources[i].resource_type,
+                                                                in.resources[i].resource_name, KELP_ACL_OP_ALTER_CONFIGS)};
+        if (o.error)
+            snprintf(o.why, sizeof(o.why), "Authorization failed.");
+        else
+            o = alter_whole(b, req, &in.resources[i], in.validate_only);
         out->resource_type = in.resources[i].resource_type;
         out->resource_name = in.resources[i].resource_name;
         out->error_code = o.error;
@@ -229,7 +235,12 @@ int kelp_handle_incremental_alter_configs(kelp_broker *b, kelp_request *req)
     for (int32_t i = 0; i < in.resources_count; i++) {
         kafka_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse *out = &resp.responses[i];
         kafka_IncrementalAlterConfigsResponse_AlterConfigsResourceResponse_init(out);
-        alter_outcome o = alter_incremental(b, req, &in.resources[i], in.validate_only);
+        alter_outcome o = {.error = kelp_config_resource_denied(b, req, in.resources[i].resource_type,
+                                                                in.resources[i].resource_name, KELP_ACL_OP_ALTER_CONFIGS)};
+        if (o.error)
+            snprintf(o.why, sizeof(o.why), "Authorization failed.");
+        else
+            o = alter_incremental(b, req, &in.resources[i], in.validate_only);
         out->resource_type = in.resources[i].resource_type;
         out->resource_name = in.resources[i].resource_name;
         out->error_code = o.error;

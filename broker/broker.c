@@ -18,11 +18,10 @@ static kelp_api apis[] = {
     {KAFKA_API_LIST_OFFSETS, 1, 0, kelp_handle_list_offsets},
     {KAFKA_API_METADATA, 0, 0, kelp_handle_metadata},
     {KAFKA_API_API_VERSIONS, 0, 0, kelp_handle_api_versions},
-    /* Group APIs from version 0: Kafka 4.0 dropped some old versions, but
-     * clients still in use (Sarama's consumer group) send them, and every
-     * version is served in full. */
-    {KAFKA_API_OFFSET_COMMIT, 0, 0, kelp_handle_offset_commit},
-    {KAFKA_API_OFFSET_FETCH, 0, 0, kelp_handle_offset_fetch},
+    /* Group APIs: the versions Kafka 4.0 still serves (KIP-896 dropped
+     * OffsetCommit v0-1 and OffsetFetch v0). */
+    {KAFKA_API_OFFSET_COMMIT, 2, 0, kelp_handle_offset_commit},
+    {KAFKA_API_OFFSET_FETCH, 1, 0, kelp_handle_offset_fetch},
     {KAFKA_API_FIND_COORDINATOR, 0, 0, kelp_handle_find_coordinator},
     {KAFKA_API_JOIN_GROUP, 0, 0, kelp_handle_join_group},
     {KAFKA_API_HEARTBEAT, 0, 0, kelp_handle_heartbeat},
@@ -59,6 +58,10 @@ static kelp_api apis[] = {
     {KAFKA_API_SASL_AUTHENTICATE, 0, 0, kelp_handle_sasl_authenticate},
     {KAFKA_API_DESCRIBE_USER_SCRAM_CREDENTIALS, 0, 0, kelp_handle_describe_user_scram_credentials},
     {KAFKA_API_ALTER_USER_SCRAM_CREDENTIALS, 0, 0, kelp_handle_alter_user_scram_credentials},
+    /* ACLs: Kafka 4.0 serves 1-3 (KIP-896 removed v0). */
+    {KAFKA_API_DESCRIBE_ACLS, 1, 0, kelp_handle_describe_acls},
+    {KAFKA_API_CREATE_ACLS, 1, 0, kelp_handle_create_acls},
+    {KAFKA_API_DELETE_ACLS, 1, 0, kelp_handle_delete_acls},
 };
 static const size_t api_count = sizeof(apis) / sizeof(apis[0]);
 
@@ -126,6 +129,11 @@ int kelp_broker_init(kelp_broker *b, kelp_loop *loop, kelp_storage *storage, con
         kelp_user_store_free(&b->users);
         return -1;
     }
+    kelp_acl_store_init(&b->acls);
+    if (kelp_acl_store_load(&b->acls, fs, err, errlen) != 0) {
+        kelp_user_store_free(&b->users);
+        return -1;
+    }
     b->writer = kelp_file_writer_start(fs, loop);
     if (!b->writer) {
         snprintf(err, errlen, "cannot start the offsets writer thread");
@@ -173,6 +181,7 @@ void kelp_broker_destroy(kelp_broker *b)
     kelp_schema_validator_free(b->schemas);
     b->schemas = NULL;
     kelp_user_store_free(&b->users);
+    kelp_acl_store_free(&b->acls);
     b->loop = NULL; /* a destroyed broker (or one never started) holds nothing */
 }
 

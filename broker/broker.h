@@ -9,6 +9,7 @@
 #include "groups/coordinator.h"
 #include "module/config.h"
 #include "offsets/offset_store.h"
+#include "security/acl.h"
 #include "security/users.h"
 #include "storage/file_writer.h"
 #include "net/event_loop.h"
@@ -40,6 +41,7 @@ struct kelp_broker {
     kelp_timer *maintenance_timer;  /* retention and compaction passes */
     struct kelp_schema_validator *schemas; /* confluent.*.schema.validation; NULL without a registry */
     kelp_user_store users;          /* SASL credentials (broker/sasl.c) */
+    kelp_acl_store acls;            /* ACLs (broker/acls.c, broker/authorizer.c) */
 };
 
 /* An API the broker serves: the versions it advertises and its handler. A
@@ -112,6 +114,9 @@ int kelp_handle_sasl_handshake(kelp_broker *b, kelp_request *req);
 int kelp_handle_sasl_authenticate(kelp_broker *b, kelp_request *req);
 int kelp_handle_describe_user_scram_credentials(kelp_broker *b, kelp_request *req);
 int kelp_handle_alter_user_scram_credentials(kelp_broker *b, kelp_request *req);
+int kelp_handle_describe_acls(kelp_broker *b, kelp_request *req);
+int kelp_handle_create_acls(kelp_broker *b, kelp_request *req);
+int kelp_handle_delete_acls(kelp_broker *b, kelp_request *req);
 
 /* SASL per connection (broker/sasl.c). Whether a request of this API may be
  * served now: before authentication only ApiVersions and the SASL requests. */

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "broker/authorizer.h"
 #include "broker/group_common.h"
 #include "protocol/generated/kafka_messages.h"
 #include "protocol/kafka_errors.h"
@@ -37,6 +38,10 @@ static void grow(kelp_broker *b, kelp_request *req, const kafka_CreatePartitions
     out->error_code = KAFKA_ERR_NONE;
     if (duplicate_name(in, i)) {
         fail(req, out, KAFKA_ERR_INVALID_REQUEST, "the topic is named more than once in this request");
+        return;
+    }
+    if (!kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_TOPIC, t->name, KELP_ACL_OP_ALTER)) {
+        fail(req, out, KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED, "Authorization failed.");
         return;
     }
     kelp_topic *topic = kelp_topic_name_usable(t->name)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "broker/authorizer.h"
 #include "broker/group_common.h"
 #include "broker/topic_configs.h"
 #include "protocol/generated/kafka_messages.h"
@@ -115,6 +116,11 @@ static int create_one(kelp_broker *b, kelp_request *req, const kafka_CreateTopic
     out->name = t->name;
     out->num_partitions = -1;
     out->replication_factor = -1;
+    if (!kelp_authorized_cluster(b, req, KELP_ACL_OP_CREATE) &&
+        !kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_TOPIC, t->name, KELP_ACL_OP_CREATE)) {
+        fail(req, out, KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED, "Authorization failed.");
+        return 0;
+    }
     if (t->name.len <= 0 || !kelp_topic_name_valid(t->name.ptr, (size_t)t->name.len) ||
         kelp_topic_name_reserved(t->name.ptr, (size_t)t->name.len)) {
         fail(req, out, KAFKA_ERR_INVALID_TOPIC_EXCEPTION,
@@ -170,6 +176,13 @@ static int create_one(kelp_broker *b, kelp_request *req, const kafka_CreateTopic
         KELP_INFO("broker", "created topic %.*s with %d partitions", (int)t->name.len, t->name.ptr, (int)partitions);
     }
     out->error_code = KAFKA_ERR_NONE;
+    if (req->api_version >= 5 && !kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_TOPIC, t->name, KELP_ACL_OP_DESCRIBE_CONFIGS)) {
+        /* Created, but its configuration is not for this principal to see. */
+        out->num_partitions = partitions;
+        out->replication_factor = 1;
+        out->topic_config_error_code = KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
+        return 0;
+    }
     if (req->api_version >= 5)
         return describe_result(b, req, &config, partitions, out);
     return 0;

@@ -1,7 +1,9 @@
 /* DeleteGroups: an empty group goes with its committed offsets and files. */
+#include "broker/authorizer.h"
 #include "broker/group_common.h"
 #include "groups/coordinator.h"
 #include "protocol/generated/kafka_messages.h"
+#include "protocol/kafka_errors.h"
 
 int kelp_handle_delete_groups(kelp_broker *b, kelp_request *req)
 {
@@ -19,7 +21,10 @@ int kelp_handle_delete_groups(kelp_broker *b, kelp_request *req)
     for (int32_t i = 0; i < in.groups_names_count; i++) {
         kafka_DeleteGroupsResponse_DeletableGroupResult_init(&resp.results[i]);
         resp.results[i].group_id = in.groups_names[i];
-        resp.results[i].error_code = kelp_coordinator_delete(b->groups, in.groups_names[i]);
+        resp.results[i].error_code =
+            kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_GROUP, in.groups_names[i], KELP_ACL_OP_DELETE)
+                ? kelp_coordinator_delete(b->groups, in.groups_names[i])
+                : KAFKA_ERR_GROUP_AUTHORIZATION_FAILED;
     }
     KELP_RESPOND(req, DeleteGroupsResponse, &resp);
     return 0;

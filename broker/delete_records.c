@@ -2,6 +2,7 @@
  * new start are unreadable at once; the answer goes out once each new start
  * is durable in its checkpoint file, and the next retention pass removes
  * the whole segments below it. */
+#include "broker/authorizer.h"
 #include "broker/group_common.h"
 #include "broker/log_maintenance.h"
 #include "protocol/generated/kafka_messages.h"
@@ -99,6 +100,10 @@ int kelp_handle_delete_records(kelp_broker *b, kelp_request *req)
             kafka_DeleteRecordsResponse_DeleteRecordsPartitionResult_init(pout);
             pout->partition_index = tin->partitions[i].partition_index;
             pout->low_watermark = -1;
+            if (!kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_TOPIC, tin->name, KELP_ACL_OP_DELETE)) {
+                pout->error_code = KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
+                continue;
+            }
             kelp_partition *p = find_partition(b, tin->name, pout->partition_index);
             if (!p) {
                 pout->error_code = KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;

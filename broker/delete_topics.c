@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "broker/authorizer.h"
 #include "broker/group_common.h"
 #include "protocol/generated/kafka_messages.h"
 #include "protocol/kafka_errors.h"
@@ -39,6 +40,11 @@ static void delete_one(kelp_broker *b, kelp_request *req, kw_str name, const kw_
             out->error_message = kelp_kw_or_empty("give a topic name or a topic id, not both");
             return;
         }
+        if (!kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_TOPIC, name, KELP_ACL_OP_DELETE)) {
+            out->error_code = KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
+            out->error_message = kelp_kw_or_empty("Authorization failed.");
+            return;
+        }
         t = kelp_topic_name_usable(name) ? kelp_storage_find_topic(b->storage, name.ptr, (size_t)name.len) : NULL;
         if (!t) {
             out->error_code = KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
@@ -54,6 +60,12 @@ static void delete_one(kelp_broker *b, kelp_request *req, kw_str name, const kw_
             return;
         }
         const char *n = kelp_topic_name(t);
+        if (!kelp_authorized(b, req, KELP_ACL_RESOURCE_TOPIC, n, strlen(n), KELP_ACL_OP_DELETE)) {
+            /* Kafka names the topic only to those who may describe it. */
+            out->error_code = KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
+            out->error_message = kelp_kw_or_empty("Authorization failed.");
+            return;
+        }
         char *copy = kelp_arena_kw_dup(&req->arena, kelp_kw_or_empty(n));
         out->name = copy ? (kw_str){.ptr = copy, .len = (int32_t)strlen(copy)} : (kw_str){NULL, -1};
     }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "broker/authorizer.h"
 #include "broker/broker_configs.h"
 #include "broker/group_common.h"
 #include "broker/topic_configs.h"
@@ -169,7 +170,12 @@ int kelp_handle_describe_configs(kelp_broker *b, kelp_request *req)
         out->resource_type = r->resource_type;
         out->resource_name = r->resource_name;
         int rc = 0;
-        if (r->resource_type == RESOURCE_TOPIC) {
+        int16_t denied = kelp_config_resource_denied(b, req, r->resource_type, r->resource_name,
+                                                     KELP_ACL_OP_DESCRIBE_CONFIGS);
+        if (denied) {
+            out->error_code = denied;
+            out->error_message = kelp_kw_or_empty("Authorization failed.");
+        } else if (r->resource_type == RESOURCE_TOPIC) {
             rc = describe_topic(b, req, &in, r, out);
         } else if (r->resource_type == RESOURCE_BROKER) {
             rc = describe_broker(b, req, &in, r, out);

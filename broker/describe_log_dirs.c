@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker/authorizer.h"
 #include "broker/group_common.h"
 #include "protocol/generated/kafka_messages.h"
 #include "protocol/kafka_errors.h"
@@ -134,6 +135,12 @@ int kelp_handle_describe_log_dirs(kelp_broker *b, kelp_request *req)
     kelp_arena *a = &req->arena;
     kafka_DescribeLogDirsResponse resp;
     kafka_DescribeLogDirsResponse_init(&resp);
+    if (!kelp_authorized_cluster(b, req, KELP_ACL_OP_DESCRIBE)) {
+        /* As Kafka: no directories, and the error from v3 on. */
+        resp.error_code = KAFKA_ERR_CLUSTER_AUTHORIZATION_FAILED;
+        KELP_RESPOND(req, DescribeLogDirsResponse, &resp);
+        return 0;
+    }
     kafka_DescribeLogDirsResponse_DescribeLogDirsResult dir;
     kafka_DescribeLogDirsResponse_DescribeLogDirsResult_init(&dir);
     resp.error_code = KAFKA_ERR_NONE;

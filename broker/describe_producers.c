@@ -1,5 +1,6 @@
 /* DescribeProducers: the idempotent and transactional producers each
  * partition knows, from its producer state. */
+#include "broker/authorizer.h"
 #include "broker/broker.h"
 #include "broker/group_common.h"
 #include "protocol/generated/kafka_messages.h"
@@ -54,13 +55,18 @@ int kelp_handle_describe_producers(kelp_broker *b, kelp_request *req)
         if (!tout->partitions)
             return -1;
         tout->partitions_count = n;
-        kelp_topic *topic = kelp_topic_name_usable(tin->name)
+        bool allowed = kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_TOPIC, tin->name, KELP_ACL_OP_READ);
+        kelp_topic *topic = allowed && kelp_topic_name_usable(tin->name)
                                 ? kelp_storage_find_topic(b->storage, tin->name.ptr, (size_t)tin->name.len)
                                 : NULL;
         for (int32_t i = 0; i < n; i++) {
             partition_response *pout = &tout->partitions[i];
             kafka_DescribeProducersResponse_PartitionResponse_init(pout);
             pout->partition_index = tin->partition_indexes[i];
+            if (!allowed) {
+                pout->error_code = KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
+                continue;
+            }
             kelp_partition *p = topic ? kelp_topic_partition(topic, tin->partition_indexes[i]) : NULL;
             if (!p) {
                 pout->error_code = KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker/authorizer.h"
 #include "broker/group_common.h"
 #include "protocol/generated/kafka_messages.h"
 #include "protocol/kafka_errors.h"
@@ -69,7 +70,10 @@ int kelp_handle_describe_topic_partitions(kelp_broker *b, kelp_request *req)
             if (c == 0)
                 first = in.cursor.partition_index > 0 ? in.cursor.partition_index : 0;
         }
-        kelp_topic *t = kelp_topic_name_usable(names[i])
+        bool allowed = kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_TOPIC, names[i], KELP_ACL_OP_DESCRIBE);
+        if (!allowed && in.topics_count <= 0)
+            continue; /* the whole list leaves out what may not be described */
+        kelp_topic *t = allowed && kelp_topic_name_usable(names[i])
                             ? kelp_storage_find_topic(b->storage, names[i].ptr, (size_t)names[i].len)
                             : NULL;
         /* A full page stops before the next topic, known or not, as Kafka does. */
@@ -84,11 +88,12 @@ int kelp_handle_describe_topic_partitions(kelp_broker *b, kelp_request *req)
         out->name = names[i];
         out->is_internal = false;
         if (!t) {
-            out->error_code = KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+            out->error_code = allowed ? KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION : KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
             continue;
         }
         memcpy(out->topic_id.b, kelp_topic_id(t), 16);
-        out->topic_authorized_operations = KELP_TOPIC_AUTHORIZED_OPERATIONS;
+        out->topic_authorized_operations = kelp_authorized_operations(
+            b, req, KELP_ACL_RESOURCE_TOPIC, names[i].ptr, (size_t)names[i].len, KELP_TOPIC_AUTHORIZED_OPERATIONS);
         int32_t total = kelp_topic_partition_count(t);
         int32_t n = first < total ? total - first : 0;
         if (n > budget) {

@@ -2,6 +2,7 @@
  * the partitions of its open transaction. */
 #include <string.h>
 
+#include "broker/authorizer.h"
 #include "broker/broker.h"
 #include "broker/group_common.h"
 #include "protocol/generated/kafka_messages.h"
@@ -9,15 +10,19 @@
 
 typedef kafka_DescribeTransactionsResponse_TransactionState txn_out;
 
-/* The partitions grouped by topic, in the order they joined. */
-static int describe_topics(kelp_arena *a, const kelp_txn *t, txn_out *out)
+/* The partitions grouped by topic, in the order they joined; as Kafka,
+ * without the topics the principal may not describe. */
+static int describe_topics(kelp_broker *b, kelp_request *req, const kelp_txn *t, txn_out *out)
 {
+    kelp_arena *a = &req->arena;
     out->topics = kelp_arena_alloc(a, (t->partition_count + 1) * sizeof(*out->topics));
     if (!out->topics)
         return -1;
     out->topics_count = 0;
     for (size_t i = 0; i < t->partition_count; i++) {
         const char *topic = t->partitions[i].topic;
+        if (!kelp_authorized(b, req, KELP_ACL_RESOURCE_TOPIC, topic, strlen(topic), KELP_ACL_OP_DESCRIBE))
+            continue;
         kafka_DescribeTransactionsResponse_TopicData *d = NULL;
         for (int32_t k = 0; k < out->topics_count && !d; k++)
             if (kw_str_eq(out->topics[k].topic, topic))
@@ -58,6 +63,10 @@ int kelp_handle_describe_transactions(kelp_broker *b, kelp_request *req)
         out->producer_id = -1;
         out->producer_epoch = -1;
         out->transaction_start_time_ms = -1;
+        if (!kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_TRANSACTIONAL_ID, id, KELP_ACL_OP_DESCRIBE)) {
+            out->error_code = KAFKA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+            continue;
+        }
         const kelp_txn *t = id.len > 0 ? kelp_txn_find(b->txns, id.ptr, (size_t)id.len) : NULL;
         if (!t) {
             out->error_code = KAFKA_ERR_TRANSACTIONAL_ID_NOT_FOUND;
@@ -68,7 +77,7 @@ int kelp_handle_describe_transactions(kelp_broker *b, kelp_request *req)
         out->transaction_start_time_ms = t->start_ms;
         out->producer_id = t->producer_id;
         out->producer_epoch = t->epoch;
-        if (describe_topics(a, t, out) != 0)
+        if (describe_topics(b, req, t, out) != 0)
             return -1;
     }
     KELP_RESPOND(req, DescribeTransactionsResponse, &resp);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker/authorizer.h"
 #include "broker/broker.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -45,7 +46,16 @@ static kelp_topic *resolve_topic(kelp_broker *b, kelp_request *req, const kafka_
     if (req->api_version >= 13) {
         kelp_topic *topic = kelp_storage_find_topic_by_id(b->storage, t->topic_id.b);
         *error = topic ? KAFKA_ERR_NONE : KAFKA_ERR_UNKNOWN_TOPIC_ID;
+        if (topic && !kelp_authorized(b, req, KELP_ACL_RESOURCE_TOPIC, kelp_topic_name(topic),
+                                      strlen(kelp_topic_name(topic)), KELP_ACL_OP_READ)) {
+            *error = KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
+            return NULL;
+        }
         return topic;
+    }
+    if (!kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_TOPIC, t->topic, KELP_ACL_OP_READ)) {
+        *error = KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
+        return NULL;
     }
     if (t->topic.len <= 0 || !kelp_topic_name_valid(t->topic.ptr, (size_t)t->topic.len) ||
         kelp_topic_name_reserved(t->topic.ptr, (size_t)t->topic.len)) {

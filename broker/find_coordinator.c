@@ -1,5 +1,6 @@
 /* FindCoordinator: this gateway coordinates every group and every
  * transactional id. */
+#include "broker/authorizer.h"
 #include "broker/group_common.h"
 #include "groups/coordinator.h"
 #include "protocol/generated/kafka_messages.h"
@@ -13,8 +14,13 @@ typedef struct coordinator_answer {
     const char *message;
 } coordinator_answer;
 
-static coordinator_answer lookup(int8_t key_type, kw_str key)
+static coordinator_answer lookup(kelp_broker *b, kelp_request *req, int8_t key_type, kw_str key)
 {
+    if (key_type == KEY_TYPE_GROUP && !kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_GROUP, key, KELP_ACL_OP_DESCRIBE))
+        return (coordinator_answer){KAFKA_ERR_GROUP_AUTHORIZATION_FAILED, NULL};
+    if (key_type == KEY_TYPE_TRANSACTION &&
+        !kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_TRANSACTIONAL_ID, key, KELP_ACL_OP_DESCRIBE))
+        return (coordinator_answer){KAFKA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED, NULL};
     switch (key_type) {
     case KEY_TYPE_GROUP:
         if (!kelp_group_id_valid(key))
@@ -40,7 +46,7 @@ int kelp_handle_find_coordinator(kelp_broker *b, kelp_request *req)
     kafka_FindCoordinatorResponse_init(&resp);
     kw_str host = kelp_kw_or_empty(b->advertised_host);
     if (req->api_version < 4) {
-        coordinator_answer a = lookup(in.key_type, in.key);
+        coordinator_answer a = lookup(b, req, in.key_type, in.key);
         resp.error_code = a.error;
         resp.error_message = kelp_kw_nullable(a.message);
         resp.node_id = a.error ? -1 : b->cfg.node_id;
@@ -60,7 +66,7 @@ int kelp_handle_find_coordinator(kelp_broker *b, kelp_request *req)
     for (int32_t i = 0; i < in.coordinator_keys_count; i++) {
         kafka_FindCoordinatorResponse_Coordinator *c = &resp.coordinators[i];
         kafka_FindCoordinatorResponse_Coordinator_init(c);
-        coordinator_answer a = lookup(in.key_type, in.coordinator_keys[i]);
+        coordinator_answer a = lookup(b, req, in.key_type, in.coordinator_keys[i]);
         c->key = in.coordinator_keys[i];
         c->error_code = a.error;
         c->error_message = kelp_kw_nullable(a.message);

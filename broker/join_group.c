@@ -1,5 +1,6 @@
 /* JoinGroup: decoded here, decided by the group coordinator, answered when
  * the join phase ends (possibly at once). */
+#include "broker/authorizer.h"
 #include "broker/group_common.h"
 #include "groups/coordinator.h"
 #include "protocol/generated/kafka_messages.h"
@@ -43,6 +44,11 @@ int kelp_handle_join_group(kelp_broker *b, kelp_request *req)
     kafka_JoinGroupRequest in;
     if (kafka_JoinGroupRequest_decode(&req->body, &req->arena, req->api_version, &in) != 0)
         return -1;
+    if (!kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_GROUP, in.group_id, KELP_ACL_OP_READ)) {
+        kelp_join_result denied = {.error = KAFKA_ERR_GROUP_AUTHORIZATION_FAILED, .generation = -1};
+        kelp_join_group_reply(req, &denied);
+        return 0;
+    }
     kelp_group_protocol *protocols =
         kelp_arena_alloc(&req->arena, ((size_t)in.protocols_count + 1) * sizeof(*protocols));
     if (!protocols)

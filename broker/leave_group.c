@@ -1,5 +1,6 @@
 /* LeaveGroup: one member (v0-2) or a batch of members by id or instance id
  * (v3+, which is also how an admin removes static members). */
+#include "broker/authorizer.h"
 #include "broker/group_common.h"
 #include "groups/coordinator.h"
 #include "protocol/generated/kafka_messages.h"
@@ -13,6 +14,11 @@ int kelp_handle_leave_group(kelp_broker *b, kelp_request *req)
     kafka_LeaveGroupResponse resp;
     kafka_LeaveGroupResponse_init(&resp);
     const kw_str no_instance = {NULL, -1};
+    if (!kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_GROUP, in.group_id, KELP_ACL_OP_READ)) {
+        resp.error_code = KAFKA_ERR_GROUP_AUTHORIZATION_FAILED;
+        KELP_RESPOND(req, LeaveGroupResponse, &resp);
+        return 0;
+    }
     if (req->api_version < 3) {
         resp.error_code = kelp_coordinator_leave(b->groups, in.group_id, in.member_id, no_instance);
         KELP_RESPOND(req, LeaveGroupResponse, &resp);

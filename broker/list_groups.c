@@ -2,6 +2,7 @@
  * (v5+; all groups here are "classic"). Filters match case-insensitively. */
 #include <strings.h>
 
+#include "broker/authorizer.h"
 #include "broker/group_common.h"
 #include "groups/coordinator.h"
 #include "protocol/generated/kafka_messages.h"
@@ -10,6 +11,8 @@
 #define GROUP_TYPE "classic"
 
 typedef struct list_walk {
+    kelp_broker *b;
+    bool all_visible; /* DESCRIBE on the cluster: every group, else those it may DESCRIBE */
     kelp_request *req;
     const kafka_ListGroupsRequest *in;
     kafka_ListGroupsResponse_ListedGroup *out;
@@ -43,6 +46,8 @@ static void on_group(void *ctx, const kelp_group *g)
     list_walk *w = ctx;
     if (w->failed || g->state == KELP_GROUP_DEAD || !state_wanted(w->in, g->state) || !type_wanted(w->in))
         return;
+    if (!w->all_visible && !kelp_authorized(w->b, w->req, KELP_ACL_RESOURCE_GROUP, g->id, g->id_len, KELP_ACL_OP_DESCRIBE))
+        return;
     if (w->count == w->cap) {
         int32_t cap = w->cap ? w->cap * 2 : 16;
         kafka_ListGroupsResponse_ListedGroup *grown = kelp_arena_alloc(&w->req->arena, (size_t)cap * sizeof(*grown));
@@ -72,7 +77,7 @@ int kelp_handle_list_groups(kelp_broker *b, kelp_request *req)
     kafka_ListGroupsRequest in;
     if (kafka_ListGroupsRequest_decode(&req->body, &req->arena, req->api_version, &in) != 0)
         return -1;
-    list_walk w = {.req = req, .in = &in};
+    list_walk w = {.b = b, .all_visible = kelp_authorized_cluster(b, req, KELP_ACL_OP_DESCRIBE), .req = req, .in = &in};
     kelp_coordinator_each(b->groups, on_group, &w);
     kafka_ListGroupsResponse resp;
     kafka_ListGroupsResponse_init(&resp);

@@ -1,6 +1,7 @@
 /* ListOffsets: earliest, latest, max-timestamp and by-timestamp lookups. */
 #include <string.h>
 
+#include "broker/authorizer.h"
 #include "broker/broker.h"
 #include "protocol/generated/kafka_messages.h"
 #include "protocol/kafka_errors.h"
@@ -81,13 +82,17 @@ int kelp_handle_list_offsets(kelp_broker *b, kelp_request *req)
         tout->partitions_count = tin->partitions_count;
         bool name_ok = tin->name.len > 0 && kelp_topic_name_valid(tin->name.ptr, (size_t)tin->name.len) &&
                        !kelp_topic_name_reserved(tin->name.ptr, (size_t)tin->name.len);
-        kelp_topic *topic = name_ok ? kelp_storage_find_topic(b->storage, tin->name.ptr, (size_t)tin->name.len) : NULL;
+        bool allowed = kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_TOPIC, tin->name, KELP_ACL_OP_DESCRIBE);
+        kelp_topic *topic = name_ok && allowed ? kelp_storage_find_topic(b->storage, tin->name.ptr, (size_t)tin->name.len)
+                                               : NULL;
         for (int32_t i = 0; i < tin->partitions_count; i++) {
             partition_response *pout = &tout->partitions[i];
             kafka_ListOffsetsResponse_ListOffsetsPartitionResponse_init(pout);
             pout->partition_index = tin->partitions[i].partition_index;
             kelp_partition *p = topic ? kelp_topic_partition(topic, pout->partition_index) : NULL;
-            if (!name_ok)
+            if (!allowed)
+                pout->error_code = KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
+            else if (!name_ok)
                 pout->error_code = KAFKA_ERR_INVALID_TOPIC_EXCEPTION;
             else if (!p)
                 pout->error_code = KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;

@@ -2,12 +2,15 @@
  * (v1) how long their transaction has been open, as Kafka filters them. */
 #include <string.h>
 
+#include "broker/authorizer.h"
 #include "broker/broker.h"
 #include "broker/group_common.h"
 #include "protocol/generated/kafka_messages.h"
 #include "util/clock.h"
 
 typedef struct list_ctx {
+    kelp_broker *b;
+    kelp_request *req;
     const kafka_ListTransactionsRequest *in;
     bool state_wanted[KELP_TXN_STATUS_COUNT];
     bool any_state_filter;
@@ -41,6 +44,9 @@ static void collect(void *ctx, const kelp_txn *t)
     list_ctx *lc = ctx;
     if (lc->failed || !wanted(lc, t))
         return;
+    /* Only the ids the principal may describe are listed. */
+    if (!kelp_authorized(lc->b, lc->req, KELP_ACL_RESOURCE_TRANSACTIONAL_ID, t->id, t->id_len, KELP_ACL_OP_DESCRIBE))
+        return;
     kafka_ListTransactionsResponse *r = lc->resp;
     if (r->transaction_states_count == lc->cap) {
         int32_t cap = lc->cap ? lc->cap * 2 : 16;
@@ -71,7 +77,7 @@ int kelp_handle_list_transactions(kelp_broker *b, kelp_request *req)
     kelp_arena *a = &req->arena;
     kafka_ListTransactionsResponse resp;
     kafka_ListTransactionsResponse_init(&resp);
-    list_ctx lc = {.in = &in, .now_ms = kelp_clock_wall_ms(), .arena = a, .resp = &resp};
+    list_ctx lc = {.b = b, .req = req, .in = &in, .now_ms = kelp_clock_wall_ms(), .arena = a, .resp = &resp};
     int32_t filters = in.state_filters_count > 0 ? in.state_filters_count : 0;
     resp.unknown_state_filters = kelp_arena_alloc(a, (size_t)(filters + 1) * sizeof(*resp.unknown_state_filters));
     if (!resp.unknown_state_filters)

@@ -43,4 +43,6 @@ libkelpcore_la_SOURCES += \
 	broker/describe_log_dirs.c \
 	broker/describe_topic_partitions.c \
 	broker/offset_for_leader_epoch.c \
-	broker/sasl.c
+	broker/sasl.c \
+	broker/authorizer.c broker/authorizer.h \
+	broker/acls.c

@@ -1,6 +1,7 @@
 /* Metadata: this broker, and the topics asked for (auto-created when allowed). */
 #include <string.h>
 
+#include "broker/authorizer.h"
 #include "broker/broker.h"
 #include "broker/group_common.h"
 #include "util/log.h"
@@ -8,7 +9,7 @@
 #include "protocol/kafka_errors.h"
 #include "storage/topic_name.h"
 
-/* With no authorizer every operation is allowed; bits are Kafka's AclOperation codes. */
+/* The cluster's operations as Kafka's AclOperation bits. */
 #define ACL_BIT(op) (1 << (op))
 #define CLUSTER_OPERATIONS                                                                        \
     (ACL_BIT(5) | ACL_BIT(7) | ACL_BIT(8) | ACL_BIT(9) | ACL_BIT(10) | ACL_BIT(11) | ACL_BIT(12) | \
@@ -35,7 +36,8 @@ static int describe_topic(kelp_broker *b, kelp_request *req, const kafka_Metadat
     memcpy(out->topic_id.b, kelp_topic_id(topic), 16);
     out->is_internal = false;
     if (in->include_topic_authorized_operations)
-        out->topic_authorized_operations = KELP_TOPIC_AUTHORIZED_OPERATIONS;
+        out->topic_authorized_operations = kelp_authorized_operations(b, req, KELP_ACL_RESOURCE_TOPIC, name,
+                                                                      strlen(name), KELP_TOPIC_AUTHORIZED_OPERATIONS);
     int32_t n = kelp_topic_partition_count(topic);
     out->partitions = kelp_arena_alloc(a, (size_t)n * sizeof(*out->partitions));
     if (!out->partitions && n > 0)
@@ -79,7 +81,17 @@ static int describe_requested(kelp_broker *b, kelp_request *req, const kafka_Met
             topic_error(out, name, &want->topic_id, KAFKA_ERR_UNKNOWN_TOPIC_ID);
             return 0;
         }
+        const char *tn = kelp_topic_name(t);
+        if (!kelp_authorized(b, req, KELP_ACL_RESOURCE_TOPIC, tn, strlen(tn), KELP_ACL_OP_DESCRIBE)) {
+            topic_error(out, name, &want->topic_id, KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED);
+            return 0;
+        }
         return describe_topic(b, req, in, t, out);
+    }
+    /* Before anything else, so that refused names tell nothing of the topic. */
+    if (!kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_TOPIC, name, KELP_ACL_OP_DESCRIBE)) {
+        topic_error(out, name, NULL, KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED);
+        return 0;
     }
     if (!kelp_topic_name_valid(name.ptr, (size_t)name.len) || kelp_topic_name_reserved(name.ptr, (size_t)name.len)) {
         topic_error(out, name, NULL, KAFKA_ERR_INVALID_TOPIC_EXCEPTION);
@@ -90,6 +102,11 @@ static int describe_requested(kelp_broker *b, kelp_request *req, const kafka_Met
         bool allowed = b->cfg.auto_create_topics && (req->api_version < 4 || in->allow_auto_topic_creation);
         if (!allowed) {
             topic_error(out, name, NULL, KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+            return 0;
+        }
+        if (!kelp_authorized_cluster(b, req, KELP_ACL_OP_CREATE) &&
+            !kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_TOPIC, name, KELP_ACL_OP_CREATE)) {
+            topic_error(out, name, NULL, KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED);
             return 0;
         }
         int rc = kelp_storage_create_topic(b->storage, name.ptr, (size_t)name.len, b->cfg.default_partitions, NULL,
@@ -132,7 +149,11 @@ int kelp_handle_metadata(kelp_broker *b, kelp_request *req)
     resp.cluster_id = (kw_str){.ptr = b->cluster_id, .len = (int32_t)strlen(b->cluster_id)};
     resp.controller_id = b->cfg.node_id;
     if (in.include_cluster_authorized_operations)
-        resp.cluster_authorized_operations = CLUSTER_OPERATIONS;
+        resp.cluster_authorized_operations =
+            kelp_authorized_cluster(b, req, KELP_ACL_OP_DESCRIBE)
+                ? kelp_authorized_operations(b, req, KELP_ACL_RESOURCE_CLUSTER, KELP_ACL_CLUSTER_NAME,
+                                             strlen(KELP_ACL_CLUSTER_NAME), CLUSTER_OPERATIONS)
+                : 0;
 
     /* Null (v1+), or empty in v0, means every topic. */
     bool all = in.topics_count < 0 || (req->api_version == 0 && in.topics_count == 0);
@@ -140,13 +161,19 @@ int kelp_handle_metadata(kelp_broker *b, kelp_request *req)
     resp.topics = kelp_arena_alloc(a, (size_t)(n > 0 ? n : 1) * sizeof(*resp.topics));
     if (!resp.topics)
         return -1;
-    resp.topics_count = n;
+    resp.topics_count = 0;
     for (int32_t i = 0; i < n; i++) {
-        kafka_MetadataResponse_MetadataResponseTopic_init(&resp.topics[i]);
-        int rc = all ? describe_topic(b, req, &in, kelp_storage_topic_at(b->storage, (size_t)i), &resp.topics[i])
-                     : describe_requested(b, req, &in, &in.topics[i], &resp.topics[i]);
+        response_topic *out = &resp.topics[resp.topics_count];
+        kafka_MetadataResponse_MetadataResponseTopic_init(out);
+        kelp_topic *t = all ? kelp_storage_topic_at(b->storage, (size_t)i) : NULL;
+        /* The whole list leaves out the topics the principal may not describe. */
+        if (t && !kelp_authorized(b, req, KELP_ACL_RESOURCE_TOPIC, kelp_topic_name(t), strlen(kelp_topic_name(t)),
+                                  KELP_ACL_OP_DESCRIBE))
+            continue;
+        int rc = all ? describe_topic(b, req, &in, t, out) : describe_requested(b, req, &in, &in.topics[i], out);
         if (rc != 0)
             return -1;
+        resp.topics_count++;
     }
     KELP_RESPOND(req, MetadataResponse, &resp);
     return 0;

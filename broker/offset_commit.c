@@ -1,6 +1,7 @@
 /* OffsetCommit: checked against the group (generation, member, static
  * instance), then each partition's offset is written to its filer file; the
  * answer goes out once every file is durable. */
+#include "broker/authorizer.h"
 #include "broker/group_common.h"
 #include "groups/coordinator.h"
 #include "offsets/offset_store.h"
@@ -38,9 +39,12 @@ static void on_written(void *ctx, int status)
     maybe_respond(pw->wait);
 }
 
-static int16_t check_partition(kelp_broker *b, const kafka_OffsetCommitRequest_OffsetCommitRequestTopic *t,
+static int16_t check_partition(kelp_broker *b, kelp_request *req,
+                               const kafka_OffsetCommitRequest_OffsetCommitRequestTopic *t,
                                const kafka_OffsetCommitRequest_OffsetCommitRequestPartition *p)
 {
+    if (!kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_TOPIC, t->name, KELP_ACL_OP_READ))
+        return KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
     if (!kelp_topic_name_usable(t->name))
         return KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
     kelp_topic *topic = kelp_storage_find_topic(b->storage, t->name.ptr, (size_t)t->name.len);
@@ -62,8 +66,11 @@ int kelp_handle_offset_commit(kelp_broker *b, kelp_request *req)
         return -1;
     w->req = req;
     kafka_OffsetCommitResponse_init(&w->resp);
-    int16_t group_error = kelp_coordinator_validate_commit(b->groups, in.group_id, in.generation_id_or_member_epoch,
-                                                           in.member_id, in.group_instance_id, req->api_version);
+    int16_t group_error =
+        !kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_GROUP, in.group_id, KELP_ACL_OP_READ)
+            ? KAFKA_ERR_GROUP_AUTHORIZATION_FAILED
+            : kelp_coordinator_validate_commit(b->groups, in.group_id, in.generation_id_or_member_epoch, in.member_id,
+                                               in.group_instance_id, req->api_version);
     if (in.topics_count > 0) {
         w->resp.topics = kelp_arena_alloc(a, (size_t)in.topics_count * sizeof(*w->resp.topics));
         if (!w->resp.topics)
@@ -87,7 +94,7 @@ int kelp_handle_offset_commit(kelp_broker *b, kelp_request *req)
             partition_response *pout = &tout->partitions[i];
             kafka_OffsetCommitResponse_OffsetCommitResponsePartition_init(pout);
             pout->partition_index = pin->partition_index;
-            pout->error_code = group_error ? group_error : check_partition(b, tin, pin);
+            pout->error_code = group_error ? group_error : check_partition(b, req, tin, pin);
             if (pout->error_code)
                 continue;
             partition_wait *pw = kelp_arena_alloc(a, sizeof(*pw));

@@ -1,5 +1,6 @@
 /* OffsetDelete: removes committed offsets of a group, except for topics a
  * live consumer group member still subscribes to. */
+#include "broker/authorizer.h"
 #include "broker/group_common.h"
 #include "groups/coordinator.h"
 #include "offsets/offset_store.h"
@@ -14,7 +15,9 @@ int kelp_handle_offset_delete(kelp_broker *b, kelp_request *req)
     kelp_arena *a = &req->arena;
     kafka_OffsetDeleteResponse resp;
     kafka_OffsetDeleteResponse_init(&resp);
-    resp.error_code = kelp_coordinator_offset_delete_error(b->groups, in.group_id);
+    resp.error_code = kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_GROUP, in.group_id, KELP_ACL_OP_DELETE)
+                          ? kelp_coordinator_offset_delete_error(b->groups, in.group_id)
+                          : KAFKA_ERR_GROUP_AUTHORIZATION_FAILED;
     if (resp.error_code == KAFKA_ERR_NONE && in.topics_count > 0) {
         resp.topics = kelp_arena_alloc(a, (size_t)in.topics_count * sizeof(*resp.topics));
         if (!resp.topics)
@@ -29,14 +32,17 @@ int kelp_handle_offset_delete(kelp_broker *b, kelp_request *req)
             if (!tout->partitions)
                 return -1;
             tout->partitions_count = tin->partitions_count;
-            bool usable = kelp_topic_name_usable(tin->name);
+            bool allowed = kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_TOPIC, tin->name, KELP_ACL_OP_READ);
+            bool usable = allowed && kelp_topic_name_usable(tin->name);
             bool subscribed = usable && kelp_coordinator_subscribed(b->groups, in.group_id, tin->name.ptr,
                                                                     (size_t)tin->name.len);
             for (int32_t i = 0; i < tin->partitions_count; i++) {
                 kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition *pout = &tout->partitions[i];
                 kafka_OffsetDeleteResponse_OffsetDeleteResponsePartition_init(pout);
                 pout->partition_index = tin->partitions[i].partition_index;
-                if (!usable)
+                if (!allowed)
+                    pout->error_code = KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
+                else if (!usable)
                     pout->error_code = KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
                 else if (subscribed)
                     pout->error_code = KAFKA_ERR_GROUP_SUBSCRIBED_TO_TOPIC;

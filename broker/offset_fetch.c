@@ -3,6 +3,7 @@
  * partition without a commit answers offset -1. */
 #include <stdlib.h>
 
+#include "broker/authorizer.h"
 #include "broker/group_common.h"
 #include "groups/coordinator.h"
 #include "offsets/offset_store.h"
@@ -57,8 +58,11 @@ static void mark_unstable(kelp_broker *b, kw_str group, kw_str topic, fetched_pa
     }
 }
 
+/* group_error: the group may not be described; every named partition
+ * carries it, and the all-topics form answers nothing. */
 static int fetch_group(kelp_broker *b, kelp_request *req, kw_str group, const topic_request *topics,
-                       int32_t topics_count, fetched_topic **out, int32_t *out_count, bool require_stable)
+                       int32_t topics_count, fetched_topic **out, int32_t *out_count, bool require_stable,
+                       int16_t group_error)
 {
     kelp_arena *a = &req->arena;
     *out = NULL;
@@ -73,7 +77,17 @@ static int fetch_group(kelp_broker *b, kelp_request *req, kw_str group, const to
             ft[t].partitions = kelp_arena_alloc(a, ((size_t)topics[t].count + 1) * sizeof(*ft[t].partitions));
             if (!ft[t].partitions)
                 return -1;
+            int16_t denied = group_error ? group_error
+                             : !kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_TOPIC, topics[t].name, KELP_ACL_OP_DESCRIBE)
+                                 ? KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED
+                                 : KAFKA_ERR_NONE;
             for (int32_t i = 0; i < topics[t].count; i++) {
+                if (denied) {
+                    ft[t].partitions[i] = (fetched_partition){.partition = topics[t].partitions[i], .offset = -1,
+                                                              .leader_epoch = -1, .metadata = kelp_kw_or_empty(""),
+                                                              .error = denied};
+                    continue;
+                }
                 lookup(b, group, topics[t].name, topics[t].partitions[i], &ft[t].partitions[i]);
                 if (require_stable)
                     mark_unstable(b, group, topics[t].name, &ft[t].partitions[i]);
@@ -85,6 +99,8 @@ static int fetch_group(kelp_broker *b, kelp_request *req, kw_str group, const to
     }
     /* All committed offsets, grouped by topic (the list is sorted). Strings
      * are copied: they must outlive any change before the encode. */
+    if (group_error)
+        return 0;
     const kelp_committed_offset **list;
     size_t n = kelp_offset_store_list(b->offsets, group.ptr, (size_t)group.len, &list);
     fetched_topic *ft = kelp_arena_alloc(a, (n + 1) * sizeof(*ft));
@@ -97,6 +113,11 @@ static int fetch_group(kelp_broker *b, kelp_request *req, kw_str group, const to
         size_t j = i;
         while (j < n && strcmp(list[j]->topic, list[i]->topic) == 0)
             j++;
+        if (!kelp_authorized(b, req, KELP_ACL_RESOURCE_TOPIC, list[i]->topic, strlen(list[i]->topic),
+                             KELP_ACL_OP_DESCRIBE)) {
+            i = j; /* left out of the whole list */
+            continue;
+        }
         fetched_topic *t = &ft[nt++];
         t->name = (kw_str){.ptr = kelp_arena_kw_dup(a, kelp_kw_or_empty(list[i]->topic)),
                            .len = (int32_t)strlen(list[i]->topic)};
@@ -144,11 +165,16 @@ static int respond_single(kelp_broker *b, kelp_request *req, const kafka_OffsetF
     }
     fetched_topic *ft;
     int32_t nt;
-    if (fetch_group(b, req, in->group_id, topics, in->topics_count, &ft, &nt,
-                    req->api_version >= 7 && in->require_stable) != 0)
+    bool denied = !kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_GROUP, in->group_id, KELP_ACL_OP_DESCRIBE);
+    /* v2+ carries the group's error at the top, older versions per partition. */
+    bool top_error = denied && req->api_version >= 2;
+    if (fetch_group(b, req, in->group_id, topics, top_error ? 0 : in->topics_count, &ft, &nt,
+                    req->api_version >= 7 && in->require_stable, denied ? KAFKA_ERR_GROUP_AUTHORIZATION_FAILED : 0) != 0)
         return -1;
     kafka_OffsetFetchResponse resp;
     kafka_OffsetFetchResponse_init(&resp);
+    if (top_error)
+        resp.error_code = KAFKA_ERR_GROUP_AUTHORIZATION_FAILED;
     resp.topics = kelp_arena_alloc(a, ((size_t)nt + 1) * sizeof(*resp.topics));
     if (!resp.topics)
         return -1;
@@ -201,7 +227,11 @@ static int respond_groups(kelp_broker *b, kelp_request *req, const kafka_OffsetF
         }
         fetched_topic *ft;
         int32_t nt;
-        if (fetch_group(b, req, gin->group_id, topics, gin->topics_count, &ft, &nt, in->require_stable) != 0)
+        bool denied = !kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_GROUP, gin->group_id, KELP_ACL_OP_DESCRIBE);
+        if (denied)
+            gout->error_code = KAFKA_ERR_GROUP_AUTHORIZATION_FAILED;
+        if (fetch_group(b, req, gin->group_id, topics, denied ? 0 : gin->topics_count, &ft, &nt, in->require_stable,
+                        denied ? KAFKA_ERR_GROUP_AUTHORIZATION_FAILED : 0) != 0)
             return -1;
         gout->topics = kelp_arena_alloc(a, ((size_t)nt + 1) * sizeof(*gout->topics));
         if (!gout->topics)

@@ -3,19 +3,24 @@
  * have had one leader and epoch 0 from the start, so epoch 0 ends at the
  * high watermark (the durable end, the furthest any consumer has read) and
  * any other epoch is unknown (Kafka's UNDEFINED answer: -1, -1). */
+#include "broker/authorizer.h"
 #include "broker/group_common.h"
 #include "protocol/generated/kafka_messages.h"
 #include "protocol/kafka_errors.h"
 
 typedef kafka_OffsetForLeaderEpochResponse_EpochEndOffset epoch_end;
 
-static void answer(kelp_broker *b, kw_str topic, const kafka_OffsetForLeaderEpochRequest_OffsetForLeaderPartition *in,
+static void answer(kelp_broker *b, kelp_request *req, kw_str topic, const kafka_OffsetForLeaderEpochRequest_OffsetForLeaderPartition *in,
                    epoch_end *out)
 {
     kafka_OffsetForLeaderEpochResponse_EpochEndOffset_init(out);
     out->partition = in->partition;
     out->leader_epoch = -1;
     out->end_offset = -1;
+    if (!kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_TOPIC, topic, KELP_ACL_OP_DESCRIBE)) {
+        out->error_code = KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
+        return;
+    }
     kelp_topic *t = kelp_topic_name_usable(topic) ? kelp_storage_find_topic(b->storage, topic.ptr, (size_t)topic.len)
                                                   : NULL;
     kelp_partition *p = t ? kelp_topic_partition(t, in->partition) : NULL;
@@ -61,7 +66,7 @@ int kelp_handle_offset_for_leader_epoch(kelp_broker *b, kelp_request *req)
             tout->partitions_count = tin->partitions_count;
         }
         for (int32_t k = 0; k < tin->partitions_count; k++)
-            answer(b, tin->topic, &tin->partitions[k], &tout->partitions[k]);
+            answer(b, req, tin->topic, &tin->partitions[k], &tout->partitions[k]);
     }
     KELP_RESPOND(req, OffsetForLeaderEpochResponse, &resp);
     return 0;

@@ -8,7 +8,11 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 
+#include "broker/authorizer.h"
 #include "broker/broker.h"
 #include "protocol/generated/kafka_apis.h"
 #include "protocol/generated/kafka_messages.h"
@@ -76,6 +80,28 @@ bool kelp_sasl_expects_raw(kelp_conn *conn)
     return sc && sc->raw && sc->mechanism;
 }
 
+/* A stand-in credential for a user that does not exist, so that an
+ * unknown name takes the same steps and time as a wrong password (RFC 5802
+ * section 9): its salt is a keyed hash of the name, stable across
+ * attempts, and its keys match no password. */
+static void unknown_user_cred(int mech, const char *user, kelp_scram_cred *out)
+{
+    static unsigned char secret[32];
+    static bool have_secret;
+    if (!have_secret)
+        have_secret = RAND_bytes(secret, sizeof(secret)) == 1;
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int mac_len = 0;
+    HMAC(EVP_sha256(), secret, sizeof(secret), (const unsigned char *)user, strlen(user), mac, &mac_len);
+    memset(out, 0, sizeof(*out));
+    out->iterations = CONFIG_USER_ITERATIONS;
+    out->salt_len = 16;
+    memcpy(out->salt, mac, out->salt_len);
+    RAND_bytes(out->stored_key, sizeof(out->stored_key));
+    RAND_bytes(out->server_key, sizeof(out->server_key));
+    (void)mech;
+}
+
 static const char *mech_name(int mech) { return mech == MECH_PLAIN ? "PLAIN" : kelp_scram_mech_name(mech); }
 
 static uint32_t mech_bit(int mech)
@@ -128,10 +154,16 @@ static int16_t sasl_step(kelp_broker *b, kelp_sasl_conn *sc, const uint8_t *tok,
             memcpy(name, user, ulen);
             name[ulen] = '\0';
             u = kelp_user_store_find(&b->users, name);
-            if (u && kelp_user_check_password(u, pw, pwlen))
+            if (u && kelp_user_check_password(u, pw, pwlen)) {
                 err = authenticated(b, sc, name, msg, msglen);
-            else
+            } else {
+                if (!u) { /* the same PBKDF2 work as a wrong password */
+                    kelp_scram_cred fake;
+                    unknown_user_cred(KELP_SCRAM_SHA_512, name, &fake);
+                    (void)kelp_scram_cred_check_password(KELP_SCRAM_SHA_512, &fake, pw, pwlen);
+                }
                 snprintf(msg, msglen, "Authentication failed: Invalid username or password");
+            }
         } else {
             snprintf(msg, msglen, "Authentication failed: invalid SASL/PLAIN message");
         }
@@ -143,8 +175,13 @@ static int16_t sasl_step(kelp_broker *b, kelp_sasl_conn *sc, const uint8_t *tok,
     if (sc->scram.step == 0) {
         if (kelp_scram_server_client_first(&sc->scram, tok, len, why, sizeof(why)) == 0) {
             kelp_user *u = kelp_user_store_find(&b->users, sc->scram.user);
-            if (u && u->has[sc->mechanism] &&
-                kelp_scram_server_first(&sc->scram, &u->cred[sc->mechanism], NULL, out) == 0) {
+            kelp_scram_cred fake;
+            const kelp_scram_cred *cred = u && u->has[sc->mechanism] ? &u->cred[sc->mechanism] : NULL;
+            if (!cred) { /* fails at client-final, like a wrong password */
+                unknown_user_cred(sc->mechanism, sc->scram.user, &fake);
+                cred = &fake;
+            }
+            if (kelp_scram_server_first(&sc->scram, cred, NULL, out) == 0) {
                 *done = false;
                 return KAFKA_ERR_NONE;
             }
@@ -283,23 +320,10 @@ int kelp_handle_sasl_authenticate(kelp_broker *b, kelp_request *req)
     return 0;
 }
 
-/* Without an authorizer every principal may administer; super_users,
- * when set, narrows that to those listed. */
-static bool may_administer(kelp_broker *b, kelp_request *req)
+/* Credentials are cluster state: DESCRIBE or ALTER on the cluster. */
+static bool may_administer(kelp_broker *b, kelp_request *req, int8_t op)
 {
-    if (!sasl_enabled(b) || !b->cfg.security.super_users[0])
-        return true;
-    kelp_sasl_conn *sc = kelp_conn_user(kelp_conn_slot_conn(req->slot));
-    if (!sc || !sc->authenticated)
-        return false;
-    size_t n = strlen(sc->principal);
-    for (const char *p = b->cfg.security.super_users; *p;) {
-        const char *nl = strchr(p, '\n');
-        if ((size_t)(nl - p) == n && memcmp(p, sc->principal, n) == 0)
-            return true;
-        p = nl + 1;
-    }
-    return false;
+    return kelp_authorized_cluster(b, req, op);
 }
 
 static char *arena_str(kelp_arena *a, kw_str s)
@@ -323,7 +347,7 @@ int kelp_handle_describe_user_scram_credentials(kelp_broker *b, kelp_request *re
     kafka_DescribeUserScramCredentialsResponse resp;
     kafka_DescribeUserScramCredentialsResponse_init(&resp);
     resp.error_message = NULL_STR;
-    if (!may_administer(b, req)) {
+    if (!may_administer(b, req, KELP_ACL_OP_DESCRIBE)) {
         resp.error_code = KAFKA_ERR_CLUSTER_AUTHORIZATION_FAILED;
         resp.error_message = cstr("Not authorized to describe user credentials");
         KELP_RESPOND(req, DescribeUserScramCredentialsResponse, &resp);
@@ -379,6 +403,7 @@ int kelp_handle_describe_user_scram_credentials(kelp_broker *b, kelp_request *re
 
 /* An AlterUserScramCredentials request waiting for its user files. */
 typedef struct alter_state {
+    kelp_broker *b;
     kelp_request *req;
     kafka_AlterUserScramCredentialsResponse resp;
     size_t pending;
@@ -387,6 +412,8 @@ typedef struct alter_state {
 typedef struct alter_write {
     alter_state *st;
     int32_t result;
+    bool had_prev;  /* the user existed before: prev is what to go back to */
+    kelp_user prev; /* on a failed write memory goes back to what is stored */
 } alter_write;
 
 static void alter_respond(alter_state *st)
@@ -404,7 +431,13 @@ static void alter_written(void *ctx, int status)
                    st->resp.results[w->result].user.ptr, strerror(-status));
         st->resp.results[w->result].error_code = KAFKA_ERR_UNKNOWN_SERVER_ERROR;
         st->resp.results[w->result].error_message = cstr("Cannot store the credential");
+        kelp_user *u;
+        if (!w->had_prev)
+            kelp_user_store_remove(&st->b->users, w->prev.name);
+        else if ((u = kelp_user_store_put(&st->b->users, w->prev.name)))
+            *u = w->prev;
     }
+    memset(&w->prev, 0, sizeof(w->prev));
     free(w);
     if (--st->pending == 0)
         alter_respond(st);
@@ -442,10 +475,11 @@ int kelp_handle_alter_user_scram_credentials(kelp_broker *b, kelp_request *req)
         free(st);
         return -1;
     }
+    st->b = b;
     st->req = req;
     kafka_AlterUserScramCredentialsResponse_init(&st->resp);
     st->resp.results = results;
-    bool allowed = may_administer(b, req);
+    bool allowed = may_administer(b, req, KELP_ACL_OP_ALTER);
     /* One result per user named, in the order first named. */
     for (size_t i = 0; i < ops; i++) {
         kw_str name = i < (size_t)in.deletions_count ? in.deletions[i].name
@@ -524,9 +558,16 @@ int kelp_handle_alter_user_scram_credentials(kelp_broker *b, kelp_request *req)
         }
         if (r->error_code)
             continue;
-        kelp_user *slot = kelp_user_store_put(&b->users, name);
-        alter_write *w = malloc(sizeof(*w));
-        if (!slot || !w) {
+        alter_write *w = calloc(1, sizeof(*w));
+        if (w) {
+            w->had_prev = cur != NULL;
+            if (cur)
+                w->prev = *cur;
+            else
+                snprintf(w->prev.name, sizeof(w->prev.name), "%s", name);
+        }
+        kelp_user *slot = w ? kelp_user_store_put(&b->users, name) : NULL;
+        if (!slot) {
             free(w);
             r->error_code = KAFKA_ERR_UNKNOWN_SERVER_ERROR;
             continue;
@@ -537,9 +578,14 @@ int kelp_handle_alter_user_scram_credentials(kelp_broker *b, kelp_request *req)
         st->pending++;
         if (persist_user(b, slot, alter_written, w) != 0) {
             st->pending--;
-            free(w);
             r->error_code = KAFKA_ERR_UNKNOWN_SERVER_ERROR;
             r->error_message = cstr("Cannot store the credential");
+            if (w->had_prev)
+                *slot = w->prev; /* nothing was stored: nothing changes */
+            else
+                slot->has[KELP_SCRAM_SHA_256] = slot->has[KELP_SCRAM_SHA_512] = false;
+            memset(&w->prev, 0, sizeof(w->prev));
+            free(w);
         }
         if (!kelp_user_has_credentials(slot))
             kelp_user_store_remove(&b->users, name);

@@ -1,5 +1,6 @@
 /* SyncGroup: the leader hands in the assignment, every member waits for
  * its own part of it. */
+#include "broker/authorizer.h"
 #include "broker/group_common.h"
 #include "groups/coordinator.h"
 #include "protocol/generated/kafka_messages.h"
@@ -23,6 +24,11 @@ int kelp_handle_sync_group(kelp_broker *b, kelp_request *req)
     kafka_SyncGroupRequest in;
     if (kafka_SyncGroupRequest_decode(&req->body, &req->arena, req->api_version, &in) != 0)
         return -1;
+    if (!kelp_authorized_kw(b, req, KELP_ACL_RESOURCE_GROUP, in.group_id, KELP_ACL_OP_READ)) {
+        kelp_sync_result denied = {.error = KAFKA_ERR_GROUP_AUTHORIZATION_FAILED};
+        kelp_sync_group_reply(req, &denied);
+        return 0;
+    }
     kelp_sync_assignment *assignments =
         kelp_arena_alloc(&req->arena, ((size_t)in.assignments_count + 1) * sizeof(*assignments));
     if (!assignments)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "offsets/offset_path.h"
+#include "util/json_text.h"
 #include "util/log.h"
 
 void kelp_user_store_init(kelp_user_store *s) { memset(s, 0, sizeof(*s)); }
@@ -93,13 +94,11 @@ int kelp_user_to_json(const kelp_user *u, kelp_buf *out)
         ok = o && cJSON_AddNumberToObject(o, "iterations", c->iterations) && add_b64(o, "salt", c->salt, c->salt_len) &&
              add_b64(o, "stored_key", c->stored_key, klen) && add_b64(o, "server_key", c->server_key, klen);
     }
-    char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
-    cJSON_Delete(root);
-    if (!text)
+    if (!ok) {
+        cJSON_Delete(root);
         return -1;
-    ok = kelp_buf_append(out, text, strlen(text)) && kelp_buf_append(out, "\n", 1);
-    free(text);
-    return ok ? 0 : -1;
+    }
+    return kelp_json_text_append(root, out);
 }
 
 static int get_b64(const cJSON *o, const char *key, uint8_t *out, size_t cap)

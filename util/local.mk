@@ -4,6 +4,7 @@ libkelpcore_la_SOURCES += \
 	util/buf.c util/buf.h \
 	util/clock.c util/clock.h \
 	util/hex.c util/hex.h \
+	util/json_text.c util/json_text.h \
 	util/log.c util/log.h \
 	util/strmap.c util/strmap.h \
 	util/uuid.c util/uuid.h

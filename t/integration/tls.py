@@ -157,6 +157,42 @@ def server_subject(bootstrap):
             print(subject["commonName"])
 
 
+def kp_admin(bootstrap, who):
+    import kafka.admin
+    return kafka.admin.KafkaAdminClient(**dict(kp_conf(bootstrap, who), request_timeout_ms=10000))
+
+
+def acl_principals(bootstrap):
+    """The client certificate's subject is the principal ACLs name."""
+    import kafka.admin as ka
+    from confluent_kafka import Producer
+    topic = "tls-acl-" + uuid.uuid4().hex[:6]
+    admin = kp_admin(bootstrap, "admin")
+    admin.create_topics([ka.NewTopic(topic, 1, 1)])
+    alice = "User:CN=alice,O=Kelp Test"
+    acls = [ka.ACL(principal=alice, host="*", operation=op, permission_type=ka.ACLPermissionType.ALLOW,
+                   resource_pattern=ka.ResourcePattern(ka.ResourceType.TOPIC, topic))
+            for op in (ka.ACLOperation.WRITE, ka.ACLOperation.DESCRIBE)]
+    res = admin.create_acls(acls)
+    if res["failed"] or len(res["succeeded"]) != 2:
+        fail("create_acls for %s: %r" % (alice, res))
+    admin.close()
+
+    def produce(who):
+        p = Producer(dict(ck_conf(bootstrap, who), **{"message.timeout.ms": 8000}))
+        out = []
+        p.produce(topic, b"from " + who.encode(), partition=0, on_delivery=lambda e, m: out.append(e))
+        p.flush(15)
+        return out[0] if out else "no delivery report"
+
+    err = produce("alice")
+    if err is not None:
+        fail("alice, allowed by an ACL on her certificate's subject, could not produce: %s" % err)
+    err = produce("bob")
+    if err is None or "TOPIC_AUTHORIZATION_FAILED" not in str(err.name() if hasattr(err, "name") else err):
+        fail("bob, without an ACL, was not refused with TOPIC_AUTHORIZATION_FAILED: %s" % err)
+
+
 def clients(bootstrap):
     run = uuid.uuid4().hex[:6]
     confluent_roundtrip(bootstrap, "tls-ck-" + run)
@@ -182,5 +218,7 @@ if __name__ == "__main__":
         refused(bootstrap, sys.argv[3])
     elif cmd == "subject":
         server_subject(bootstrap)
+    elif cmd == "acl":
+        acl_principals(bootstrap)
     else:
         fail("unknown command " + cmd)

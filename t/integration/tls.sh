@@ -1,6 +1,6 @@
 #!/bin/sh
-# TLS listeners: SSL with client certificates (required, then requested)
-# and SASL_SSL with every mechanism, each driven by confluent-kafka,
+# TLS listeners: SSL with client certificates (required, then requested,
+# then as the principals of ACLs) and SASL_SSL with every mechanism, each driven by confluent-kafka,
 # kafka-python and kcat; refused connections (no certificate, another CA's
 # certificate, plaintext); the certificate replaced at run time.
 . "${KELP_SRCDIR:-$(dirname "$0")/../..}/t/integration/lib.sh"
@@ -35,6 +35,8 @@ make_ca rogue-ca "/CN=Rogue CA"
 make_cert server "/CN=server-one" ca "subjectAltName=IP:127.0.0.1,DNS:localhost"
 make_cert server2 "/CN=server-two" ca "subjectAltName=IP:127.0.0.1,DNS:localhost"
 make_cert alice "/O=Kelp Test/CN=alice" ca
+make_cert bob "/O=Kelp Test/CN=bob" ca
+make_cert admin "/O=Kelp Test/CN=admin" ca
 make_cert rogue "/CN=mallory" rogue-ca
 client="$KELP_SRCDIR/t/integration/tls.py"
 sasl_client="$KELP_SRCDIR/t/integration/sasl.py"
@@ -67,6 +69,17 @@ kelp_run "certificate replaced at run time" curl -sf -X PUT --data \
 subject=$("$KELP_PYTHON" "$client" subject "$KELP_BOOTSTRAP") || kelp_fail "no TLS handshake after the change"
 [ "$subject" = server-two ] || kelp_fail "after the change the listener serves $subject, not server-two"
 kelp_run "SSL, client certificate requested: refusals" "$KELP_PYTHON" "$client" refused "$KELP_BOOTSTRAP" requested
+kelp_stop
+
+# The authorizer sees a certificate's subject as the principal.
+cat >"$KELP_CONFIG" <<JSON
+{"security": {"listener": "SSL", "ssl_certificate": "$KELP_TLS_DIR/server.pem",
+              "ssl_key": "$KELP_TLS_DIR/server.key", "ssl_ca": "$KELP_TLS_DIR/ca.pem",
+              "ssl_client_auth": "required", "authorizer": true,
+              "super_users": ["CN=admin,O=Kelp Test"]}}
+JSON
+kelp_start
+kelp_run "ACLs on certificate subjects" "$KELP_PYTHON" "$client" acl "$KELP_BOOTSTRAP"
 kelp_stop
 
 # SASL_SSL: the SASL checks of sasl.sh, over TLS.
