@@ -2,7 +2,8 @@
 # Install everything needed to build and test Kelp on Debian 12: compilers
 # and autotools, the libraries kelp links, the Check unit-test library, and
 # the real Kafka clients of the integration tests (librdkafka, kcat,
-# kafka-python, confluent-kafka, kafkajs, and Go with Sarama). Safe to run
+# kafka-python with its codecs, confluent-kafka, kafkajs, node-rdkafka, and
+# Go with Sarama and confluent-kafka-go). Safe to run
 # again: it installs only what is missing. Runs apt-get through sudo when
 # not root.
 set -euo pipefail
@@ -16,7 +17,8 @@ packages=(
     librdkafka-dev kcat curl openssl
     python3 python3-kafka python3-confluent-kafka python3-requests
     python3-jsonschema python3-protobuf python3-avro
-    golang-go golang-github-shopify-sarama-dev
+    python3-snappy python3-lz4 python3-zstandard
+    golang-go golang-github-shopify-sarama-dev golang-github-confluentinc-confluent-kafka-go-dev
 )
 # A node/npm installed some other way (e.g. from nodejs.org) is kept.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
@@ -46,13 +48,20 @@ else
     echo "install-deps: all Debian packages present"
 fi
 
-# kafkajs for the integration tests, pinned by the committed lock file.
+# kafkajs and node-rdkafka (which builds its own librdkafka, ~3 minutes) for
+# the integration tests, pinned by the committed lock file.
 node_dir=t/integration/node
-wanted=$(node -p 'require("./'"$node_dir"'/package-lock.json").packages["node_modules/kafkajs"].version')
-have=$(node -p 'try { require("./'"$node_dir"'/node_modules/kafkajs/package.json").version } catch (e) { "none" }')
-if [ "$have" != "$wanted" ]; then
-    echo "install-deps: npm ci in $node_dir (kafkajs $wanted)"
+stale=
+for pkg in kafkajs node-rdkafka; do
+    wanted=$(node -p 'require("./'"$node_dir"'/package-lock.json").packages["node_modules/'"$pkg"'"].version')
+    have=$(node -p 'try { require("./'"$node_dir"'/node_modules/'"$pkg"'/package.json").version.replace(/^v/, "") } catch (e) { "none" }')
+    [ "$have" = "$wanted" ] || stale="$stale $pkg@$wanted"
+done
+# node-rdkafka's native module must be built too.
+[ -f "$node_dir/node_modules/node-rdkafka/build/Release/node-librdkafka.node" ] || stale="$stale node-rdkafka(build)"
+if [ -n "$stale" ]; then
+    echo "install-deps: npm ci in $node_dir ($stale )"
     (cd "$node_dir" && npm ci --no-audit --no-fund)
 else
-    echo "install-deps: kafkajs $have present in $node_dir/node_modules"
+    echo "install-deps: kafkajs and node-rdkafka present in $node_dir/node_modules"
 fi

@@ -66,6 +66,9 @@ func main() {
 	config.Consumer.Return.Errors = true
 	config.Consumer.Offsets.Initial = sarama.OffsetOldest
 	config.Consumer.Offsets.CommitInterval = 100 * time.Millisecond
+	// Sarama 1.22 commits with OffsetCommit v1 unless a retention is set;
+	// Kafka 4.0 (and Kelp) serve OffsetCommit from v2 (KIP-896).
+	config.Consumer.Offsets.Retention = 24 * time.Hour
 	config.Consumer.Group.Session.Timeout = 10 * time.Second
 	config.Consumer.Group.Heartbeat.Interval = time.Second
 	cg, err := sarama.NewConsumerGroup([]string{bootstrap}, group, config)
