@@ -1,5 +1,6 @@
 # bench: throughput, consumer groups and transactions against kelpd and
-# librdkafka's mock cluster, and the cost of schema validation on kelpd.
+# librdkafka's mock cluster, and the costs of schema validation and of a
+# secured listener (TLS, SASL, ACLs) on kelpd.
 # Built and run only by `make bench`, never by `make check`.
 EXTRA_PROGRAMS = bench/throughput bench/groups bench/transactions bench/schema_validation
 bench_throughput_SOURCES = bench/throughput.c
@@ -16,7 +17,7 @@ bench_schema_validation_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 bench_schema_validation_LDADD = $(RDKAFKA_LIBS)
 CLEANFILES += bench/throughput$(EXEEXT) bench/groups$(EXEEXT) bench/transactions$(EXEEXT) \
 	bench/schema_validation$(EXEEXT)
-EXTRA_DIST += bench/run.sh bench/groups.sh bench/transactions.sh bench/schema_validation.sh \
+EXTRA_DIST += bench/run.sh bench/groups.sh bench/transactions.sh bench/schema_validation.sh bench/security.sh \
 	bench/README.md
 
 BENCH_ARGS =
@@ -38,4 +39,8 @@ bench: bench/throughput$(EXEEXT) bench/groups$(EXEEXT) bench/transactions$(EXEEX
 	KELPD='$(abs_builddir)/kelpd$(EXEEXT)' \
 	KELP_MODULE='$(abs_builddir)/.libs/kelp.so' \
 	$(SHELL) '$(srcdir)/bench/schema_validation.sh' $(BENCH_ARGS)
+	THROUGHPUT='$(abs_builddir)/bench/throughput$(EXEEXT)' \
+	KELPD='$(abs_builddir)/kelpd$(EXEEXT)' \
+	KELP_MODULE='$(abs_builddir)/.libs/kelp.so' \
+	$(SHELL) '$(srcdir)/bench/security.sh' $(BENCH_ARGS)
 .PHONY: bench

@@ -1,6 +1,6 @@
 /* Produce-then-consume throughput with librdkafka.
  *
- * usage: throughput (--bootstrap HOST:PORT | --mock) [--messages N]
+ * usage: throughput (--bootstrap HOST:PORT | --mock) [--messages N] [--set NAME=VALUE]...
  *                   [--size BYTES] [--topic NAME]
  *
  * Produces N messages of SIZE bytes (default 16000 x 1024) round-robin to
@@ -88,12 +88,28 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
         fprintf(stderr, "throughput: delivery failed: %s\n", rd_kafka_err2str(m->err));
 }
 
+/* Client settings from --set (security.protocol, ssl.ca.location, ...). */
+#define MAX_SETTINGS 16
+static const char *settings[MAX_SETTINGS];
+static int setting_count;
+
+static void conf_apply_settings(rd_kafka_conf_t *conf)
+{
+    for (int i = 0; i < setting_count; i++) {
+        char name[128];
+        const char *eq = strchr(settings[i], '=');
+        snprintf(name, sizeof(name), "%.*s", (int)(eq - settings[i]), settings[i]);
+        conf_set(conf, name, eq + 1);
+    }
+}
+
 static struct rate produce_all(const struct options *o)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     conf_set(conf, "bootstrap.servers", o->bootstrap);
     conf_set(conf, "acks", "all");
     conf_set(conf, "linger.ms", "5");
+    conf_apply_settings(conf);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_t *rk = client_new(RD_KAFKA_PRODUCER, conf);
 
@@ -153,6 +169,7 @@ static struct rate consume_all(const struct options *o)
     conf_set(conf, "group.id", "kelp-bench-assign-only"); /* assign() needs one; nothing is committed */
     conf_set(conf, "enable.auto.commit", "false");
     conf_set(conf, "enable.auto.offset.store", "false");
+    conf_apply_settings(conf);
     rd_kafka_t *rk = client_new(RD_KAFKA_CONSUMER, conf);
 
     rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(PARTITIONS);
@@ -208,9 +225,12 @@ int main(int argc, char **argv)
             o.size = (size_t)atol(argv[++k]);
         else if (strcmp(argv[k], "--topic") == 0 && has_value)
             o.topic = argv[++k];
+        else if (strcmp(argv[k], "--set") == 0 && has_value && strchr(argv[k + 1], '=') &&
+                 setting_count < MAX_SETTINGS)
+            settings[setting_count++] = argv[++k];
         else
             die("usage: throughput (--bootstrap HOST:PORT | --mock) [--messages N] [--size BYTES] "
-                "[--topic NAME]");
+                "[--topic NAME] [--set NAME=VALUE]...");
     }
     if (!o.mock == !o.bootstrap || o.messages <= 0 || o.size == 0)
         die("give exactly one of --bootstrap and --mock, and positive --messages and --size");

@@ -23,6 +23,10 @@ t_clients_delete_records_LDADD = $(RDKAFKA_LIBS)
 t_clients_txn_client_SOURCES = t/clients/txn_client.c
 t_clients_txn_client_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 t_clients_txn_client_LDADD = $(RDKAFKA_LIBS)
+check_PROGRAMS += t/integration/matrix/librdkafka
+t_integration_matrix_librdkafka_SOURCES = t/integration/matrix/librdkafka.c
+t_integration_matrix_librdkafka_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
+t_integration_matrix_librdkafka_LDADD = $(RDKAFKA_LIBS)
 
 # Integration tests: each starts its own kelpd (t/integration/lib.sh).
 TESTS += \
@@ -44,6 +48,7 @@ TESTS += \
 	t/integration/topic_describe.sh \
 	t/integration/txn_librdkafka.sh \
 	t/integration/txn_confluent_kafka.sh \
+	t/integration/txn_v2.sh \
 	t/integration/idempotence.sh \
 	t/filer/fake_filer.sh \
 	t/integration/filer_faults.sh \
@@ -52,7 +57,11 @@ TESTS += \
 	t/integration/schema_registry.sh \
 	t/integration/schema_validation.sh \
 	t/integration/sasl.sh \
-	t/integration/tls.sh
+	t/integration/acl.sh \
+	t/integration/admin_auth.sh \
+	t/integration/tls.sh \
+	t/integration/api_versions.sh \
+	t/integration/matrix.sh
 
 # The same client tests with kelpd's files on the filer test server.
 FILER_TESTS = \
@@ -64,13 +73,17 @@ FILER_TESTS = \
 	t/integration/filer/group_librdkafka.sh \
 	t/integration/filer/txn_librdkafka.sh \
 	t/integration/filer/txn_confluent_kafka.sh \
+	t/integration/filer/txn_v2.sh \
 	t/integration/filer/idempotence.sh \
 	t/integration/filer/topic_admin.sh \
 	t/integration/filer/topic_retention.sh \
 	t/integration/filer/bad_input.sh \
 	t/integration/filer/schema_registry.sh \
 	t/integration/filer/schema_validation.sh \
-	t/integration/filer/sasl.sh
+	t/integration/filer/sasl.sh \
+	t/integration/filer/acl.sh \
+	t/integration/filer/admin_auth.sh \
+	t/integration/filer/matrix.sh
 TESTS += $(FILER_TESTS)
 EXTRA_DIST += $(FILER_TESTS)
 
@@ -81,7 +94,10 @@ EXTRA_DIST += \
 	t/integration/schema_registry.sh t/integration/schema_registry.py \
 	t/integration/schema_validation.sh t/integration/schema_validation.py \
 	t/integration/sasl.sh t/integration/sasl.py \
+	t/integration/acl.sh t/integration/acl.py \
+	t/integration/admin_auth.sh \
 	t/integration/tls.sh t/integration/tls.py \
+	t/integration/api_versions.sh t/integration/api_table.py scripts/update-api-table.sh \
 	t/integration/lib.sh \
 	t/integration/kcat.sh \
 	t/integration/kcat_client.py \
@@ -119,15 +135,29 @@ EXTRA_DIST += \
 	t/integration/txn_librdkafka.sh \
 	t/integration/txn_confluent_kafka.sh \
 	t/integration/txn_confluent_kafka.py \
+	t/integration/txn_v2.sh \
+	t/integration/txn_v2.py \
 	t/integration/idempotence.sh \
 	t/integration/idempotence.py \
 	t/integration/node/kafkajs_test.js \
 	t/integration/node/package.json \
-	t/integration/node/package-lock.json
+	t/integration/node/package-lock.json \
+	t/integration/matrix.sh \
+	t/integration/matrix/harness.py \
+	t/integration/matrix/mx.py \
+	t/integration/matrix/kcat.py \
+	t/integration/matrix/kafka_python.py \
+	t/integration/matrix/confluent_kafka_python.py \
+	t/integration/matrix/sarama/main.go \
+	t/integration/matrix/confluent_kafka_go/main.go \
+	t/integration/matrix/mx.js \
+	t/integration/matrix/kafkajs.js \
+	t/integration/matrix/node_rdkafka.js
 
 # The commands of the README and of CI travel with the source too.
 EXTRA_DIST += \
 	scripts/install-deps.sh \
+	scripts/update-matrix.sh \
 	scripts/test.sh \
 	scripts/run.sh \
 	.ci/run
