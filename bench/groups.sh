@@ -18,6 +18,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 . "$KELP_SRCDIR/t/integration/lib.sh"
+. "$KELP_SRCDIR/bench/lib.sh"
 : "${GROUPS_BENCH:=$KELP_BUILDDIR/bench/groups}"
 [ -x "$GROUPS_BENCH" ] || kelp_fail "$GROUPS_BENCH is not built (make bench builds it)"
 
@@ -29,8 +30,7 @@ bench_one() {
     name=$1
     shift
     out=$("$GROUPS_BENCH" "$@" --commits "$commits") || kelp_fail "$name run failed: $out"
-    echo "$out" | sed -n 's/^RESULT //p' >>"$KELP_WORK/$name"
-    echo "$out" | grep -v '^RESULT' | sed "s/^/  $name /"
+    bench_record "$name" "$out"
 }
 
 run=1
@@ -40,11 +40,6 @@ while [ $run -le "$runs" ]; do
     bench_one kelp --bootstrap "$KELP_BOOTSTRAP"
     run=$((run + 1))
 done
-
-median() {
-    sed -n "s/.*$2=\([0-9.]*\).*/\1/p" "$KELP_WORK/$1" | sort -n |
-        awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 
 echo
 echo "medians of $runs runs:"

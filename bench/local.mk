@@ -17,7 +17,7 @@ bench_schema_validation_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 bench_schema_validation_LDADD = $(RDKAFKA_LIBS)
 CLEANFILES += bench/throughput$(EXEEXT) bench/groups$(EXEEXT) bench/transactions$(EXEEXT) \
 	bench/schema_validation$(EXEEXT)
-EXTRA_DIST += bench/run.sh bench/groups.sh bench/transactions.sh bench/schema_validation.sh bench/security.sh \
+EXTRA_DIST += bench/lib.sh bench/run.sh bench/groups.sh bench/transactions.sh bench/schema_validation.sh bench/security.sh \
 	bench/README.md
 
 BENCH_ARGS =

@@ -21,6 +21,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 . "$KELP_SRCDIR/t/integration/lib.sh"
+. "$KELP_SRCDIR/bench/lib.sh"
 : "${SCHEMA_VALIDATION_BENCH:=$KELP_BUILDDIR/bench/schema_validation}"
 [ -x "$SCHEMA_VALIDATION_BENCH" ] || kelp_fail "$SCHEMA_VALIDATION_BENCH is not built (make bench builds it)"
 kelp_require curl curl
@@ -53,8 +54,7 @@ register() {
 bench_one() {
     out=$("$SCHEMA_VALIDATION_BENCH" --bootstrap "$KELP_BOOTSTRAP" --topic "$2" --schema-id "$3" \
         --messages "$records") || kelp_fail "$1 run failed: $out"
-    echo "$out" | sed -n 's/^RESULT / /p' >>"$KELP_WORK/$1"
-    echo "$out" | grep -v '^RESULT' | sed "s/^/  $1 /"
+    bench_record "$1" "$out"
 }
 
 run=1
@@ -77,11 +77,6 @@ while [ $run -le "$runs" ]; do
     fi
     run=$((run + 1))
 done
-
-median() {
-    sed -n "s/.* $2=\([0-9.]*\).*/\1/p" "$KELP_WORK/$1" | sort -n |
-        awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 
 echo
 echo "medians of $runs runs:"

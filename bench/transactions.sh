@@ -28,6 +28,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 . "$KELP_SRCDIR/t/integration/lib.sh"
+. "$KELP_SRCDIR/bench/lib.sh"
 : "${TRANSACTIONS_BENCH:=$KELP_BUILDDIR/bench/transactions}"
 [ -x "$TRANSACTIONS_BENCH" ] || kelp_fail "$TRANSACTIONS_BENCH is not built (make bench builds it)"
 
@@ -41,9 +42,7 @@ bench_one() {
     shift
     out=$("$TRANSACTIONS_BENCH" "$@" --messages "$messages" --transactions "$transactions" \
         --per-txn "$per_txn") || kelp_fail "$name run failed: $out"
-    # A leading space so that " FIELD=" matches whole field names only.
-    echo "$out" | sed -n 's/^RESULT / /p' >>"$KELP_WORK/$name"
-    echo "$out" | grep -v '^RESULT' | sed "s/^/  $name /"
+    bench_record "$name" "$out"
 }
 
 run=1
@@ -53,11 +52,6 @@ while [ $run -le "$runs" ]; do
     bench_one kelp --bootstrap "$KELP_BOOTSTRAP"
     run=$((run + 1))
 done
-
-median() {
-    sed -n "s/.* $2=\([0-9.]*\).*/\1/p" "$KELP_WORK/$1" | sort -n |
-        awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 
 echo
 echo "medians of $runs runs (for the *_ms latencies lower is better):"
