@@ -258,17 +258,7 @@ def add_partitions(version, pid, epoch, topic, partitions):
     r = kr.call(BOOTSTRAP, ADD_PARTITIONS, version, body, flex)
     r.i32()
 
-    def partition(x):
-        v = x.i32(), x.i16()
-        x.tags()
-        return v
-
-    def topic_result(x):
-        v = x.string(), x.array(partition)
-        x.tags()
-        return v
-
-    results = r.array(topic_result)
+    results = r.topic_partition_errors()
     r.tags()
     r.done()
     check(len(results) == 1 and results[0][0] == topic, "AddPartitionsToTxn v%d answers for %s" % (version, topic))

@@ -95,6 +95,18 @@ class Reader:
                 self.uvarint()
                 self.take(self.uvarint())
 
+    def struct(self, *fields):
+        """The fields (Reader methods, in order) of one struct, then its tags."""
+        v = tuple(f(self) for f in fields)
+        self.tags()
+        return v
+
+    def topic_partition_errors(self):
+        """[topic name, [(partition, error code)]] of a response, each struct
+        followed by its tags, as most per-partition answers are."""
+        return self.array(lambda t: t.struct(Reader.string,
+                                             lambda t: t.array(lambda p: p.struct(Reader.i32, Reader.i16))))
+
     def done(self):
         if self.pos != len(self.d):
             raise ValueError("%d bytes left over" % (len(self.d) - self.pos))

@@ -175,17 +175,7 @@ def txn_offset_commit(pid, epoch, offsets, version=5, group=GROUP):
     r = kr.call(BOOTSTRAP, TXN_OFFSET_COMMIT, version, body, True)
     r.i32()
 
-    def partition(x):
-        v = x.i32(), x.i16()
-        x.tags()
-        return v
-
-    def topic(x):
-        v = x.string(), x.array(partition)
-        x.tags()
-        return v
-
-    topics = r.array(topic)
+    topics = r.topic_partition_errors()
     r.tags()
     r.done()
     return dict(topics[0][1])
@@ -223,17 +213,7 @@ def add_partitions(pid, epoch, partitions):
                 True)
     r.i32()
 
-    def partition(x):
-        v = x.i32(), x.i16()
-        x.tags()
-        return v
-
-    def topic(x):
-        v = x.string(), x.array(partition)
-        x.tags()
-        return v
-
-    results = r.array(topic)
+    results = r.topic_partition_errors()
     r.tags()
     r.done()
     return dict(results[0][1])
