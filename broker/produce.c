@@ -277,6 +277,16 @@ static bool batch_transactional(const kafka_ProduceRequest_PartitionProduceData 
 
 /* Validates and appends every partition's batch, then answers or waits
  * for the data to be durable. */
+/* Whether some partition of the answer carries an error. */
+static bool any_partition_error(const kafka_ProduceResponse *resp)
+{
+    for (int32_t t = 0; t < resp->responses_count; t++)
+        for (int32_t p = 0; p < resp->responses[t].partition_responses_count; p++)
+            if (resp->responses[t].partition_responses[p].error_code != KAFKA_ERR_NONE)
+                return true;
+    return false;
+}
+
 static void produce_run(produce_wait *w)
 {
     kelp_broker *b = w->broker;
@@ -330,7 +340,12 @@ static void produce_run(produce_wait *w)
     if (w->count > 0)
         kelp_storage_request_sync(b->storage);
     if (in.acks == 0 && acks_valid) {
+        /* No answer can carry an error, so as Kafka the connection is
+         * closed instead: the client learns that something was refused. */
+        kelp_conn *conn = any_partition_error(&w->resp) ? kelp_conn_slot_conn(req->slot) : NULL;
         kelp_request_finish_silently(req);
+        if (conn)
+            kelp_conn_close_when_sent(conn);
         return;
     }
     if (produce_durable(w)) {

@@ -147,8 +147,8 @@ entries = sorted(os.listdir(os.path.join(DATA, "topics", "kafka")))
 check(entries == [".meta", "fine-topic"], "only the valid topic reached the file system: %r" % entries)
 
 # 5. A record batch with a wrong CRC: CORRUPT_MESSAGE (2), nothing stored.
-def produce_v3(topic, partition, records):
-    body = struct.pack(">h", -1) + struct.pack(">hi", -1, 5000)
+def produce_v3(topic, partition, records, acks=-1):
+    body = struct.pack(">h", -1) + struct.pack(">hi", acks, 5000)
     body += struct.pack(">i", 1) + kstr(topic) + struct.pack(">i", 1)
     body += struct.pack(">i", partition) + struct.pack(">i", len(records)) + records
     return body
@@ -187,6 +187,18 @@ s.sendall(frame(0, 3, 10, produce_v3(b"fine-topic", 0, good)))
 body = read_response(s)
 index, error, base = struct.unpack_from(">ihq", body, 4 + 4 + 2 + len(b"fine-topic") + 4)
 check(error == 0 and base == 0, "the batch with a correct CRC is stored at offset 0 (error %d, base %d)" % (error, base))
+s.close()
+
+# With acks=0 no answer can carry an error: a refused batch closes the
+# connection (as Kafka), an accepted one leaves it open.
+s = connect()
+s.sendall(frame(0, 3, 11, produce_v3(b"fine-topic", 0, batch, acks=0)))
+check(closed_by_server(s), "an acks=0 batch with a bad CRC closes the connection")
+s = connect()
+s.sendall(frame(0, 3, 12, produce_v3(b"fine-topic", 0, good, acks=0)))
+s.sendall(frame(18, 0, 13, b""))
+body = read_response(s)
+check(struct.unpack_from(">ih", body, 0) == (13, 0), "after an accepted acks=0 batch the connection still answers")
 s.close()
 
 # 6. Group APIs with hostile names never touch a path outside the offsets tree.
