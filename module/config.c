@@ -100,6 +100,7 @@ static const config_key config_keys[] = {
     INT_KEY("max_request_bytes", KEY_INT32, max_request_bytes, 64 << 10, 1 << 30),
     INT_KEY("message_max_bytes", KEY_INT32, message_max_bytes, 1 << 10, 1 << 30),
     INT_KEY("max_connections", KEY_INT32, max_connections, 1, 1000000),
+    INT_KEY("connections_max_idle_ms", KEY_INT32, connections_max_idle_ms, 1000, INT32_MAX),
     INT_KEY("log_level", KEY_LOG_LEVEL, log_level, 0, 0),
     INT_KEY("group_initial_rebalance_delay_ms", KEY_INT32, group_initial_rebalance_delay_ms, 0, 300000),
     INT_KEY("group_min_session_timeout_ms", KEY_INT32, group_min_session_timeout_ms, 1, 3600000),
@@ -130,6 +131,7 @@ void kelp_config_defaults(kelp_config *cfg)
     cfg->max_request_bytes = 104857600;
     cfg->message_max_bytes = 1048588;
     cfg->max_connections = 10000;
+    cfg->connections_max_idle_ms = 600000; /* Kafka's connections.max.idle.ms */
     cfg->log_level = KELP_LOG_INFO;
     /* Kafka's defaults. */
     cfg->group_initial_rebalance_delay_ms = 3000;

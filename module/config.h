@@ -70,6 +70,9 @@ typedef struct kelp_config {
     int32_t max_request_bytes;                  /* "max_request_bytes": frame limit */
     int32_t message_max_bytes;                  /* "message_max_bytes": largest batch */
     int32_t max_connections;                    /* "max_connections" */
+    int32_t connections_max_idle_ms;            /* "connections_max_idle_ms": a connection with
+                                                   nothing pending and no whole request for this
+                                                   long is closed */
     int32_t log_level;                          /* "log_level": "error".."debug" */
     int32_t group_initial_rebalance_delay_ms;   /* "group_initial_rebalance_delay_ms" */
     int32_t group_min_session_timeout_ms;       /* "group_min_session_timeout_ms" */
@@ -107,6 +110,7 @@ void kelp_config_defaults(kelp_config *cfg);
  *   max_request_bytes     64 KiB .. 1 GiB
  *   message_max_bytes     1 KiB .. 1 GiB, and at most max_request_bytes
  *   max_connections       1 .. 1000000
+ *   connections_max_idle_ms  1000 .. 2147483647
  *   log_level             "error", "warn", "info" or "debug"
  *   group_initial_rebalance_delay_ms  0 .. 300000
  *   group_min_session_timeout_ms      1 .. 3600000, at most the max

@@ -40,6 +40,7 @@ struct kelp_conn {
     kelp_buf in;        /* bytes read but not yet framed */
     uint8_t *big;       /* a frame larger than what is buffered, filled directly */
     size_t big_len, big_have;
+    size_t big_cap;     /* grows with the bytes that came: a length prefix alone reserves little */
 
     kelp_conn_slot *head, *tail; /* pending responses in arrival order */
     size_t pending;
@@ -50,6 +51,7 @@ struct kelp_conn {
     kelp_tls_session *tls; /* NULL on a plaintext listener */
     int32_t min_frame;     /* 8 (a request header's least), 1 for bare SASL tokens */
     bool close_when_sent;  /* the last answer is queued: close once it is out */
+    unsigned idle_ticks;   /* sweeps since the last whole frame or written byte */
 };
 
 static void conn_update_events(kelp_conn *c);
@@ -103,6 +105,22 @@ kelp_conn *kelp_conn_slot_conn(kelp_conn_slot *slot) { return slot->conn; }
 bool kelp_conn_idle(const kelp_conn *conn)
 {
     return conn->closed || (conn->pending == 0 && conn->out.len == conn->out_sent);
+}
+
+bool kelp_conn_idle_tick(kelp_conn *c, unsigned max_ticks)
+{
+    if (c->closed)
+        return false;
+    if (c->pending > 0 || c->out.len > c->out_sent) {
+        c->idle_ticks = 0;
+        return false;
+    }
+    if (++c->idle_ticks <= max_ticks)
+        return false;
+    KELP_INFO("net", "closing %s: idle longer than connections_max_idle_ms%s", c->peer,
+              c->big || c->in.len ? " with a partial request" : "");
+    kelp_conn_close(c, "idle");
+    return true;
 }
 
 int kelp_conn_start_tls(kelp_conn *c, kelp_tls_context *ctx)
@@ -242,6 +260,7 @@ static void conn_flush(kelp_conn *c)
         ssize_t n = conn_send(c, c->out.data + c->out_sent, c->out.len - c->out_sent);
         if (n > 0) {
             c->out_sent += (size_t)n;
+            c->idle_ticks = 0;
             continue;
         }
         if (n < 0 && errno == EINTR)
@@ -367,7 +386,10 @@ static void conn_parse_frames(kelp_conn *c)
             return;
         }
         size_t have = c->in.len - off - 4;
-        uint8_t *frame = malloc((size_t)size);
+        /* A partial frame gets room for what came plus one read, not for
+         * what its prefix claims: 4 bytes must not pin max_request_bytes. */
+        size_t cap = have < (size_t)size && have + READ_CHUNK < (size_t)size ? have + READ_CHUNK : (size_t)size;
+        uint8_t *frame = malloc(cap);
         if (!frame) {
             kelp_conn_close(c, "out of memory for a frame");
             return;
@@ -378,11 +400,13 @@ static void conn_parse_frames(kelp_conn *c)
             c->big = frame;
             c->big_len = (size_t)size;
             c->big_have = have;
+            c->big_cap = cap;
             off = c->in.len;
             break;
         }
         memcpy(frame, p + 4, (size_t)size);
         off += 4 + (size_t)size;
+        c->idle_ticks = 0;
         if (c->handler->on_frame(c->ctx, c, frame, (size_t)size) != 0) {
             kelp_conn_close(c, "malformed request");
             return;
@@ -399,13 +423,25 @@ static void conn_read(kelp_conn *c)
     for (int rounds = 0; rounds < 16 && !c->closed && conn_wants_read(c); rounds++) {
         ssize_t n;
         if (c->big) {
-            n = conn_recv(c, c->big + c->big_have, c->big_len - c->big_have);
+            if (c->big_have == c->big_cap) {
+                /* Doubling keeps the copies linear in the frame's size. */
+                size_t cap = c->big_cap * 2 < c->big_len ? c->big_cap * 2 : c->big_len;
+                uint8_t *grown = realloc(c->big, cap);
+                if (!grown) {
+                    kelp_conn_close(c, "out of memory for a frame");
+                    return;
+                }
+                c->big = grown;
+                c->big_cap = cap;
+            }
+            n = conn_recv(c, c->big + c->big_have, c->big_cap - c->big_have);
             if (n > 0) {
                 c->big_have += (size_t)n;
                 if (c->big_have == c->big_len) {
                     uint8_t *frame = c->big;
                     size_t len = c->big_len;
                     c->big = NULL;
+                    c->idle_ticks = 0;
                     if (c->handler->on_frame(c->ctx, c, frame, len) != 0) {
                         kelp_conn_close(c, "malformed request");
                         return;

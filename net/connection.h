@@ -51,6 +51,12 @@ void kelp_conn_close_when_sent(kelp_conn *conn);
 void kelp_conn_stop_reading(kelp_conn *conn);
 /* True when no request is pending and nothing waits to be written. */
 bool kelp_conn_idle(const kelp_conn *conn);
+/* One tick of the idle sweep (connections.max.idle.ms): a connection with a
+ * request pending or output unsent is busy; otherwise it counts the ticks
+ * since its last whole frame or written byte, and is closed on the tick
+ * after max_ticks. Bytes of a partial frame do not count as activity, so a
+ * frame sent slower than the limit is closed too. Returns true when closed. */
+bool kelp_conn_idle_tick(kelp_conn *conn, unsigned max_ticks);
 const char *kelp_conn_peer(const kelp_conn *conn);
 void *kelp_conn_user(kelp_conn *conn);
 void kelp_conn_set_user(kelp_conn *conn, void *user);

@@ -14,3 +14,8 @@ check_PROGRAMS += t/unit/test_tls
 TESTS += t/unit/test_tls
 t_unit_test_tls_CFLAGS = $(UNIT_CFLAGS)
 t_unit_test_tls_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += t/unit/test_idle
+TESTS += t/unit/test_idle
+t_unit_test_idle_CFLAGS = $(UNIT_CFLAGS)
+t_unit_test_idle_LDADD = $(UNIT_LDADD)

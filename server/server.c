@@ -27,6 +27,9 @@
 #define DRAIN_TIMEOUT_MS 10000
 #define MAX_PENDING_PER_CONN 1024
 #define MAX_OUTPUT_PER_CONN (64u << 20)
+/* The idle sweep runs IDLE_TICKS times per connections_max_idle_ms, so an
+ * idle connection is closed between 1 and 1 + 1/IDLE_TICKS times the limit. */
+#define IDLE_TICKS 4
 
 struct kelp_server {
     kelp_config cfg; /* host thread's copy, guarded by lock */
@@ -45,6 +48,8 @@ struct kelp_server {
     size_t conn_count, conn_cap;
     bool draining;
     int64_t drain_deadline;
+    kelp_timer *idle_timer;  /* the sweep for connections_max_idle_ms (loop thread) */
+    int32_t idle_period_ms;  /* what it was armed with */
 };
 
 static void on_conn_close(void *ctx, kelp_conn *conn);
@@ -145,6 +150,28 @@ static void on_accept(void *ctx, int fd)
         return;
     }
     srv->conns[srv->conn_count++] = conn;
+}
+
+static void idle_sweep(void *ctx);
+
+static void idle_sweep_arm(kelp_server *srv)
+{
+    srv->idle_period_ms = srv->broker.cfg.connections_max_idle_ms / IDLE_TICKS;
+    srv->idle_timer = kelp_timer_add(srv->loop, kelp_clock_mono_ms() + srv->idle_period_ms, idle_sweep, srv);
+}
+
+/* One timer for all connections: activity costs a store, not a timer update. */
+static void idle_sweep(void *ctx)
+{
+    kelp_server *srv = ctx;
+    srv->idle_timer = NULL;
+    if (!srv->draining) {
+        /* Closing removes the connection from the array (the last one takes its place). */
+        for (size_t i = srv->conn_count; i > 0; i--)
+            if (i <= srv->conn_count)
+                kelp_conn_idle_tick(srv->conns[i - 1], IDLE_TICKS);
+    }
+    idle_sweep_arm(srv);
 }
 
 static void on_storage_completion(void *ctx, uint32_t events)
@@ -253,6 +280,8 @@ int kelp_server_start(kelp_server *srv, char *err, size_t errlen)
         snprintf(err, errlen, "cannot watch descriptors: %s", strerror(errno));
         goto fail;
     }
+    /* Before the loop thread exists, so this thread may still touch the loop. */
+    idle_sweep_arm(srv);
     int rc = pthread_create(&srv->thread, NULL, loop_thread, srv);
     if (rc != 0) {
         snprintf(err, errlen, "cannot start the event loop thread: %s", strerror(rc));
@@ -321,6 +350,10 @@ static void apply_config_on_loop(void *ctx)
     srv->tls = call->tls;
     kelp_broker_set_config(&srv->broker, &call->cfg, kelp_listener_host(srv->listener),
                            kelp_listener_port(srv->listener));
+    if (srv->broker.cfg.connections_max_idle_ms / IDLE_TICKS != srv->idle_period_ms) {
+        kelp_timer_cancel(srv->loop, srv->idle_timer);
+        idle_sweep_arm(srv);
+    }
     loop_call_finish(call);
 }
 

@@ -38,6 +38,7 @@ START_TEST(defaults_match_the_documentation)
     ck_assert_int_eq(cfg.max_request_bytes, 104857600);
     ck_assert_int_eq(cfg.message_max_bytes, 1048588);
     ck_assert_int_eq(cfg.max_connections, 10000);
+    ck_assert_int_eq(cfg.connections_max_idle_ms, 600000);
     ck_assert_int_eq(cfg.log_level, KELP_LOG_INFO);
 }
 END_TEST
@@ -116,6 +117,7 @@ static const struct bad_case {
     {"{\"max_request_bytes\":10}", "configuration key \"max_request_bytes\" must be between"},
     {"{\"message_max_bytes\":0}", "configuration key \"message_max_bytes\" must be between"},
     {"{\"max_connections\":0}", "configuration key \"max_connections\" must be between"},
+    {"{\"connections_max_idle_ms\":999}", "configuration key \"connections_max_idle_ms\" must be between 1000 and"},
     {"{\"message_max_bytes\":200000000}", "configuration key \"message_max_bytes\""},
     {"{\"node_id\":5,\"max_connections\":-5}", "configuration key \"max_connections\""},
     {"[1,2]", "configuration must be a JSON object"},
@@ -298,7 +300,8 @@ START_TEST(to_json_lists_every_key_and_round_trips)
     static const char *const keys[] = {"listen", "admin", "advertised_host", "data", "node_id",
                                        "default_partitions", "auto_create_topics", "segment_bytes",
                                        "index_interval_bytes", "max_request_bytes", "message_max_bytes",
-                                       "max_connections", "log_level", "group_initial_rebalance_delay_ms",
+                                       "max_connections", "connections_max_idle_ms", "log_level",
+                                       "group_initial_rebalance_delay_ms",
                                        "group_min_session_timeout_ms", "group_max_session_timeout_ms",
                                        "group_max_size", "log_retention_ms", "log_retention_bytes", "log_segment_ms",
                                        "log_retention_check_interval_ms", "transaction_max_timeout_ms",
