@@ -291,8 +291,11 @@ static int filer_open_append(kelp_fs *base, const char *path, kelp_fs_file **out
     filer_fs *fs = (filer_fs *)base;
     int64_t size = remote_size(fs, path);
     if (size == -ENOENT) {
-        /* Created now, as a local open would, so listings see it. */
-        http_req r = {.method = "PUT", .path = path};
+        /* Created now, as a local open would, so listings see it. An empty
+         * append, not a PUT: a create whose answer timed out may still be
+         * applied after we retried and appended, and a PUT would then
+         * replace the appended (acknowledged) bytes with nothing. */
+        http_req r = {.method = "PUT", .path = path, .query = "op=append"};
         int rc = http_simple(fs, &r);
         if (rc != 0)
             return rc;
