@@ -31,4 +31,12 @@ void kelp_topic_config_views(const kelp_broker *b, const kelp_topic_config *own,
  * INVALID_REQUEST for a null value) with the reason in why. */
 int16_t kelp_topic_config_apply(kelp_topic_config *out, kw_str name, kw_str value, char *why, size_t whylen);
 
+/* The checks of a POST /v1/topics body (the admin endpoint), storage
+ * untouched: 0 with the name (NUL-terminated), the partition count
+ * (default_partitions when absent) and the configs applied onto *config
+ * (set bits only for those); -1 with the reason of a 400 otherwise. */
+#define KELP_TOPIC_BODY_NAME_MAX 250
+int kelp_broker_topics_parse_create(const char *body, int32_t default_partitions, char name_out[KELP_TOPIC_BODY_NAME_MAX],
+                                    int32_t *count, kelp_topic_config *config, char *why, size_t whylen);
+
 #endif

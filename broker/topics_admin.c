@@ -102,73 +102,82 @@ char *kelp_broker_topics_json(kelp_broker *b, const char *name, unsigned *status
 }
 
 /* {"name": "...", "partitions": N (optional), "configs": {"key": "value" or number}} */
-char *kelp_broker_topics_create(kelp_broker *b, const char *body, unsigned *status)
+int kelp_broker_topics_parse_create(const char *body, int32_t default_partitions, char name_out[KELP_TOPIC_BODY_NAME_MAX],
+                                    int32_t *count, kelp_topic_config *config, char *why, size_t whylen)
 {
     cJSON *in = cJSON_Parse(body);
-    char why[256] = "";
-    char *out = NULL;
+    int rc = -1;
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(in, "name");
     const cJSON *parts = cJSON_GetObjectItemCaseSensitive(in, "partitions");
     const cJSON *configs = cJSON_GetObjectItemCaseSensitive(in, "configs");
     if (!cJSON_IsObject(in) || !cJSON_IsString(name)) {
-        out = error_json(400, "the body must be a JSON object with a string \"name\"", status);
+        snprintf(why, whylen, "the body must be a JSON object with a string \"name\"");
         goto done;
     }
     size_t len = strlen(name->valuestring);
-    if (!kelp_topic_name_valid(name->valuestring, len) || kelp_topic_name_reserved(name->valuestring, len)) {
-        out = error_json(400, "topic names are 1 to 249 characters of [a-zA-Z0-9._-], not . or ..", status);
+    if (len >= KELP_TOPIC_BODY_NAME_MAX || !kelp_topic_name_valid(name->valuestring, len) ||
+        kelp_topic_name_reserved(name->valuestring, len)) {
+        snprintf(why, whylen, "topic names are 1 to 249 characters of [a-zA-Z0-9._-], not . or ..");
         goto done;
     }
-    int32_t count = b->cfg.default_partitions;
+    memcpy(name_out, name->valuestring, len + 1);
+    *count = default_partitions;
     if (parts) {
         if (!cJSON_IsNumber(parts) || parts->valuedouble < 1 || parts->valuedouble > KELP_STORAGE_MAX_PARTITIONS ||
             parts->valuedouble != (double)(int32_t)parts->valuedouble) {
-            out = error_json(400, "\"partitions\" must be an integer from 1 to 100000", status);
+            snprintf(why, whylen, "\"partitions\" must be an integer from 1 to 100000");
             goto done;
         }
-        count = (int32_t)parts->valuedouble;
+        *count = (int32_t)parts->valuedouble;
     }
     if (configs && !cJSON_IsObject(configs)) {
-        out = error_json(400, "\"configs\" must be an object of config names to values", status);
+        snprintf(why, whylen, "\"configs\" must be an object of config names to values");
         goto done;
     }
-    kelp_topic_config config;
-    kelp_broker_topic_defaults(b, &config);
-    config.set = 0;
+    config->set = 0;
     const cJSON *c;
     cJSON_ArrayForEach(c, configs)
     {
         char number[32];
         const char *text = cJSON_IsString(c) ? c->valuestring : NULL;
-        if (cJSON_IsNumber(c) && c->valuedouble == (double)(long long)c->valuedouble) {
+        /* In range before the cast: converting a double beyond long long is undefined. */
+        if (cJSON_IsNumber(c) && c->valuedouble >= -9223372036854775808.0 && c->valuedouble < 9223372036854775808.0 &&
+            c->valuedouble == (double)(long long)c->valuedouble) {
             snprintf(number, sizeof(number), "%lld", (long long)c->valuedouble);
             text = number;
         }
         if (!text) {
-            snprintf(why, sizeof(why), "config %s must be a string or an integer", c->string);
-            out = error_json(400, why, status);
+            snprintf(why, whylen, "config %s must be a string or an integer", c->string);
             goto done;
         }
         kw_str key = {.ptr = c->string, .len = (int32_t)strlen(c->string)};
         kw_str value = {.ptr = text, .len = (int32_t)strlen(text)};
-        if (kelp_topic_config_apply(&config, key, value, why, sizeof(why)) != KAFKA_ERR_NONE) {
-            out = error_json(400, why, status);
+        if (kelp_topic_config_apply(config, key, value, why, whylen) != KAFKA_ERR_NONE)
             goto done;
-        }
     }
-    kelp_topic *t;
-    int rc = kelp_storage_create_topic(b->storage, name->valuestring, len, count, &config, &t);
-    if (rc == KELP_STORAGE_ERR_EXISTS) {
-        out = error_json(409, "the topic exists", status);
-    } else if (rc != KELP_STORAGE_OK) {
-        out = error_json(500, "the topic could not be written", status);
-    } else {
-        KELP_INFO("broker", "created topic %s with %d partitions (admin endpoint)", name->valuestring, (int)count);
-        out = print(topic_detail(b, t), 201, status);
-    }
+    rc = 0;
 done:
     cJSON_Delete(in);
-    return out;
+    return rc;
+}
+
+char *kelp_broker_topics_create(kelp_broker *b, const char *body, unsigned *status)
+{
+    char why[256] = "";
+    char name[KELP_TOPIC_BODY_NAME_MAX];
+    int32_t count;
+    kelp_topic_config config;
+    kelp_broker_topic_defaults(b, &config);
+    if (kelp_broker_topics_parse_create(body, b->cfg.default_partitions, name, &count, &config, why, sizeof(why)) != 0)
+        return error_json(400, why, status);
+    kelp_topic *t;
+    int rc = kelp_storage_create_topic(b->storage, name, strlen(name), count, &config, &t);
+    if (rc == KELP_STORAGE_ERR_EXISTS)
+        return error_json(409, "the topic exists", status);
+    if (rc != KELP_STORAGE_OK)
+        return error_json(500, "the topic could not be written", status);
+    KELP_INFO("broker", "created topic %s with %d partitions (admin endpoint)", name, (int)count);
+    return print(topic_detail(b, t), 201, status);
 }
 
 char *kelp_broker_topics_delete(kelp_broker *b, const char *name, unsigned *status)

@@ -30,7 +30,8 @@ int kelp_batch_filter(const uint8_t *batch, size_t len, kelp_record_keep_fn keep
         if (rc == 0)
             break;
         total++;
-        int64_t offset = it.header.base_offset + r.offset_delta;
+        /* Wrapping, not overflowing, on a corrupt base offset. */
+        int64_t offset = (int64_t)((uint64_t)it.header.base_offset + (uint64_t)(int64_t)r.offset_delta);
         int64_t ts = kelp_record_timestamp(&it.header, &r);
         if (!keep(ctx, &r, offset, ts))
             continue;

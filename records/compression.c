@@ -73,7 +73,15 @@ static int snappy_block(const uint8_t *in, size_t len, size_t start, size_t max_
         return KELP_DECOMPRESS_CORRUPT;
     if (n > max_out - (out->len - start))
         return KELP_DECOMPRESS_CORRUPT;
-    uint8_t *dst = kelp_buf_extend(out, n);
+    /* The length is the sender's claim: a few bytes could make us allocate
+     * max_out. Checking the block first (no output) bounds it by what the
+     * compressed bytes can really expand to. */
+    if (snappy_validate_compressed_buffer((const char *)in, len) != SNAPPY_OK)
+        return KELP_DECOMPRESS_CORRUPT;
+    /* An empty block still has to parse; an empty buffer has no storage
+     * to point into, so it decodes into a byte of its own. */
+    char none;
+    uint8_t *dst = n ? kelp_buf_extend(out, n) : (uint8_t *)&none;
     if (!dst)
         return KELP_DECOMPRESS_NO_MEMORY;
     size_t got = n;

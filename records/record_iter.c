@@ -76,8 +76,9 @@ enum kelp_batch_status kelp_record_iter_init(kelp_record_iter *it, const uint8_t
         return KELP_BATCH_UNSUPPORTED_COMPRESSION;
     if (rc != KELP_DECOMPRESS_OK)
         return KELP_BATCH_CORRUPT;
-    it->pos = scratch->data;
-    it->end = scratch->data + scratch->len;
+    /* Empty output leaves scratch without storage: point at nothing real. */
+    it->pos = scratch->len ? scratch->data : records;
+    it->end = scratch->len ? scratch->data + scratch->len : records;
     return KELP_BATCH_OK;
 }
 
@@ -130,6 +131,13 @@ int64_t kelp_record_timestamp(const kelp_batch_header *h, const kelp_record *r)
     return (int64_t)((uint64_t)h->base_timestamp + (uint64_t)r->timestamp_delta);
 }
 
+/* The absolute offset of a record; wraps instead of overflowing on a
+ * corrupt base offset (stored bytes are not trusted here). */
+static int64_t record_offset(const kelp_batch_header *h, const kelp_record *r)
+{
+    return (int64_t)((uint64_t)h->base_offset + (uint64_t)(int64_t)r->offset_delta);
+}
+
 int kelp_batch_find_timestamp(const uint8_t *batch, size_t len, int64_t target_ts, int64_t min_offset, int64_t *offset,
                               int64_t *ts)
 {
@@ -143,8 +151,8 @@ int kelp_batch_find_timestamp(const uint8_t *batch, size_t len, int64_t target_t
         found = 0;
         while ((rc = kelp_record_iter_next(&it, &r)) == 1) {
             int64_t t = kelp_record_timestamp(&it.header, &r);
-            if (t >= target_ts && it.header.base_offset + r.offset_delta >= min_offset) {
-                *offset = it.header.base_offset + r.offset_delta;
+            if (t >= target_ts && record_offset(&it.header, &r) >= min_offset) {
+                *offset = record_offset(&it.header, &r);
                 *ts = t;
                 found = 1;
                 break;
@@ -170,7 +178,7 @@ int kelp_batch_max_timestamp_offset(const uint8_t *batch, size_t len, int64_t *o
         while ((rc = kelp_record_iter_next(&it, &r)) == 1) {
             int64_t t = kelp_record_timestamp(&it.header, &r);
             if (found == 0 || t > *ts) {
-                *offset = it.header.base_offset + r.offset_delta;
+                *offset = record_offset(&it.header, &r);
                 *ts = t;
                 found = 1;
             }

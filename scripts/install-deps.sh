@@ -1,7 +1,8 @@
 #!/bin/bash
 # Install everything needed to build and test Kelp on Debian 12: compilers
-# and autotools, the libraries kelp links, the Check unit-test library, and
-# the real Kafka clients of the integration tests (librdkafka, kcat,
+# (gcc, and clang with libFuzzer for the fuzz targets) and autotools, the
+# libraries kelp links, the Check unit-test library, and the real Kafka
+# clients of the integration tests (librdkafka, kcat,
 # kafka-python with its codecs, confluent-kafka, kafkajs, node-rdkafka, and
 # Go with Sarama and confluent-kafka-go). Safe to run
 # again: it installs only what is missing. Runs apt-get through sudo when
@@ -10,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
-    build-essential autoconf automake libtool pkg-config
+    build-essential autoconf automake libtool pkg-config clang
     libcjson-dev libmicrohttpd-dev check libcurl4-openssl-dev libssl-dev
     zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libavro-dev
     g++ libvalijson-dev nlohmann-json3-dev libprotobuf-dev libprotoc-dev

@@ -2,9 +2,11 @@
 # The test command: install the dependencies, build in build/ with warnings
 # as errors and run `make check`, then build in build-asan/ with
 # AddressSanitizer and UndefinedBehaviorSanitizer and run `make check`
-# again. Ends with one line "N passed, N failed" counting the tests of both
-# runs (a build that fails counts as one failed test); exits non-zero on any
-# failure.
+# again, then build the libFuzzer targets in build-fuzz/ (clang) and fuzz
+# each for a bounded time over its corpus (fuzz/corpus/<target>): a crash is
+# a failed test, a clean run a passed one. Ends with one line "N passed, N
+# failed" counting the tests of all three stages (a build that fails counts
+# as one failed test); exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -77,6 +79,63 @@ run_suite "build" build --enable-werror
 export ASAN_OPTIONS=detect_leaks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_suite "sanitizers" build-asan --enable-sanitizers
+
+# Each fuzz target runs FUZZ_RUNS inputs from a fixed seed, so a CI run
+# repeats what was run before it landed, and at most FUZZ_SECONDS (five
+# targets; the whole stage stays under three minutes). FUZZ_SEED=0 draws a
+# new seed for open-ended fuzzing.
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+FUZZ_RUNS=${FUZZ_RUNS:-300000}
+FUZZ_SEED=${FUZZ_SEED:-1}
+FUZZ_TARGETS="request records config admin schema"
+
+# run_fuzz DIR: builds the targets with --enable-fuzzing CC=clang, then runs
+# each on a scratch copy of its corpus (new inputs stay out of the tree);
+# a crash's input is kept in DIR/crashes/<target>/.
+run_fuzz() {
+    local dir=$1
+    echo "=== fuzz: configure --enable-fuzzing CC=clang ($dir/)"
+    mkdir -p "$root/$dir"
+    if ! (cd "$root/$dir" && "$root/configure" --enable-fuzzing CC=clang); then
+        echo "=== fuzz: configure failed"
+        failed=$((failed + 1))
+        return
+    fi
+    echo "=== fuzz: make"
+    if ! make -C "$root/$dir" -j2; then
+        echo "=== fuzz: build failed"
+        failed=$((failed + 1))
+        return
+    fi
+    local t pass=0 bad=0
+    for t in $FUZZ_TARGETS; do
+        local work="$root/$dir/fuzz-work/$t" crashes="$root/$dir/crashes/$t"
+        rm -rf "$work"
+        mkdir -p "$work" "$crashes"
+        cp "$root/fuzz/corpus/$t"/* "$work"/
+        local seeds=("$work")
+        [ -d "$root/fuzz/crashes/$t" ] && seeds+=("$root/fuzz/crashes/$t")
+        echo "=== fuzz: $t, $FUZZ_RUNS inputs from seed $FUZZ_SEED, at most ${FUZZ_SECONDS}s"
+        if (cd "$root/$dir" && ASAN_OPTIONS=detect_leaks=1 \
+                "./fuzz/fuzz_$t" -seed="$FUZZ_SEED" -runs="$FUZZ_RUNS" -max_total_time="$FUZZ_SECONDS" \
+                -timeout=10 -rss_limit_mb=2048 \
+                -print_final_stats=1 -artifact_prefix="$crashes/" "${seeds[@]}" \
+                >"$root/$dir/fuzz-$t.log" 2>&1); then
+            pass=$((pass + 1))
+            grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units|stat::peak_rss_mb)' "$root/$dir/fuzz-$t.log" | tail -n 3
+        else
+            bad=$((bad + 1))
+            echo "=== fuzz: $t failed; the input is in $crashes/"
+            tail -n 60 "$root/$dir/fuzz-$t.log"
+        fi
+    done
+    passed=$((passed + pass))
+    failed=$((failed + bad))
+    echo "=== fuzz: $pass passed, $bad failed"
+}
+unset ASAN_OPTIONS UBSAN_OPTIONS
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+run_fuzz build-fuzz
 
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
