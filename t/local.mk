@@ -52,6 +52,7 @@ TESTS += \
 	t/integration/idempotence.sh \
 	t/filer/fake_filer.sh \
 	t/integration/filer_faults.sh \
+	t/integration/crash.sh \
 	t/integration/filer_switch.sh \
 	t/integration/filer_jwt.sh \
 	t/integration/schema_registry.sh \
@@ -61,6 +62,7 @@ TESTS += \
 	t/integration/admin_auth.sh \
 	t/integration/tls.sh \
 	t/integration/api_versions.sh \
+	t/integration/bad_input_load.sh \
 	t/integration/matrix.sh
 
 # The same client tests with kelpd's files on the filer test server.
@@ -78,18 +80,21 @@ FILER_TESTS = \
 	t/integration/filer/topic_admin.sh \
 	t/integration/filer/topic_retention.sh \
 	t/integration/filer/bad_input.sh \
+	t/integration/filer/bad_input_load.sh \
 	t/integration/filer/schema_registry.sh \
 	t/integration/filer/schema_validation.sh \
 	t/integration/filer/sasl.sh \
 	t/integration/filer/acl.sh \
 	t/integration/filer/admin_auth.sh \
-	t/integration/filer/matrix.sh
+	t/integration/filer/matrix.sh \
+	t/integration/filer/crash.sh
 TESTS += $(FILER_TESTS)
 EXTRA_DIST += $(FILER_TESTS)
 
 EXTRA_DIST += \
 	t/filer/fake_filer.sh t/filer/fake_filer.py t/filer/test_fake_filer.py \
 	t/integration/filer_faults.sh t/integration/filer_faults.py t/integration/filer_switch.sh \
+	t/integration/crash.sh t/integration/crash.py \
 	t/integration/filer_jwt.sh \
 	t/integration/schema_registry.sh t/integration/schema_registry.py \
 	t/integration/schema_validation.sh t/integration/schema_validation.py \
@@ -97,6 +102,7 @@ EXTRA_DIST += \
 	t/integration/acl.sh t/integration/acl.py \
 	t/integration/admin_auth.sh \
 	t/integration/tls.sh t/integration/tls.py \
+	t/integration/bad_input_load.sh t/integration/bad_input_load.py \
 	t/integration/api_versions.sh t/integration/api_table.py scripts/update-api-table.sh \
 	t/integration/lib.sh \
 	t/integration/kcat.sh \
