@@ -71,6 +71,10 @@ typedef struct kelp_fs_ops {
      * send (a filer that was unreachable), unlike a local fdatasync, after
      * whose failure the kernel may have dropped the pages. */
     bool retry_failed_sync;
+    /* Whether a write sent by a process that has since died may still be
+     * applied (a filer finishing a request): a new process then never
+     * writes where the old one might have, and starts a fresh segment. */
+    bool writes_may_land_late;
 } kelp_fs_ops;
 
 struct kelp_fs {

@@ -423,6 +423,27 @@ static int settle_uncertain(kelp_fs_file *f)
     return rc;
 }
 
+/* After the first write of a file, an append: bytes of a process that died
+ * may have been appended with ours (it created this file's name before
+ * us). The file then holds exactly what we wrote, or is replaced with it. */
+static int check_first_write(kelp_fs_file *f, const kelp_buf *sent)
+{
+    int64_t size = remote_size(f->fs, f->path);
+    if (size == (int64_t)sent->len)
+        return 0;
+    if (size < 0)
+        return (int)size;
+    KELP_WARN(FILER_LOG, "%s holds %lld bytes after its first append of %zu: another writer's bytes, replaced",
+              f->path, (long long)size, sent->len);
+    http_req r = {.method = "PUT", .path = f->path, .body = sent->data, .body_len = sent->len, .fresh = true};
+    int rc = http_simple(f->fs, &r);
+    if (rc == 0) {
+        size = remote_size(f->fs, f->path);
+        rc = size == (int64_t)sent->len ? 0 : size < 0 ? (int)size : -EIO;
+    }
+    return rc;
+}
+
 static int filer_sync(kelp_fs_file *f)
 {
     pthread_mutex_lock(&f->sync_lock);
@@ -464,6 +485,8 @@ static int filer_sync(kelp_fs_file *f)
     if (rc == 0)
         rc = status_errno(resp.status);
     kelp_buf_free(&resp.body);
+    if (rc == 0 && at == 0)
+        rc = check_first_write(f, &sending);
     if (rc == 0) {
         pthread_mutex_lock(&f->lock);
         confirm_inflight(f);
@@ -906,6 +929,7 @@ static const kelp_fs_ops filer_ops = {
     .space = filer_space,
     .destroy = filer_destroy,
     .retry_failed_sync = true,
+    .writes_may_land_late = true,
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;

@@ -63,6 +63,7 @@ int kelp_partition_roll(kelp_partition *p)
         if (mr != 0)
             return mr;
     }
+    p->inherited_active = false;
     kelp_segment *seg;
     int rc = kelp_segment_open(p, p->log_end, &seg);
     if (rc != 0)
@@ -123,7 +124,8 @@ int kelp_partition_append(kelp_partition *p, uint8_t *batches, size_t len, int64
     int64_t incoming_ts = (int64_t)kelp_be64(batches + KELP_BATCH_OFF_MAX_TIMESTAMP);
     bool aged = seg->first_timestamp >= 0 && incoming_ts > seg->first_timestamp &&
                 (uint64_t)incoming_ts - (uint64_t)seg->first_timestamp > (uint64_t)segment_ms;
-    if (seg->size > 0 && (seg->size + len > (uint64_t)segment_bytes || offsets_overflow || aged)) {
+    if (seg->size > 0 &&
+        (p->inherited_active || seg->size + len > (uint64_t)segment_bytes || offsets_overflow || aged)) {
         int rc = kelp_partition_roll(p);
         if (rc != 0)
             return rc;

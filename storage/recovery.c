@@ -99,8 +99,18 @@ static int rebuild_producers(kelp_partition *p)
     uint8_t hdr[KELP_BATCH_HEADER_SIZE];
     for (size_t i = 0; i < p->segment_count; i++) {
         kelp_segment *seg = p->segments[i];
+        bool sealed = i + 1 < p->segment_count;
         uint64_t pos = 0;
         while (kelp_segment_read_header(s, seg, pos, hdr) == 0) {
+            /* A sealed segment ends where the next one begins. Bytes past
+             * that are a write of an earlier process that reached the
+             * filer after it died: never served, never counted. */
+            if (sealed && (int64_t)kelp_be64(hdr) >= p->segments[i + 1]->base_offset) {
+                KELP_WARN(STORAGE_LOG, "%s: ignoring %" PRIu64 " bytes written late past segment %" PRId64, p->dir,
+                          seg->size - pos, seg->base_offset);
+                kelp_segment_limit(seg, pos);
+                break;
+            }
             uint64_t total = KELP_BATCH_LOG_OVERHEAD + (uint64_t)kelp_be32(hdr + KELP_BATCH_OFF_LENGTH);
             int64_t producer_id = (int64_t)kelp_be64(hdr + 43);
             uint16_t attributes = kelp_be16(hdr + KELP_BATCH_OFF_ATTRIBUTES);
@@ -187,5 +197,8 @@ int kelp_partition_recover(kelp_partition *p)
     p->high_watermark = p->log_end;
     p->written_end = p->log_end;
     p->durable_end = p->log_end;
+    /* Where a dead process's last writes may still land, they must land
+     * in a segment this process never writes to: the first append rolls. */
+    p->inherited_active = s->fs->ops->writes_may_land_late && active->size > 0;
     return rebuild_producers(p);
 }

@@ -259,6 +259,15 @@ static int read_index(kelp_storage *s, kelp_partition *p, kelp_segment *seg, con
     return s->fs->ops->read_file(s->fs, path, mem) == 0 ? 0 : -1;
 }
 
+void kelp_segment_limit(kelp_segment *seg, uint64_t size)
+{
+    seg->size = size;
+    size_t n = offset_count(seg);
+    while (n > 0 && offset_pos(seg, n - 1) >= size)
+        n--;
+    seg->offset_entries.len = n * KELP_LAYOUT_OFFSET_ENTRY;
+}
+
 int kelp_segment_load_indexes(kelp_storage *s, kelp_partition *p, kelp_segment *seg, int64_t next_offset)
 {
     seg->next_offset = next_offset;

@@ -42,6 +42,7 @@ struct kelp_partition {
     int64_t log_end;
     int64_t high_watermark; /* loop thread only */
     bool failed;            /* an unrecoverable write error: no more appends */
+    bool inherited_active;  /* the active segment was written by an earlier process */
     /* Compaction (loop thread): a job is out; how far the log was cleaned
      * with every key known; when the oldest kept tombstone expires (0: none). */
     bool cleaning;
@@ -162,6 +163,8 @@ int kelp_segment_rebuild(kelp_storage *s, kelp_segment *seg, bool check_crc, uin
 /* Writes the in-memory indexes to their files, replacing them. */
 int kelp_segment_write_indexes(kelp_storage *s, kelp_partition *p, kelp_segment *seg);
 /* Loads trusted index files of a sealed segment; -1 when they look wrong. */
+/* Ends a segment's readable bytes at size, dropping index entries past it. */
+void kelp_segment_limit(kelp_segment *seg, uint64_t size);
 int kelp_segment_load_indexes(kelp_storage *s, kelp_partition *p, kelp_segment *seg, int64_t next_offset);
 
 /* recovery.c */

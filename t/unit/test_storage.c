@@ -402,6 +402,68 @@ START_TEST(sealed_segment_with_broken_index_is_rebuilt)
 }
 END_TEST
 
+/* A write of a dead process that reached the filer after a new process
+ * had rolled past it: bytes past a sealed segment's successor's base are
+ * never served and never counted. */
+START_TEST(a_late_write_past_a_sealed_segment_is_never_served)
+{
+    make_root();
+    durable_log d = {0};
+    kelp_storage *s = open_storage(1000, 100, &d);
+    kelp_topic *t;
+    ck_assert_int_eq(kelp_storage_create_topic(s, "late", 4, 1, NULL, &t), 0);
+    kelp_partition *p = kelp_topic_partition(t, 0);
+    for (int i = 0; i < 40; i++)
+        append_simple(p, 2, 10 * i);
+    ck_assert_int_eq(kelp_storage_sync_all(s), 0);
+    kelp_buf before, out;
+    kelp_buf_init(&before);
+    kelp_buf_init(&out);
+    ck_assert_int_gt(kelp_partition_read(p, 0, 1 << 20, &before), 0);
+    int64_t next_base = check_batches(&before, 0); /* the second segment's base */
+    ck_assert_int_lt(next_base, 80);
+    ck_assert_int_eq(kelp_storage_close(s), 0);
+
+    char log[400];
+    snprintf(log, sizeof(log), "%s/topics/kafka/late/0/00000000000000000000.log", root);
+    int64_t size = file_size(log);
+    ck_assert_int_eq(size, (int64_t)before.len);
+    test_record rec = {.key = "late", .value = "from a dead process", .timestamp = 5};
+    test_batch_options opt = {.producer_id = 77, .base_offset = next_base};
+    kelp_buf late;
+    kelp_buf_init(&late);
+    ck_assert_int_eq(test_batch_build(&late, &opt, &rec, 1), 0);
+    int fd = open(log, O_WRONLY | O_APPEND);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, late.data, late.len), (ssize_t)late.len);
+    close(fd);
+
+    for (int round = 0; round < 2; round++) { /* and again once the indexes were rewritten */
+        s = open_storage(1000, 100, &d);
+        p = kelp_topic_partition(kelp_storage_find_topic(s, "late", 4), 0);
+        ck_assert_int_eq(kelp_partition_high_watermark(p), 80);
+        kelp_buf_clear(&out);
+        ck_assert_int_eq(kelp_partition_read(p, 0, 1 << 20, &out), (int64_t)before.len);
+        ck_assert_mem_eq(out.data, before.data, before.len);
+        kelp_buf_clear(&out);
+        ck_assert_int_gt(kelp_partition_read(p, next_base - 1, 1 << 20, &out), 0);
+        ck_assert_int_eq(check_batches(&out, next_base - 2), next_base);
+        kelp_buf_clear(&out);
+        ck_assert_int_gt(kelp_partition_read(p, next_base, 1, &out), 0);
+        kelp_batch_header h;
+        ck_assert_int_eq(kelp_batch_header_parse(out.data, out.len, &h), 0);
+        ck_assert_int_eq(h.base_offset, next_base);
+        ck_assert_int_eq(h.producer_id, -1); /* the real batch, not the late one */
+        ck_assert_int_eq(kelp_storage_close(s), 0);
+    }
+    ck_assert_int_eq(file_size(log), size + (int64_t)late.len);
+    kelp_buf_free(&late);
+    kelp_buf_free(&before);
+    kelp_buf_free(&out);
+    remove_root();
+}
+END_TEST
+
 START_TEST(timestamp_lookups_over_plain_and_compressed_batches)
 {
     make_root();
@@ -944,6 +1006,7 @@ int main(void)
     tcase_add_test(tc, reads_respect_limits_and_segment_rolls);
     tcase_add_test(tc, recovery_cuts_torn_tail_and_rebuilds_indexes);
     tcase_add_test(tc, sealed_segment_with_broken_index_is_rebuilt);
+    tcase_add_test(tc, a_late_write_past_a_sealed_segment_is_never_served);
     tcase_add_test(tc, timestamp_lookups_over_plain_and_compressed_batches);
     tcase_add_test(tc, large_first_batch_is_returned_whole);
     tcase_add_test(tc, topic_configs_persist_and_segment_bytes_applies);
