@@ -105,12 +105,8 @@ static int rebuild_producers(kelp_partition *p)
             /* A sealed segment ends where the next one begins. Bytes past
              * that are a write of an earlier process that reached the
              * filer after it died: never served, never counted. */
-            if (sealed && (int64_t)kelp_be64(hdr) >= p->segments[i + 1]->base_offset) {
-                KELP_WARN(STORAGE_LOG, "%s: ignoring %" PRIu64 " bytes written late past segment %" PRId64, p->dir,
-                          seg->size - pos, seg->base_offset);
-                kelp_segment_limit(seg, pos);
+            if (sealed && (int64_t)kelp_be64(hdr) >= p->segments[i + 1]->base_offset)
                 break;
-            }
             uint64_t total = KELP_BATCH_LOG_OVERHEAD + (uint64_t)kelp_be32(hdr + KELP_BATCH_OFF_LENGTH);
             int64_t producer_id = (int64_t)kelp_be64(hdr + 43);
             uint16_t attributes = kelp_be16(hdr + KELP_BATCH_OFF_ATTRIBUTES);
@@ -126,6 +122,12 @@ static int rebuild_producers(kelp_partition *p)
                 kelp_partition_track_producer(p, hdr, sizeof(hdr));
             }
             pos += total;
+        }
+        /* Bytes after a sealed segment's last whole batch are never served. */
+        if (sealed && pos < seg->size) {
+            KELP_WARN(STORAGE_LOG, "%s: ignoring %" PRIu64 " bytes of torn or late data at the end of segment %" PRId64,
+                      p->dir, seg->size - pos, seg->base_offset);
+            kelp_segment_limit(seg, pos);
         }
     }
     return KELP_STORAGE_OK;

@@ -110,12 +110,10 @@ while read -r n early wait mid mid_at between compression linger <&3; do
     if [ "$mid" != none ]; then
         ms "$mid_at"
         filer_action "$mid"
-        rest=$((wait - mid_at))
-        # A stalled request the filer applies after kelpd restarted and
-        # recovered would land behind the new kelpd's back (see the README):
-        # the kill waits until the stall is over.
-        [ "$mid" != delay ] || [ $rest -ge 2000 ] || rest=2000
-        ms $rest
+        # A stalled request may outlive the kill: the filer applies it after
+        # kelpd restarted, behind the new kelpd's back, which must not lose
+        # or reorder anything (see the README).
+        ms $((wait - mid_at))
     else
         ms "$wait"
     fi
