@@ -18,7 +18,7 @@ void kelp_broker_topic_defaults(const kelp_broker *b, kelp_topic_config *out);
 /* One config of a topic as reported: effective value text and its source. */
 typedef struct kelp_topic_config_view {
     const kelp_topic_config_info *info;
-    char value[32];
+    char value[KELP_TOPIC_CONFIG_TEXT_MAX];
     int8_t source;
 } kelp_topic_config_view;
 

@@ -12,6 +12,7 @@
 #include "storage/layout.h"
 #include "util/buf.h"
 #include "util/hex.h"
+#include "util/json_text.h"
 #include "util/log.h"
 
 void kelp_group_free(kelp_group *g)
@@ -202,8 +203,8 @@ static kelp_group *group_from_json(const cJSON *o, const char *id, size_t id_len
     g->id_len = id_len;
     const cJSON *state = cJSON_GetObjectItemCaseSensitive(o, "state");
     int st = cJSON_IsString(state) ? kelp_group_state_parse(state->valuestring, strlen(state->valuestring)) : -1;
-    const cJSON *since = cJSON_GetObjectItemCaseSensitive(o, "state_since");
-    g->state_since_ms = cJSON_IsNumber(since) ? (int64_t)since->valuedouble : 0;
+    g->state_since_ms = 0;
+    kelp_json_get_int64(o, "state_since", 0, INT64_MAX, &g->state_since_ms);
     g->generation = get_int(o, "generation", &ok);
     g->protocol_type = dup_string(o, "protocol_type", true, &ok);
     g->protocol_name = dup_string(o, "protocol", true, &ok);

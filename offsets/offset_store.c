@@ -5,6 +5,8 @@
 #include "offsets/offset_store.h"
 
 #include <cjson/cJSON.h>
+
+#include "util/json_text.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -305,15 +307,6 @@ typedef struct load_walk {
     size_t loaded;
 } load_walk;
 
-static bool json_int64(const cJSON *o, const char *name, int64_t *out)
-{
-    const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, name);
-    if (!cJSON_IsNumber(n))
-        return false;
-    *out = (int64_t)n->valuedouble;
-    return true;
-}
-
 static void load_offset_file(load_walk *w, int32_t partition)
 {
     char path[KELP_LAYOUT_PATH_MAX];
@@ -333,16 +326,14 @@ static void load_offset_file(load_walk *w, int32_t partition)
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(o, "metadata");
     int64_t value, at = 0, epoch = -1;
-    if (!o || !cJSON_IsString(type) || strcmp(type->valuestring, "offset") != 0 || !json_int64(o, "value", &value)) {
+    if (!o || !cJSON_IsString(type) || strcmp(type->valuestring, "offset") != 0 || !kelp_json_get_int64(o, "value", -1, INT64_MAX, &value)) {
         KELP_WARN("offsets", "skipping %s: not a committed offset", path);
         cJSON_Delete(o);
         return;
     }
-    json_int64(o, "committed_at", &at);
-    json_int64(o, "leader_epoch", &epoch);
+    kelp_json_get_int64(o, "committed_at", 0, INT64_MAX, &at);
+    kelp_json_get_int64(o, "leader_epoch", -1, INT32_MAX, &epoch);
     const char *md = cJSON_IsString(meta) ? meta->valuestring : "";
-    if (epoch < -1 || epoch > INT32_MAX)
-        epoch = -1;
     if (!remember(w->s, w->group, w->glen, w->topic, strlen(w->topic), partition, value, (int32_t)epoch, md,
                   strlen(md), at))
         KELP_WARN("offsets", "out of memory loading %s", path);

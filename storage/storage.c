@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "util/clock.h"
+#include "util/json_text.h"
 #include "util/log.h"
 #include "util/uuid.h"
 #include "storage/fs_filer.h"
@@ -177,7 +178,7 @@ static char *topic_json(const kelp_topic *t)
     for (int k = 0; k < KELP_TC_COUNT; k++) {
         if (!(t->config.set & (1u << k)))
             continue;
-        char value[32];
+        char value[KELP_TOPIC_CONFIG_TEXT_MAX];
         kelp_topic_config_format((kelp_topic_config_key)k, t->config.value[k], value, sizeof(value));
         cJSON_AddStringToObject(configs, kelp_topic_config_info_of((kelp_topic_config_key)k)->name, value);
     }
@@ -375,14 +376,14 @@ static int load_topic(kelp_storage *s, const char *name)
     const cJSON *jname = cJSON_GetObjectItemCaseSensitive(o, "name");
     const cJSON *jid = cJSON_GetObjectItemCaseSensitive(o, "id");
     const cJSON *jparts = cJSON_GetObjectItemCaseSensitive(o, "partitions");
-    const cJSON *jcreated = cJSON_GetObjectItemCaseSensitive(o, "created_ms");
     uint8_t id[16];
     bool ok = cJSON_IsString(jname) && strcmp(jname->valuestring, name) == 0 && cJSON_IsString(jid) &&
               kelp_uuid_parse(jid->valuestring, id) && !kelp_uuid_is_zero(id) && cJSON_IsNumber(jparts) &&
               jparts->valuedouble >= 1 && jparts->valuedouble <= KELP_STORAGE_MAX_PARTITIONS &&
               !kelp_storage_find_topic_by_id(s, id);
     int32_t partitions = ok ? (int32_t)jparts->valuedouble : 0;
-    int64_t created = cJSON_IsNumber(jcreated) ? (int64_t)jcreated->valuedouble : 0;
+    int64_t created = 0;
+    kelp_json_get_int64(o, "created_ms", 0, INT64_MAX, &created);
     kelp_topic_config config = {0};
     load_configs(cJSON_GetObjectItemCaseSensitive(o, "configs"), path, &config);
     cJSON_Delete(o);

@@ -9,6 +9,7 @@
 
 #define DAY_MS 86400000LL
 #define TOPIC_NAME_STRATEGY "io.confluent.kafka.serializers.subject.TopicNameStrategy"
+_Static_assert(sizeof(TOPIC_NAME_STRATEGY) <= KELP_TOPIC_CONFIG_TEXT_MAX, "config texts must fit their buffers");
 
 /* Sorted by name, as Kafka lists them. */
 static const kelp_topic_config_info infos[KELP_TC_COUNT] = {

@@ -69,6 +69,9 @@ void kelp_topic_config_defaults(kelp_topic_config *c, int64_t segment_bytes, int
 /* Parses a value's text; false (with a reason) when it is not valid for the key. */
 bool kelp_topic_config_parse(kelp_topic_config_key key, const char *text, size_t len, int64_t *value,
                              char *why, size_t whylen);
+/* Room for the text of any value (the longest is a strategy class name). */
+#define KELP_TOPIC_CONFIG_TEXT_MAX 96
+
 /* The text of a value, as Kafka shows it. */
 void kelp_topic_config_format(kelp_topic_config_key key, int64_t value, char *out, size_t cap);
 

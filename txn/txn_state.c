@@ -10,6 +10,7 @@
 
 #include "offsets/offset_path.h"
 #include "util/hex.h"
+#include "util/json_text.h"
 
 static const char *const status_names[KELP_TXN_STATUS_COUNT] = {
     [KELP_TXN_EMPTY] = "Empty",
@@ -291,15 +292,6 @@ char *kelp_txn_to_json(const kelp_txn *t)
     return text;
 }
 
-static bool get_int(const cJSON *root, const char *key, int64_t min, int64_t max, int64_t *out)
-{
-    const cJSON *n = cJSON_GetObjectItemCaseSensitive(root, key);
-    if (!cJSON_IsNumber(n) || n->valuedouble < (double)min || n->valuedouble > (double)max)
-        return false;
-    *out = (int64_t)n->valuedouble;
-    return (double)*out == n->valuedouble;
-}
-
 static bool parse_status(const cJSON *n, kelp_txn_status *out)
 {
     if (!cJSON_IsString(n))
@@ -319,7 +311,7 @@ static bool parse_members(kelp_txn *t, const cJSON *root)
     {
         const cJSON *topic = cJSON_GetObjectItemCaseSensitive(n, "topic");
         int64_t part;
-        if (!cJSON_IsString(topic) || !get_int(n, "partition", 0, INT32_MAX, &part) ||
+        if (!cJSON_IsString(topic) || !kelp_json_get_int64(n, "partition", 0, INT32_MAX, &part) ||
             kelp_txn_add_partition(t, topic->valuestring, strlen(topic->valuestring), (int32_t)part) != 0)
             return false;
     }
@@ -341,8 +333,8 @@ static bool parse_members(kelp_txn *t, const cJSON *root)
         int64_t part, offset, epoch;
         if (!cJSON_IsString(g) || !cJSON_IsString(topic) || !cJSON_IsString(md) ||
             !kelp_group_dir_decode(g->valuestring, group, sizeof(group), &glen) ||
-            !get_int(n, "partition", 0, INT32_MAX, &part) || !get_int(n, "offset", -1, INT64_MAX / 2, &offset) ||
-            !get_int(n, "leader_epoch", -1, INT32_MAX, &epoch))
+            !kelp_json_get_int64(n, "partition", 0, INT32_MAX, &part) || !kelp_json_get_int64(n, "offset", -1, INT64_MAX / 2, &offset) ||
+            !kelp_json_get_int64(n, "leader_epoch", -1, INT32_MAX, &epoch))
             return false;
         char *metadata = kelp_hex_decode(md->valuestring, &mdlen);
         if (!metadata)
@@ -363,12 +355,12 @@ kelp_txn *kelp_txn_from_json(const char *id, size_t id_len, const char *text, si
         return NULL;
     kelp_txn *t = kelp_txn_new(id, id_len);
     int64_t pid, epoch, last_pid, last_epoch, timeout, start, update;
-    bool ok = t && get_int(root, "producer_id", -1, INT64_MAX / 2, &pid) &&
-              get_int(root, "producer_epoch", -1, INT16_MAX, &epoch) &&
-              get_int(root, "last_producer_id", -1, INT64_MAX / 2, &last_pid) &&
-              get_int(root, "last_producer_epoch", -1, INT16_MAX, &last_epoch) &&
-              get_int(root, "timeout_ms", 0, INT32_MAX, &timeout) && get_int(root, "start_ms", -1, INT64_MAX / 2, &start) &&
-              get_int(root, "update_ms", -1, INT64_MAX / 2, &update) &&
+    bool ok = t && kelp_json_get_int64(root, "producer_id", -1, INT64_MAX / 2, &pid) &&
+              kelp_json_get_int64(root, "producer_epoch", -1, INT16_MAX, &epoch) &&
+              kelp_json_get_int64(root, "last_producer_id", -1, INT64_MAX / 2, &last_pid) &&
+              kelp_json_get_int64(root, "last_producer_epoch", -1, INT16_MAX, &last_epoch) &&
+              kelp_json_get_int64(root, "timeout_ms", 0, INT32_MAX, &timeout) && kelp_json_get_int64(root, "start_ms", -1, INT64_MAX / 2, &start) &&
+              kelp_json_get_int64(root, "update_ms", -1, INT64_MAX / 2, &update) &&
               parse_status(cJSON_GetObjectItemCaseSensitive(root, "state"), &t->status);
     if (ok) {
         t->producer_id = pid;
@@ -381,9 +373,9 @@ kelp_txn *kelp_txn_from_json(const char *id, size_t id_len, const char *text, si
         /* Absent in files written before transactions v2: version 1. */
         int64_t version = 1, next_pid = -1;
         if (cJSON_GetObjectItemCaseSensitive(root, "transaction_version"))
-            ok &= get_int(root, "transaction_version", 0, 2, &version);
+            ok &= kelp_json_get_int64(root, "transaction_version", 0, 2, &version);
         if (cJSON_GetObjectItemCaseSensitive(root, "next_producer_id"))
-            ok &= get_int(root, "next_producer_id", -1, INT64_MAX / 2, &next_pid);
+            ok &= kelp_json_get_int64(root, "next_producer_id", -1, INT64_MAX / 2, &next_pid);
         t->tv2 = version == 2;
         t->next_producer_id = next_pid;
         ok = ok && parse_members(t, root);

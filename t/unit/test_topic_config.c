@@ -93,6 +93,11 @@ START_TEST(schema_validation_configs)
     const char *topic_name = "io.confluent.kafka.serializers.subject.TopicNameStrategy";
     ck_assert(kelp_topic_config_set(&c, KELP_TC_VALUE_SUBJECT_NAME_STRATEGY, topic_name, strlen(topic_name), why,
                                     sizeof(why)));
+    /* Shown and stored whole: a buffer of the advertised size holds it. */
+    char shown[KELP_TOPIC_CONFIG_TEXT_MAX];
+    kelp_topic_config_format(KELP_TC_VALUE_SUBJECT_NAME_STRATEGY, c.value[KELP_TC_VALUE_SUBJECT_NAME_STRATEGY], shown,
+                             sizeof(shown));
+    ck_assert_str_eq(shown, topic_name);
     const char *record_name = "io.confluent.kafka.serializers.subject.RecordNameStrategy";
     ck_assert(!kelp_topic_config_set(&c, KELP_TC_KEY_SUBJECT_NAME_STRATEGY, record_name, strlen(record_name), why,
                                      sizeof(why)));
