@@ -2,10 +2,11 @@
 # The test command: install the dependencies, build in build/ with warnings
 # as errors and run `make check`, then build in build-asan/ with
 # AddressSanitizer and UndefinedBehaviorSanitizer and run `make check`
-# again, then build the libFuzzer targets in build-fuzz/ (clang) and fuzz
+# again, then once more in build-valgrind/ with every test program and
+# every kelpd under valgrind's memcheck, then build the libFuzzer targets in build-fuzz/ (clang) and fuzz
 # each for a bounded time over its corpus (fuzz/corpus/<target>): a crash is
 # a failed test, a clean run a passed one. Ends with one line "N passed, N
-# failed" counting the tests of all three stages (a build that fails counts
+# failed" counting the tests of all four stages (a build that fails counts
 # as one failed test); exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,8 @@ summary_field() {
     sed -n "s/^# $2: *\([0-9][0-9]*\)\$/\1/p" "$1" | head -n 1 | grep . || echo 0
 }
 
-# run_suite NAME DIR CONFIGURE-OPTION...
+# run_suite NAME DIR CONFIGURE-OPTION...; check_args are added to make check.
+check_args=()
 run_suite() {
     local name=$1 dir=$2
     shift 2
@@ -38,7 +40,7 @@ run_suite() {
         return
     fi
     echo "=== $name: make check"
-    make -C "$root/$dir" -j2 check
+    make -C "$root/$dir" -j2 check "${check_args[@]}"
     local status=$?
     local log="$root/$dir/test-suite.log"
     if [ ! -f "$log" ]; then
@@ -79,6 +81,19 @@ run_suite "build" build --enable-werror
 export ASAN_OPTIONS=detect_leaks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_suite "sanitizers" build-asan --enable-sanitizers
+unset ASAN_OPTIONS
+
+# Memcheck finds what the sanitizers do not instrument: reads of
+# uninitialised memory, and errors inside the libraries kelp calls. A
+# definite leak is an error too. Clients' timeouts stay as they are;
+# kelpd's start and stop waits are stretched.
+export KELP_VALGRIND="-q --error-exitcode=97 --leak-check=full --errors-for-leak-kinds=definite \
+--show-leak-kinds=definite --num-callers=40 --suppressions=$root/t/valgrind.supp"
+export KELP_WRAPPER="valgrind $KELP_VALGRIND" KELP_TIME_FACTOR=4
+check_args=(LOG_COMPILER="$root/scripts/valgrind-test.sh")
+run_suite "valgrind" build-valgrind --enable-werror
+check_args=()
+unset KELP_VALGRIND KELP_WRAPPER KELP_TIME_FACTOR
 
 # Each fuzz target runs FUZZ_RUNS inputs from a fixed seed, so a CI run
 # repeats what was run before it landed, and at most FUZZ_SECONDS (five

@@ -3,6 +3,7 @@
 #ifndef KELP_SERVER_REQUEST_H
 #define KELP_SERVER_REQUEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,7 +26,21 @@ struct kelp_request {
     kelp_arena arena;
     kelp_request *next; /* for the broker's wait lists */
     void *state;        /* the handler's, while the request waits */
+    /* For the request metrics, counted when the response is queued. */
+    struct kelp_server_metrics *metrics; /* NULL: not counted */
+    int64_t received_ns;
+    bool failed; /* the response carries an error code */
 };
+
+/* Marks the request as answered with an error, when code is not 0. */
+static inline void kelp_request_note_error(kelp_request *req, int16_t code)
+{
+    if (code != 0)
+        req->failed = true;
+}
+
+/* api_key, api_version and correlation_id: the bytes every request header starts with. */
+#define KELP_REQUEST_HEADER_MIN 8
 
 /* Takes the frame over. NULL on a malformed header. */
 kelp_request *kelp_request_parse(uint8_t *frame, size_t len, int16_t header_version);

@@ -23,7 +23,9 @@ bool kelp_buf_reserve(kelp_buf *b, size_t extra)
         return false;
     }
     size_t need = b->len + extra;
-    if (need <= b->cap)
+    /* An empty buffer gets storage too: extending it by 0 bytes must give
+     * a pointer, not NULL (which means failure) or NULL + 0. */
+    if (need <= b->cap && b->data)
         return true;
     size_t cap = b->cap ? b->cap : 256;
     while (cap < need)

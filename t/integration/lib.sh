@@ -13,6 +13,9 @@
 # keeps the running cluster and KELP_TEST_MOCK=1 tells clients to leave the
 # timestamp lookup out. KELP_CONFIG names a JSON configuration file for kelpd
 # (the command-line addresses and data directory still win).
+# KELP_WRAPPER is a command line kelpd runs under (the valgrind stage sets
+# valgrind with an error exit code); it also stretches the start and stop
+# timeouts by KELP_TIME_FACTOR.
 
 set -u
 
@@ -21,8 +24,10 @@ set -u
 : "${KELPD:=$KELP_BUILDDIR/kelpd}"
 : "${KELP_MODULE:=$KELP_BUILDDIR/.libs/kelp.so}"
 : "${KELP_TEST_SERVER:=kelpd}"
-KELP_START_TIMEOUT=20    # seconds to wait for the listening line
-KELP_STOP_TIMEOUT=30     # seconds to wait for a clean exit after SIGTERM
+: "${KELP_WRAPPER:=}"
+: "${KELP_TIME_FACTOR:=1}"
+KELP_START_TIMEOUT=$((20 * KELP_TIME_FACTOR)) # seconds to wait for the listening line
+KELP_STOP_TIMEOUT=$((30 * KELP_TIME_FACTOR))  # seconds to wait for a clean exit after SIGTERM
 KELP_TEST_NAME=$(basename "$0" .sh)
 KELP_PYTHON=/usr/bin/python3 # apt's python3-kafka and python3-confluent-kafka live here
 export PYTHONDONTWRITEBYTECODE=1 # the source tree may be read-only (distcheck)
@@ -197,7 +202,8 @@ kelp_start() {
         fi
         local config
         config=$(kelp_effective_config)
-        "$KELPD" --module "$KELP_MODULE" ${config:+--config "$config"} \
+        # shellcheck disable=SC2086
+        $KELP_WRAPPER "$KELPD" --module "$KELP_MODULE" ${config:+--config "$config"} \
             --listen 127.0.0.1:0 --admin 127.0.0.1:0 --data "$KELP_DATA" >"$out" 2>"$err" &
         pattern='s/^kelpd: kafka listening on \([^ ]*\).*$/\1/p'
     fi

@@ -159,7 +159,10 @@ def server_subject(bootstrap):
 
 def kp_admin(bootstrap, who):
     import kafka.admin
-    return kafka.admin.KafkaAdminClient(**dict(kp_conf(bootstrap, who), request_timeout_ms=10000))
+    # The admin client probes the broker even with api_version set; a TLS
+    # handshake under valgrind takes longer than its default 2 s.
+    return kafka.admin.KafkaAdminClient(**dict(kp_conf(bootstrap, who), request_timeout_ms=10000,
+                                               api_version_auto_timeout_ms=15000))
 
 
 def acl_principals(bootstrap):
