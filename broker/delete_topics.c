@@ -6,6 +6,7 @@
 
 #include "broker/authorizer.h"
 #include "broker/group_common.h"
+#include "metrics/server_metrics.h"
 #include "protocol/generated/kafka_messages.h"
 #include "protocol/kafka_errors.h"
 #include "storage/layout.h"
@@ -25,6 +26,7 @@ void kelp_broker_delete_topic(kelp_broker *b, kelp_topic *t)
     if (kelp_storage_drop_topic(b->storage, t, trash, sizeof(trash)) == KELP_STORAGE_OK)
         kelp_file_writer_remove(b->writer, trash, NULL, NULL);
     kelp_offset_store_delete_topic(b->offsets, name, strlen(name));
+    kelp_metrics_topic_forget(b->metrics, name, strlen(name));
 }
 
 /* Looks the topic up by name, or by id when the name is null (v6). */

@@ -8,6 +8,7 @@
 #include "broker/broker.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "metrics/server_metrics.h"
 #include "protocol/generated/kafka_messages.h"
 #include "protocol/kafka_errors.h"
 #include "records/byte_order.h"
@@ -236,8 +237,46 @@ static size_t fetch_build(kelp_broker *b, kelp_request *req, const kafka_FetchRe
     return total;
 }
 
-static void fetch_send(kelp_request *req, kafka_FetchResponse *resp, fetch_buffers *fb)
+/* What an answer serves, for the metrics: error codes and, per topic, the
+ * record bytes and the records of the whole batches among them. */
+static void fetch_account(kelp_broker *b, kelp_request *req, const kafka_FetchResponse *resp)
 {
+    kelp_request_note_error(req, resp->error_code);
+    for (int32_t t = 0; t < resp->responses_count; t++) {
+        const kafka_FetchResponse_FetchableTopicResponse *tout = &resp->responses[t];
+        kelp_topic_traffic *traffic = NULL;
+        bool looked_up = false;
+        for (int32_t i = 0; i < tout->partitions_count; i++) {
+            const partition_data *pout = &tout->partitions[i];
+            kelp_request_note_error(req, pout->error_code);
+            if (pout->error_code != KAFKA_ERR_NONE || pout->records.len <= 0 || !b->metrics)
+                continue;
+            if (!looked_up) {
+                looked_up = true;
+                /* From version 13 on the request names topics by id only. */
+                const char *name = NULL;
+                size_t len = 0;
+                if (tout->topic.len > 0) {
+                    name = tout->topic.ptr;
+                    len = (size_t)tout->topic.len;
+                } else {
+                    kelp_topic *topic = kelp_storage_find_topic_by_id(b->storage, tout->topic_id.b);
+                    name = topic ? kelp_topic_name(topic) : NULL;
+                    len = name ? strlen(name) : 0;
+                }
+                traffic = name ? kelp_metrics_topic(b->metrics, name, len) : NULL;
+            }
+            if (traffic) {
+                traffic->bytes_out += (uint64_t)pout->records.len;
+                traffic->records_out += kelp_metrics_batch_records(pout->records.ptr, (size_t)pout->records.len);
+            }
+        }
+    }
+}
+
+static void fetch_send(kelp_broker *b, kelp_request *req, kafka_FetchResponse *resp, fetch_buffers *fb)
+{
+    fetch_account(b, req, resp);
     KELP_RESPOND(req, FetchResponse, resp);
     buffers_free(fb);
 }
@@ -265,7 +304,7 @@ static bool fetch_try(kelp_broker *b, kelp_request *req, const kafka_FetchReques
         buffers_free(&fb);
         return false;
     }
-    fetch_send(req, &resp, &fb);
+    fetch_send(b, req, &resp, &fb);
     return true;
 }
 

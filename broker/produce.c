@@ -10,6 +10,7 @@
 #include "broker/group_common.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "metrics/server_metrics.h"
 #include "protocol/generated/kafka_messages.h"
 #include "protocol/kafka_errors.h"
 #include "records/byte_order.h"
@@ -55,6 +56,7 @@ static int16_t batch_status_error(enum kelp_batch_status st)
 
 static void set_error(kelp_request *req, partition_response *out, int16_t error, const char *message)
 {
+    kelp_request_note_error(req, error);
     out->error_code = error;
     out->base_offset = -1;
     if (message)
@@ -220,6 +222,12 @@ static kelp_partition *produce_partition(kelp_broker *b, kelp_request *req, kelp
         KELP_ERROR("broker", "append to %s-%d failed", kelp_topic_name(topic), in->index);
         set_error(req, out, KAFKA_ERR_KAFKA_STORAGE_ERROR, "the log could not be written");
         return NULL;
+    }
+    const char *name = kelp_topic_name(topic);
+    kelp_topic_traffic *traffic = kelp_metrics_topic(b->metrics, name, strlen(name));
+    if (traffic) {
+        traffic->bytes_in += len;
+        traffic->records_in += (uint64_t)(last - base + 1);
     }
     out->error_code = KAFKA_ERR_NONE;
     out->base_offset = base;

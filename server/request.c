@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics/server_metrics.h"
 #include "protocol/generated/kafka_messages.h"
 
 kelp_request *kelp_request_parse(uint8_t *frame, size_t len, int16_t header_version)
@@ -39,6 +40,11 @@ void kelp_request_free(kelp_request *req)
     free(req);
 }
 
+static void count_request(const kelp_request *req, bool failed)
+{
+    kelp_metrics_request_done(req->metrics, req->api_key, req->api_version, req->received_ns, failed);
+}
+
 void kelp_response_begin(const kelp_request *req, kelp_buf *buf, kw_writer *w)
 {
     kelp_buf_init(buf);
@@ -55,6 +61,7 @@ void kelp_response_send(kelp_request *req, kelp_buf *buf, kw_writer *w)
     if (w->err || buf->failed || buf->len < 4 || buf->len - 4 > INT32_MAX) {
         /* Nothing sensible can be sent: closing tells the client to retry. */
         kelp_buf_free(buf);
+        count_request(req, true);
         kelp_conn *conn = kelp_conn_slot_conn(req->slot);
         kelp_conn_slot_complete(req->slot, NULL);
         kelp_conn_close(conn, "response could not be encoded");
@@ -67,11 +74,13 @@ void kelp_response_send(kelp_request *req, kelp_buf *buf, kw_writer *w)
     buf->data[2] = (uint8_t)(n >> 8);
     buf->data[3] = (uint8_t)n;
     kelp_conn_slot_complete(req->slot, buf);
+    count_request(req, req->failed);
     kelp_request_free(req);
 }
 
 void kelp_request_finish_silently(kelp_request *req)
 {
     kelp_conn_slot_complete(req->slot, NULL);
+    count_request(req, req->failed);
     kelp_request_free(req);
 }
