@@ -1,6 +1,7 @@
 /* kelpd: loads kelp.so, hands it the configuration, runs it until SIGINT or
  * SIGTERM, and reloads the configuration file on SIGHUP. It talks to the
- * module only through kelp/module.h. */
+ * module only through kelp/module.h; it shares the log line formatter's
+ * source (util/log_line.c) so that its own lines look like the module's. */
 #include <cjson/cJSON.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -12,8 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kelp/module.h"
+#include "util/log_line.h"
 
 #ifndef KELP_MODULE_PATH
 #define KELP_MODULE_PATH "kelp.so"
@@ -28,7 +31,12 @@ typedef struct options {
     const char *admin;
     const char *data;
     const char *module_path;
+    const char *log_format;
 } options;
+
+/* The format of kelpd's own lines: --log-format, else the file's
+ * "log_format", as of the last (re)load. */
+static int own_log_format = KELP_LOG_FORMAT_LOGFMT;
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
@@ -47,13 +55,14 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: kelpd [--config FILE] [--listen HOST:PORT] [--admin HOST:PORT] [--data DIR]\n"
-            "             [--module PATH] [--help] [--version]\n"
+            "             [--module PATH] [--log-format FORMAT] [--help] [--version]\n"
             "\n"
             "  --config FILE       JSON object of configuration keys\n"
             "  --listen HOST:PORT  Kafka listener (overrides \"listen\"; port 0 picks one)\n"
             "  --admin HOST:PORT   admin HTTP listener (overrides \"admin\"; \"\" disables)\n"
             "  --data DIR          data directory (overrides \"data\")\n"
             "  --module PATH       the module to load (default $KELP_MODULE or %s)\n"
+            "  --log-format FORMAT logfmt or json (overrides \"log_format\")\n"
             "\n"
             "SIGINT/SIGTERM stop kelpd cleanly; SIGHUP reloads the configuration file.\n",
             KELP_MODULE_PATH);
@@ -65,7 +74,8 @@ static options parse_options(int argc, char **argv)
         {"config", required_argument, NULL, 'c'}, {"listen", required_argument, NULL, 'l'},
         {"admin", required_argument, NULL, 'a'},  {"data", required_argument, NULL, 'd'},
         {"module", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+        {"version", no_argument, NULL, 'V'},      {"log-format", required_argument, NULL, 'f'},
+        {NULL, 0, NULL, 0},
     };
     options opt = {0};
     const char *env_module = getenv("KELP_MODULE");
@@ -78,6 +88,11 @@ static options parse_options(int argc, char **argv)
         case 'a': opt.admin = optarg; break;
         case 'd': opt.data = optarg; break;
         case 'm': opt.module_path = optarg; break;
+        case 'f':
+            if (kelp_log_format_parse(optarg) < 0)
+                die("--log-format must be logfmt or json, not \"%s\"", optarg);
+            opt.log_format = optarg;
+            break;
         case 'h': usage(stdout); exit(0);
         case 'V': printf("kelpd %s\n", PACKAGE_VERSION); exit(0);
         default: usage(stderr); exit(EXIT_USAGE);
@@ -161,11 +176,17 @@ static char *build_config(const options *opt, char *err, size_t errlen)
     }
     if (!root || (opt->listen && set_string(root, "listen", opt->listen) != 0) ||
         (opt->admin && set_string(root, "admin", opt->admin) != 0) ||
-        (opt->data && set_string(root, "data", opt->data) != 0)) {
+        (opt->data && set_string(root, "data", opt->data) != 0) ||
+        (opt->log_format && set_string(root, "log_format", opt->log_format) != 0)) {
         snprintf(err, errlen, "out of memory");
         cJSON_Delete(root);
         return NULL;
     }
+    /* An invalid value is the module's to refuse; kelpd keeps its format then. */
+    const char *format_name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "log_format"));
+    int format = format_name ? kelp_log_format_parse(format_name) : KELP_LOG_FORMAT_LOGFMT;
+    if (format >= 0)
+        own_log_format = format;
     char *json = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     if (!json)
@@ -173,12 +194,22 @@ static char *build_config(const options *opt, char *err, size_t errlen)
     return json;
 }
 
-/* Module log lines go to stderr; one fprintf per line keeps them whole. */
-static void host_log(void *ctx, int level, const char *component, const char *message)
+/* kelpd's own events, as lines like the module's (component "kelpd"). */
+static void own_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void own_log(const char *level, const char *fmt, ...)
 {
-    static const char *const names[] = {"error", "warn", "info", "debug"};
-    const char *name = level >= 0 && level < 4 ? names[level] : "info";
-    fprintf(stderr, "level=%s component=%s %s\n", name, component ? component : "-", message);
+    char msg[ERR_LEN + 64];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    char line[KELP_LOG_LINE_MAX];
+    size_t len = kelp_log_line(line, sizeof(line), own_log_format,
+                               (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, level, "kelpd", msg);
+    fwrite(line, 1, len, stderr);
 }
 
 static const kelp_module_descriptor *load_module(const char *path, void **handle)
@@ -218,9 +249,9 @@ static void reload(const kelp_module_descriptor *desc, kelp_instance *inst, cons
     char err[ERR_LEN] = "";
     char *json = build_config(opt, err, sizeof(err));
     if (!json || !desc->reconfigure || desc->reconfigure(inst, json, err, sizeof(err)) != 0)
-        fprintf(stderr, "kelpd: configuration not reloaded: %s\n", err[0] ? err : "not supported by the module");
+        own_log("error", "configuration not reloaded: %s", err[0] ? err : "not supported by the module");
     else
-        fprintf(stderr, "kelpd: configuration reloaded\n");
+        own_log("info", "configuration reloaded");
     free(json);
 }
 
@@ -245,7 +276,10 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    kelp_host_api host = {.abi_version = KELP_MODULE_ABI_VERSION, .ctx = NULL, .log = host_log};
+    /* No log callback: the module then writes its events to stderr itself,
+     * in the log_format of its running configuration (which PUT /v1/config
+     * may change without kelpd knowing). */
+    kelp_host_api host = {.abi_version = KELP_MODULE_ABI_VERSION, .ctx = NULL, .log = NULL};
     kelp_instance *inst = NULL;
     if (desc->create(&host, json, &inst, err, sizeof(err)) != 0)
         die("%s", err);
@@ -268,13 +302,13 @@ int main(int argc, char **argv)
                 reload(desc, inst, &opt);
             continue;
         }
-        fprintf(stderr, "kelpd: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        own_log("info", "%s received, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
         break;
     }
 
     int status = 0;
     if (desc->stop(inst, err, sizeof(err)) != 0) {
-        fprintf(stderr, "kelpd: stop: %s\n", err);
+        own_log("error", "stop: %s", err);
         status = 1;
     }
     desc->destroy(inst);

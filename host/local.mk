@@ -2,6 +2,8 @@
 # never libkelpcore.
 bin_PROGRAMS += kelpd
 kelpd_SOURCES = host/kelpd.c
+# The line formatter only (no libkelpcore), so kelpd's own lines match the module's.
+kelpd_SOURCES += util/log_line.c util/log_line.h
 kelpd_CPPFLAGS = $(AM_CPPFLAGS) -DKELP_MODULE_PATH='"$(pkglibdir)/kelp.so"'
 kelpd_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
 kelpd_LDADD = $(DL_LIBS) $(CJSON_LIBS) $(PTHREAD_LIBS)

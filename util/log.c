@@ -4,10 +4,14 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+
+#include "util/log_line.h"
 
 static kelp_log_sink log_sink;
 static void *log_sink_ctx;
 static atomic_int log_level = KELP_LOG_INFO;
+static atomic_int log_format = KELP_LOG_FORMAT_LOGFMT;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
@@ -25,6 +29,16 @@ void kelp_log_set_level(int level)
 int kelp_log_level(void)
 {
     return atomic_load(&log_level);
+}
+
+void kelp_log_set_format(int format)
+{
+    atomic_store(&log_format, format);
+}
+
+int kelp_log_format(void)
+{
+    return atomic_load(&log_format);
 }
 
 int kelp_log_level_parse(const char *name)
@@ -49,8 +63,16 @@ void kelp_log(int level, const char *component, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    if (log_sink)
+    if (log_sink) {
         log_sink(log_sink_ctx, level, component, msg);
-    else
-        fprintf(stderr, "level=%s component=%s %s\n", kelp_log_level_name(level), component, msg);
+        return;
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    char line[KELP_LOG_LINE_MAX];
+    size_t len = kelp_log_line(line, sizeof(line), atomic_load(&log_format), now_ms, kelp_log_level_name(level),
+                               component, msg);
+    /* One write per event keeps lines from different threads whole. */
+    fwrite(line, 1, len, stderr);
 }
