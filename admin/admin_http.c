@@ -33,6 +33,9 @@ static const kelp_admin_route *const route_groups[] = {
     kelp_admin_config_routes,
     kelp_admin_groups_routes,
     kelp_admin_topics_routes,
+    kelp_admin_metrics_routes,
+    kelp_admin_connections_routes,
+    kelp_admin_console_routes, /* last: the API's routes come first */
 };
 
 /* A daemon and the listening socket it was given. The socket is closed only
@@ -100,7 +103,8 @@ static enum MHD_Result send_response_with(struct MHD_Connection *conn, const kel
         r = MHD_create_response_from_buffer(sizeof(fallback) - 1, (void *)fallback, MHD_RESPMEM_PERSISTENT);
     if (!r)
         return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            resp->body && resp->content_type ? resp->content_type : "application/json");
     if (allow)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
     for (size_t i = 0; i < nchallenges; i++)
@@ -128,8 +132,10 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned status, 
 static bool path_matches(const char *route_path, const char *path)
 {
     size_t len = strlen(route_path);
-    if (len > 0 && route_path[len - 1] == '/')
-        return strncmp(route_path, path, len) == 0 && path[len] != '\0';
+    /* "/" stays exact: as a prefix it would take every path. A prefix route
+     * takes its own path too (GET /console/ is the console's index). */
+    if (len > 1 && route_path[len - 1] == '/')
+        return strncmp(route_path, path, len) == 0;
     return strcmp(route_path, path) == 0;
 }
 

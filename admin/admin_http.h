@@ -27,6 +27,13 @@ typedef struct kelp_admin_callbacks {
     char *(*topics_json)(void *ctx, const char *name, unsigned *status);
     char *(*create_topic)(void *ctx, const char *body, unsigned *status);
     char *(*delete_topic)(void *ctx, const char *name, unsigned *status);
+    /* GET /metrics: the Prometheus text exposition (malloc'd, not JSON),
+     * NULL with status 503 when the server is not running. */
+    char *(*metrics_text)(void *ctx, unsigned *status);
+    /* The drain (see kelp_server_drain): action > 0 starts, < 0 ends, 0 reports. */
+    char *(*drain)(void *ctx, int action, unsigned *status);
+    /* The Kafka listeners as bound, with their connections (kelp_server_listeners_json). */
+    char *(*listeners_json)(void *ctx, unsigned *status);
     /* Copies the current "admin_auth" settings, read for every request so a
      * change applies from the next one; NULL: no credentials are asked for.
      * GET /healthz is always open (liveness probes carry no credentials). */

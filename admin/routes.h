@@ -1,7 +1,8 @@
 /* The admin route table: each route group (a routes_*.c file) exports an
  * array of routes ending with a zeroed entry, and admin_http.c lists the
  * groups. A route matches a method and a path: the path exactly, or any
- * path below it when the route path ends with '/'. */
+ * path below it when the route path ends with '/' (and that path itself;
+ * "/" alone is exact). */
 #ifndef KELP_ADMIN_ROUTES_H
 #define KELP_ADMIN_ROUTES_H
 
@@ -19,7 +20,8 @@ typedef struct kelp_admin_request {
 
 typedef struct kelp_admin_response {
     unsigned status;
-    char *body; /* malloc'd JSON text, sent as application/json */
+    char *body;               /* malloc'd text: JSON unless content_type says otherwise */
+    const char *content_type; /* a static string; NULL: application/json */
 } kelp_admin_response;
 
 typedef void (*kelp_admin_handler)(const kelp_admin_request *req, kelp_admin_response *resp);
@@ -41,5 +43,8 @@ extern const kelp_admin_route kelp_admin_health_routes[];
 extern const kelp_admin_route kelp_admin_config_routes[];
 extern const kelp_admin_route kelp_admin_groups_routes[];
 extern const kelp_admin_route kelp_admin_topics_routes[];
+extern const kelp_admin_route kelp_admin_metrics_routes[];
+extern const kelp_admin_route kelp_admin_connections_routes[];
+extern const kelp_admin_route kelp_admin_console_routes[];
 
 #endif

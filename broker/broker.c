@@ -6,6 +6,7 @@
 
 #include "broker/cluster_id.h"
 #include "broker/log_maintenance.h"
+#include "net/connection.h"
 #include "util/log.h"
 #include "protocol/generated/kafka_apis.h"
 #include "schema/record_validator.h"
@@ -87,14 +88,33 @@ const kelp_api *kelp_broker_apis(size_t *count)
     return apis;
 }
 
-static void set_advertised(kelp_broker *b, const char *bound_host, uint16_t bound_port)
+static void set_endpoints(kelp_broker *b, const kelp_broker_endpoint *bound, int nbound)
 {
-    const char *host = b->cfg.advertised_host[0] ? b->cfg.advertised_host : bound_host;
-    /* A wildcard address is no use to a client: fall back to loopback. */
-    if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
-        host = strcmp(host, "::") == 0 ? "::1" : "127.0.0.1";
-    snprintf(b->advertised_host, sizeof(b->advertised_host), "%s", host);
-    b->advertised_port = bound_port;
+    b->endpoint_count = nbound < KELP_MAX_LISTENERS ? nbound : KELP_MAX_LISTENERS;
+    for (int i = 0; i < b->endpoint_count; i++) {
+        const char *configured = i == 0 ? b->cfg.advertised_host
+                                 : i - 1 < b->cfg.listener_count ? b->cfg.listeners[i - 1].advertised_host
+                                                                 : "";
+        const char *host = configured[0] ? configured : bound[i].host;
+        /* A wildcard address is no use to a client: fall back to loopback. */
+        if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
+            host = strcmp(host, "::") == 0 ? "::1" : "127.0.0.1";
+        kelp_broker_endpoint *e = &b->endpoints[i];
+        snprintf(e->host, sizeof(e->host), "%s", host);
+        e->port = bound[i].port;
+        e->protocol = bound[i].protocol;
+    }
+}
+
+const kelp_broker_endpoint *kelp_broker_endpoint_of(const kelp_broker *b, const struct kelp_conn *conn)
+{
+    int i = kelp_conn_listener(conn);
+    return &b->endpoints[i >= 0 && i < b->endpoint_count ? i : 0];
+}
+
+const kelp_broker_endpoint *kelp_broker_request_endpoint(const kelp_broker *b, const kelp_request *req)
+{
+    return kelp_broker_endpoint_of(b, req->slot ? kelp_conn_slot_conn(req->slot) : NULL);
 }
 
 static kelp_txn_limits txn_limits(const kelp_config *cfg)
@@ -112,14 +132,14 @@ static kelp_group_limits group_limits(const kelp_config *cfg)
 }
 
 int kelp_broker_init(kelp_broker *b, kelp_loop *loop, kelp_storage *storage, const kelp_config *cfg,
-                     const char *bound_host, uint16_t bound_port, char *err, size_t errlen)
+                     const kelp_broker_endpoint *bound, int nbound, char *err, size_t errlen)
 {
     memset(b, 0, sizeof(*b));
     apis_resolve_versions();
     b->loop = loop;
     b->storage = storage;
     b->cfg = *cfg;
-    set_advertised(b, bound_host, bound_port);
+    set_endpoints(b, bound, nbound);
     kelp_fs *fs = kelp_storage_fs(storage);
     if (kelp_cluster_id_load(fs, b->cluster_id, sizeof(b->cluster_id), err, errlen) != 0)
         return -1;
@@ -185,11 +205,11 @@ void kelp_broker_destroy(kelp_broker *b)
     b->loop = NULL; /* a destroyed broker (or one never started) holds nothing */
 }
 
-void kelp_broker_set_config(kelp_broker *b, const kelp_config *cfg, const char *bound_host,
-                            uint16_t bound_port)
+void kelp_broker_set_config(kelp_broker *b, const kelp_config *cfg, const kelp_broker_endpoint *bound,
+                            int nbound)
 {
     b->cfg = *cfg;
-    set_advertised(b, bound_host, bound_port);
+    set_endpoints(b, bound, nbound);
     kelp_group_limits limits = group_limits(cfg);
     kelp_coordinator_set_limits(b->groups, &limits);
     kelp_txn_limits tl = txn_limits(cfg);

@@ -20,12 +20,21 @@
 typedef struct kelp_broker kelp_broker;
 typedef struct kelp_fetch_wait kelp_fetch_wait;
 
+/* A Kafka listener as clients see it: Metadata, FindCoordinator and
+ * DescribeCluster answer with the endpoint of the listener the request
+ * came in on, and its protocol says whether SASL is asked for. */
+typedef struct kelp_broker_endpoint {
+    char host[KELP_CONFIG_ADDR_MAX];
+    int32_t port;
+    int32_t protocol; /* KELP_LISTENER_* */
+} kelp_broker_endpoint;
+
 struct kelp_broker {
     kelp_loop *loop;
     kelp_storage *storage;
     kelp_config cfg;                /* this thread's copy of the configuration */
-    char advertised_host[KELP_CONFIG_ADDR_MAX];
-    int32_t advertised_port;
+    kelp_broker_endpoint endpoints[KELP_MAX_LISTENERS]; /* [0]: "listen"; then "listeners" */
+    int endpoint_count;
     char cluster_id[32];
     bool stopping;
 
@@ -42,6 +51,7 @@ struct kelp_broker {
     struct kelp_schema_validator *schemas; /* confluent.*.schema.validation; NULL without a registry */
     kelp_user_store users;          /* SASL credentials (broker/sasl.c) */
     kelp_acl_store acls;            /* ACLs (broker/acls.c, broker/authorizer.c) */
+    struct kelp_server_metrics *metrics; /* the server's counters; NULL when nobody counts */
 };
 
 /* An API the broker serves: the versions it advertises and its handler. A
@@ -61,10 +71,18 @@ const kelp_api *kelp_broker_api(int16_t api_key);
 /* All served APIs, for ApiVersions. */
 const kelp_api *kelp_broker_apis(size_t *count);
 
+/* bound: each listener's bound address (host and port) and protocol, in
+ * configuration order; advertised hosts come from cfg. */
 int kelp_broker_init(kelp_broker *b, kelp_loop *loop, kelp_storage *storage, const kelp_config *cfg,
-                     const char *bound_host, uint16_t bound_port, char *err, size_t errlen);
-void kelp_broker_set_config(kelp_broker *b, const kelp_config *cfg, const char *bound_host,
-                            uint16_t bound_port);
+                     const kelp_broker_endpoint *bound, int nbound, char *err, size_t errlen);
+void kelp_broker_set_config(kelp_broker *b, const kelp_config *cfg, const kelp_broker_endpoint *bound,
+                            int nbound);
+/* The endpoint of the listener a connection came in on (the main one for
+ * NULL or a listener since removed). */
+struct kelp_conn;
+const kelp_broker_endpoint *kelp_broker_endpoint_of(const kelp_broker *b, const struct kelp_conn *conn);
+/* The endpoint a request came in on. */
+const kelp_broker_endpoint *kelp_broker_request_endpoint(const kelp_broker *b, const kelp_request *req);
 /* Storage callback (see kelp_storage_options.on_durable). */
 void kelp_broker_on_durable(void *ctx, kelp_partition *p, int64_t high_watermark);
 /* After a batch of durability callbacks: answers what can be answered. */
@@ -141,6 +159,9 @@ char *kelp_broker_groups_json(kelp_broker *b, const char *group_id, unsigned *st
 char *kelp_broker_topics_json(kelp_broker *b, const char *name, unsigned *status);
 char *kelp_broker_topics_create(kelp_broker *b, const char *body, unsigned *status);
 char *kelp_broker_topics_delete(kelp_broker *b, const char *name, unsigned *status);
+/* GET /metrics (broker/metrics_scrape.c): the Prometheus text exposition
+ * of the server's counters and of the topics, partitions and groups now. */
+char *kelp_broker_metrics_text(kelp_broker *b, const char *arg, unsigned *status);
 /* Deletes a topic as DeleteTopics does: out of the catalogue at once,
  * waiting produces answered, committed offsets dropped, files removed in
  * the background. */

@@ -41,8 +41,9 @@ int kelp_handle_describe_cluster(kelp_broker *b, kelp_request *req)
         return 0;
     }
     broker.broker_id = b->cfg.node_id;
-    broker.host = kelp_kw_or_empty(b->advertised_host);
-    broker.port = b->advertised_port;
+    const kelp_broker_endpoint *ep = kelp_broker_request_endpoint(b, req);
+    broker.host = kelp_kw_or_empty(ep->host);
+    broker.port = ep->port;
     broker.rack = (kw_str){NULL, -1};
     /* v2 (KIP-1073): a running broker is never fenced, so IncludeFencedBrokers
      * changes nothing and IsFenced stays false. */

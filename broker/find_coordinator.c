@@ -44,14 +44,15 @@ int kelp_handle_find_coordinator(kelp_broker *b, kelp_request *req)
         return -1;
     kafka_FindCoordinatorResponse resp;
     kafka_FindCoordinatorResponse_init(&resp);
-    kw_str host = kelp_kw_or_empty(b->advertised_host);
+    const kelp_broker_endpoint *ep = kelp_broker_request_endpoint(b, req);
+    kw_str host = kelp_kw_or_empty(ep->host);
     if (req->api_version < 4) {
         coordinator_answer a = lookup(b, req, in.key_type, in.key);
         resp.error_code = a.error;
         resp.error_message = kelp_kw_nullable(a.message);
         resp.node_id = a.error ? -1 : b->cfg.node_id;
         resp.host = a.error ? kelp_kw_or_empty("") : host;
-        resp.port = a.error ? -1 : b->advertised_port;
+        resp.port = a.error ? -1 : ep->port;
         KELP_RESPOND(req, FindCoordinatorResponse, &resp);
         return 0;
     }
@@ -72,7 +73,7 @@ int kelp_handle_find_coordinator(kelp_broker *b, kelp_request *req)
         c->error_message = kelp_kw_nullable(a.message);
         c->node_id = a.error ? -1 : b->cfg.node_id;
         c->host = a.error ? kelp_kw_or_empty("") : host;
-        c->port = a.error ? -1 : b->advertised_port;
+        c->port = a.error ? -1 : ep->port;
     }
     KELP_RESPOND(req, FindCoordinatorResponse, &resp);
     return 0;

@@ -143,8 +143,9 @@ int kelp_handle_metadata(kelp_broker *b, kelp_request *req)
     kafka_MetadataResponse_MetadataResponseBroker_init(&resp.brokers[0]);
     resp.brokers_count = 1;
     resp.brokers[0].node_id = b->cfg.node_id;
-    resp.brokers[0].host = (kw_str){.ptr = b->advertised_host, .len = (int32_t)strlen(b->advertised_host)};
-    resp.brokers[0].port = b->advertised_port;
+    const kelp_broker_endpoint *ep = kelp_broker_request_endpoint(b, req);
+    resp.brokers[0].host = (kw_str){.ptr = ep->host, .len = (int32_t)strlen(ep->host)};
+    resp.brokers[0].port = ep->port;
     resp.brokers[0].rack = (kw_str){.ptr = NULL, .len = -1};
     resp.cluster_id = (kw_str){.ptr = b->cluster_id, .len = (int32_t)strlen(b->cluster_id)};
     resp.controller_id = b->cfg.node_id;

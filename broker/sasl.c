@@ -3,6 +3,7 @@
  * requests out until a connection is authenticated, and the SCRAM
  * credential administration APIs. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,11 @@ typedef struct kelp_sasl_conn {
     kelp_scram_server scram;
 } kelp_sasl_conn;
 
-static bool sasl_enabled(const kelp_broker *b) { return KELP_LISTENER_HAS_SASL(b->cfg.security.listener); }
+/* SASL is asked for by the listener a connection came in on. */
+static bool sasl_enabled(const kelp_broker *b, const kelp_conn *conn)
+{
+    return KELP_LISTENER_HAS_SASL(kelp_broker_endpoint_of(b, conn)->protocol);
+}
 
 static kelp_sasl_conn *conn_state(kelp_conn *conn)
 {
@@ -57,7 +62,7 @@ void kelp_sasl_conn_free(kelp_conn *conn)
 
 bool kelp_sasl_request_allowed(kelp_broker *b, kelp_conn *conn, int16_t api_key)
 {
-    if (!sasl_enabled(b) || api_key == KAFKA_API_API_VERSIONS || api_key == KAFKA_API_SASL_HANDSHAKE ||
+    if (!sasl_enabled(b, conn) || api_key == KAFKA_API_API_VERSIONS || api_key == KAFKA_API_SASL_HANDSHAKE ||
         api_key == KAFKA_API_SASL_AUTHENTICATE)
         return true;
     kelp_sasl_conn *sc = kelp_conn_user(conn);
@@ -84,15 +89,24 @@ bool kelp_sasl_expects_raw(kelp_conn *conn)
  * unknown name takes the same steps and time as a wrong password (RFC 5802
  * section 9): its salt is a keyed hash of the name, stable across
  * attempts, and its keys match no password. */
+static unsigned char unknown_user_secret[32];
+static pthread_once_t unknown_user_secret_once = PTHREAD_ONCE_INIT;
+
+/* Once per process, whichever loop thread asks first. */
+static void make_unknown_user_secret(void)
+{
+    if (RAND_bytes(unknown_user_secret, sizeof(unknown_user_secret)) != 1)
+        KELP_ERROR("security", "no random bytes for the stand-in credentials: unknown user names can be told apart");
+}
+
 static void unknown_user_cred(int mech, const char *user, kelp_scram_cred *out)
 {
-    static unsigned char secret[32];
-    static bool have_secret;
-    if (!have_secret)
-        have_secret = RAND_bytes(secret, sizeof(secret)) == 1;
+    pthread_once(&unknown_user_secret_once, make_unknown_user_secret);
+    const unsigned char *secret = unknown_user_secret;
+    size_t secret_len = sizeof(unknown_user_secret);
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int mac_len = 0;
-    HMAC(EVP_sha256(), secret, sizeof(secret), (const unsigned char *)user, strlen(user), mac, &mac_len);
+    HMAC(EVP_sha256(), secret, (int)secret_len, (const unsigned char *)user, strlen(user), mac, &mac_len);
     memset(out, 0, sizeof(*out));
     out->iterations = CONFIG_USER_ITERATIONS;
     out->salt_len = 16;
@@ -241,13 +255,15 @@ int kelp_handle_sasl_handshake(kelp_broker *b, kelp_request *req)
     kafka_SaslHandshakeRequest in;
     if (kafka_SaslHandshakeRequest_decode(&req->body, &req->arena, req->api_version, &in) != 0)
         return -1;
-    kelp_sasl_conn *sc = conn_state(kelp_conn_slot_conn(req->slot));
+    kelp_conn *conn = kelp_conn_slot_conn(req->slot);
+    bool enabled = sasl_enabled(b, conn);
+    kelp_sasl_conn *sc = conn_state(conn);
     kafka_SaslHandshakeResponse resp;
     kafka_SaslHandshakeResponse_init(&resp);
     kw_str names[3];
     int32_t count = 0;
     static const int order[] = {KELP_SCRAM_SHA_512, KELP_SCRAM_SHA_256, MECH_PLAIN};
-    for (int i = 0; sasl_enabled(b) && i < 3; i++)
+    for (int i = 0; enabled && i < 3; i++)
         if ((uint32_t)b->cfg.security.sasl_mechanisms & mech_bit(order[i])) {
             const char *n = mech_name(order[i]);
             names[count++] = (kw_str){.ptr = n, .len = (int32_t)strlen(n)};
@@ -260,7 +276,7 @@ int kelp_handle_sasl_handshake(kelp_broker *b, kelp_request *req)
     int mech = strcmp(name, "PLAIN") == 0 ? MECH_PLAIN : kelp_scram_mech_parse(name);
     if (!sc)
         resp.error_code = KAFKA_ERR_UNKNOWN_SERVER_ERROR;
-    else if (!sasl_enabled(b) || sc->mechanism || (sc->authenticated && req->api_version == 0))
+    else if (!enabled || sc->mechanism || (sc->authenticated && req->api_version == 0))
         resp.error_code = KAFKA_ERR_ILLEGAL_SASL_STATE;
     else if (!mech || !((uint32_t)b->cfg.security.sasl_mechanisms & mech_bit(mech)))
         resp.error_code = KAFKA_ERR_UNSUPPORTED_SASL_MECHANISM;
@@ -270,10 +286,9 @@ int kelp_handle_sasl_handshake(kelp_broker *b, kelp_request *req)
         kelp_scram_server_init(&sc->scram, mech == MECH_PLAIN ? 0 : mech);
         /* A bare PLAIN token of a short name and password is under 8 bytes. */
         if (sc->raw)
-            kelp_conn_set_short_frames(kelp_conn_slot_conn(req->slot), true);
+            kelp_conn_set_short_frames(conn, true);
     }
-    kelp_conn *conn = kelp_conn_slot_conn(req->slot);
-    bool failed = resp.error_code != KAFKA_ERR_NONE && sasl_enabled(b);
+    bool failed = resp.error_code != KAFKA_ERR_NONE && enabled;
     KELP_RESPOND(req, SaslHandshakeResponse, &resp);
     /* As Kafka's authenticator: a failed exchange is answered, then ends. */
     if (failed)
@@ -286,7 +301,9 @@ int kelp_handle_sasl_authenticate(kelp_broker *b, kelp_request *req)
     kafka_SaslAuthenticateRequest in;
     if (kafka_SaslAuthenticateRequest_decode(&req->body, &req->arena, req->api_version, &in) != 0)
         return -1;
-    kelp_sasl_conn *sc = conn_state(kelp_conn_slot_conn(req->slot));
+    kelp_conn *conn = kelp_conn_slot_conn(req->slot);
+    bool enabled = sasl_enabled(b, conn);
+    kelp_sasl_conn *sc = conn_state(conn);
     kafka_SaslAuthenticateResponse resp;
     kafka_SaslAuthenticateResponse_init(&resp);
     resp.error_message = NULL_STR;
@@ -296,7 +313,7 @@ int kelp_handle_sasl_authenticate(kelp_broker *b, kelp_request *req)
     bool done = true;
     if (!sc) {
         resp.error_code = KAFKA_ERR_UNKNOWN_SERVER_ERROR;
-    } else if (!sasl_enabled(b) || sc->raw) {
+    } else if (!enabled || sc->raw) {
         resp.error_code = KAFKA_ERR_ILLEGAL_SASL_STATE;
         snprintf(msg, sizeof(msg), "Unexpected SaslAuthenticate request");
     } else {
@@ -311,8 +328,7 @@ int kelp_handle_sasl_authenticate(kelp_broker *b, kelp_request *req)
         if (done)
             resp.session_lifetime_ms = b->cfg.security.session_lifetime_ms;
     }
-    kelp_conn *conn = kelp_conn_slot_conn(req->slot);
-    bool failed = resp.error_code != KAFKA_ERR_NONE && sasl_enabled(b);
+    bool failed = resp.error_code != KAFKA_ERR_NONE && enabled;
     KELP_RESPOND(req, SaslAuthenticateResponse, &resp);
     kelp_buf_free(&out);
     if (failed)

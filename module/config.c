@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "module/config_listeners.h"
 #include "security/scram.h"
 #include "util/log.h"
+#include "util/log_line.h"
 
 enum key_type {
     KEY_HOSTPORT,          /* "host:port", required */
@@ -28,7 +30,8 @@ enum key_type {
     KEY_SECRET,    /* free text never echoed back */
     KEY_MECHANISMS, /* array of SASL mechanism names into a bit set */
     KEY_NAME_LIST, /* array of user names, stored '\n'-terminated */
-    KEY_USERS      /* object of name -> password, stored as JSON text */
+    KEY_USERS,     /* object of name -> password, stored as JSON text */
+    KEY_LISTENERS  /* the "listeners" array (module/config_listeners.c) */
 };
 
 typedef struct config_key {
@@ -51,6 +54,8 @@ typedef struct config_key {
 /* In the order of the KELP_LISTENER_* and KELP_CLIENT_AUTH_* numbers. */
 static const char *const listener_names[] = {"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL", NULL};
 static const char *const client_auth_names[] = {"none", "requested", "required", NULL};
+/* In the order of the KELP_LOG_FORMAT_* numbers (util/log_line.h). */
+static const char *const log_format_names[] = {"logfmt", "json", NULL};
 
 /* The keys of the "storage" object, at their place in kelp_config. */
 static const config_key storage_keys[] = {
@@ -91,6 +96,7 @@ static const config_key config_keys[] = {
     OBJECT_KEY("storage", storage_keys),
     OBJECT_KEY("security", security_keys),
     OBJECT_KEY("admin_auth", admin_auth_keys),
+    {"listeners", KEY_LISTENERS, 0, 0, 0, 0, NULL, 0, NULL},
     INT_KEY("node_id", KEY_INT32, node_id, 0, INT32_MAX),
     INT_KEY("default_partitions", KEY_INT32, default_partitions, 1, 10000),
     INT_KEY("auto_create_topics", KEY_BOOL, auto_create_topics, 0, 1),
@@ -102,6 +108,7 @@ static const config_key config_keys[] = {
     INT_KEY("max_connections", KEY_INT32, max_connections, 1, 1000000),
     INT_KEY("connections_max_idle_ms", KEY_INT32, connections_max_idle_ms, 1000, INT32_MAX),
     INT_KEY("log_level", KEY_LOG_LEVEL, log_level, 0, 0),
+    ENUM_KEY("log_format", log_format, log_format_names),
     INT_KEY("group_initial_rebalance_delay_ms", KEY_INT32, group_initial_rebalance_delay_ms, 0, 300000),
     INT_KEY("group_min_session_timeout_ms", KEY_INT32, group_min_session_timeout_ms, 1, 3600000),
     INT_KEY("group_max_session_timeout_ms", KEY_INT32, group_max_session_timeout_ms, 1, 3600000),
@@ -133,6 +140,7 @@ void kelp_config_defaults(kelp_config *cfg)
     cfg->max_connections = 10000;
     cfg->connections_max_idle_ms = 600000; /* Kafka's connections.max.idle.ms */
     cfg->log_level = KELP_LOG_INFO;
+    cfg->log_format = KELP_LOG_FORMAT_LOGFMT;
     /* Kafka's defaults. */
     cfg->group_initial_rebalance_delay_ms = 3000;
     cfg->group_min_session_timeout_ms = 6000;
@@ -203,6 +211,8 @@ static const char *type_name(enum key_type type)
     case KEY_MECHANISMS:
     case KEY_NAME_LIST:
         return "an array of strings";
+    case KEY_LISTENERS:
+        return "an array of objects";
     default:
         return "a string";
     }
@@ -221,6 +231,7 @@ static bool type_matches(const config_key *key, const cJSON *value)
         return cJSON_IsObject(value);
     case KEY_MECHANISMS:
     case KEY_NAME_LIST:
+    case KEY_LISTENERS:
         return cJSON_IsArray(value);
     default:
         return cJSON_IsString(value);
@@ -417,6 +428,19 @@ static int set_enum(const config_key *key, const char *prefix, kelp_config *cfg,
     return -1;
 }
 
+int kelp_config_protocol_parse(const char *name)
+{
+    for (int i = 0; listener_names[i]; i++)
+        if (strcmp(listener_names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+const char *kelp_config_protocol_name(int protocol)
+{
+    return protocol >= 0 && protocol <= KELP_LISTENER_SASL_SSL ? listener_names[protocol] : "?";
+}
+
 static const config_key *find_key(const config_key *table, size_t count, const char *name)
 {
     for (size_t i = 0; i < count; i++)
@@ -465,6 +489,8 @@ static int apply_key_in(const config_key *table, size_t count, const char *prefi
         return set_number(key, prefix, cfg, item->valuedouble, err, errlen);
     if (key->type == KEY_ENUM)
         return set_enum(key, prefix, cfg, item->valuestring, err, errlen);
+    if (key->type == KEY_LISTENERS)
+        return kelp_config_listeners_apply(cfg, item, err, errlen);
     if (key->type == KEY_MECHANISMS || key->type == KEY_NAME_LIST || key->type == KEY_USERS)
         return set_security(key, prefix, cfg, item, err, errlen);
     return set_string(key, prefix, cfg, item->valuestring, err, errlen);
@@ -499,6 +525,8 @@ static int check_consistency(const kelp_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "\"admin_auth.bearer_token\" must be empty or at least 16 bytes");
         return -1;
     }
+    if (kelp_config_listeners_check(cfg, err, errlen) != 0)
+        return -1;
     if (cfg->group_min_session_timeout_ms > cfg->group_max_session_timeout_ms) {
         snprintf(err, errlen,
                  "configuration key \"group_min_session_timeout_ms\" (%d) must not exceed "
@@ -551,6 +579,8 @@ static cJSON *key_value(const config_key *key, const kelp_config *cfg)
         return cJSON_CreateString(kelp_log_level_name(*(const int32_t *)field));
     case KEY_OBJECT:
         return keys_to_json(key->sub, key->sub_count, cfg);
+    case KEY_LISTENERS:
+        return kelp_config_listeners_json(cfg);
     case KEY_ENUM:
         return cJSON_CreateString(key->choices[*(const int32_t *)field]);
     case KEY_MECHANISMS: {

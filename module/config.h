@@ -45,6 +45,20 @@ typedef struct kelp_security_config {
                                     credential store at start; never echoed back */
 } kelp_security_config;
 
+/* More Kafka listeners than "listen": "listeners": [{...}], each with its
+ * own security protocol and advertised host. TLS and SASL settings are the
+ * "security" object's, shared by every listener. */
+#define KELP_MAX_EXTRA_LISTENERS 8
+#define KELP_MAX_LISTENERS (1 + KELP_MAX_EXTRA_LISTENERS) /* with the "listen" one */
+#define KELP_LISTENER_NAME_MAX 64
+#define KELP_MAIN_LISTENER_NAME "MAIN" /* the "listen" one, as GET /v1/listeners shows it */
+typedef struct kelp_listener_config {
+    char name[KELP_LISTENER_NAME_MAX];          /* "name": [A-Z0-9_]+, unique, not "MAIN" */
+    char listen[KELP_CONFIG_ADDR_MAX];          /* "listen": HOST:PORT */
+    int32_t protocol;                           /* "protocol": KELP_LISTENER_* (default PLAINTEXT) */
+    char advertised_host[KELP_CONFIG_ADDR_MAX]; /* "advertised_host": "" = the listen host */
+} kelp_listener_config;
+
 /* The admin HTTP endpoint's protection: "admin_auth": {...}. */
 typedef struct kelp_admin_auth_config {
     char bearer_token[256];                     /* "bearer_token": "" = none; never echoed back */
@@ -62,6 +76,8 @@ typedef struct kelp_config {
     kelp_storage_config storage;                /* "storage": {...} the filer backend */
     kelp_security_config security;              /* "security": {...} TLS, SASL and ACLs on the Kafka listener */
     kelp_admin_auth_config admin_auth;          /* "admin_auth": {...} who may use the admin endpoint */
+    kelp_listener_config listeners[KELP_MAX_EXTRA_LISTENERS]; /* "listeners": [...] more Kafka listeners */
+    int32_t listener_count;
     int32_t node_id;                            /* "node_id" */
     int32_t default_partitions;                 /* "default_partitions" (auto-create) */
     bool auto_create_topics;                    /* "auto_create_topics" */
@@ -74,6 +90,7 @@ typedef struct kelp_config {
                                                    nothing pending and no whole request for this
                                                    long is closed */
     int32_t log_level;                          /* "log_level": "error".."debug" */
+    int32_t log_format;                         /* "log_format": KELP_LOG_FORMAT_* ("logfmt", "json") */
     int32_t group_initial_rebalance_delay_ms;   /* "group_initial_rebalance_delay_ms" */
     int32_t group_min_session_timeout_ms;       /* "group_min_session_timeout_ms" */
     int32_t group_max_session_timeout_ms;       /* "group_max_session_timeout_ms" */
@@ -112,6 +129,7 @@ void kelp_config_defaults(kelp_config *cfg);
  *   max_connections       1 .. 1000000
  *   connections_max_idle_ms  1000 .. 2147483647
  *   log_level             "error", "warn", "info" or "debug"
+ *   log_format            "logfmt" or "json"
  *   group_initial_rebalance_delay_ms  0 .. 300000
  *   group_min_session_timeout_ms      1 .. 3600000, at most the max
  *   group_max_session_timeout_ms      1 .. 3600000
@@ -152,5 +170,9 @@ char *kelp_config_to_json(const kelp_config *cfg);
 
 /* Splits "host:port" or "[v6]:port"; port 0 is allowed (ephemeral). */
 int kelp_config_split_hostport(const char *addr, char *host, size_t hostlen, uint16_t *port);
+/* Security protocol names ("PLAINTEXT", "SSL", "SASL_PLAINTEXT",
+ * "SASL_SSL") and KELP_LISTENER_* numbers; parse gives -1 for others. */
+int kelp_config_protocol_parse(const char *name);
+const char *kelp_config_protocol_name(int protocol);
 
 #endif

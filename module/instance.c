@@ -97,6 +97,24 @@ static char *admin_delete_topic(void *ctx, const char *name, unsigned *status)
     return kelp_server_query(inst->server, kelp_broker_topics_delete, name, status);
 }
 
+static char *admin_metrics_text(void *ctx, unsigned *status)
+{
+    kelp_instance *inst = ctx;
+    return kelp_server_query(inst->server, kelp_broker_metrics_text, NULL, status);
+}
+
+static char *admin_drain(void *ctx, int action, unsigned *status)
+{
+    kelp_instance *inst = ctx;
+    return kelp_server_drain(inst->server, action, status);
+}
+
+static char *admin_listeners_json(void *ctx, unsigned *status)
+{
+    kelp_instance *inst = ctx;
+    return kelp_server_listeners_json(inst->server, status);
+}
+
 /* The endpoints' view of "admin_auth", taken for each request. */
 static void http_auth_settings(void *ctx, kelp_admin_auth_config *out)
 {
@@ -115,6 +133,9 @@ static kelp_admin_callbacks admin_callbacks(kelp_instance *inst)
                                   .topics_json = admin_topics_json,
                                   .create_topic = admin_create_topic,
                                   .delete_topic = admin_delete_topic,
+                                  .metrics_text = admin_metrics_text,
+                                  .drain = admin_drain,
+                                  .listeners_json = admin_listeners_json,
                                   .get_auth = http_auth_settings};
 }
 
@@ -158,6 +179,7 @@ int kelp_instance_create(const kelp_host_api *host, const char *config_json, kel
         inst->has_log_sink = true;
     }
     kelp_log_set_level(cfg.log_level);
+    kelp_log_set_format(cfg.log_format);
     *out = inst;
     return 0;
 }
@@ -363,6 +385,7 @@ int kelp_instance_reconfigure(kelp_instance *inst, const char *config_json, char
     inst->cfg = next;
     pthread_mutex_unlock(&inst->cfg_lock);
     kelp_log_set_level(next.log_level);
+    kelp_log_set_format(next.log_format);
     KELP_INFO("config", "configuration changed");
     rc = 0;
 out:

@@ -2,6 +2,7 @@
 # exported descriptor) is built into kelp.la by Makefile.am.
 libkelpcore_la_SOURCES += \
 	module/config.c module/config.h \
+	module/config_listeners.c module/config_listeners.h \
 	module/instance.c module/instance.h
 
 check_PROGRAMS += t/unit/test_config

@@ -30,6 +30,7 @@ struct kelp_conn {
     const kelp_conn_handler *handler;
     void *ctx;
     void *user;
+    int listener; /* which of the server's listeners accepted it */
     char peer[64];
 
     bool closed;
@@ -99,6 +100,8 @@ kelp_conn *kelp_conn_new(kelp_loop *loop, int fd, const kelp_conn_limits *limits
 const char *kelp_conn_peer(const kelp_conn *conn) { return conn->peer; }
 void *kelp_conn_user(kelp_conn *conn) { return conn->user; }
 void kelp_conn_set_user(kelp_conn *conn, void *user) { conn->user = user; }
+int kelp_conn_listener(const kelp_conn *conn) { return conn ? conn->listener : 0; }
+void kelp_conn_set_listener(kelp_conn *conn, int listener) { conn->listener = listener; }
 bool kelp_conn_is_closed(const kelp_conn *conn) { return conn->closed; }
 kelp_conn *kelp_conn_slot_conn(kelp_conn_slot *slot) { return slot->conn; }
 

@@ -60,6 +60,10 @@ bool kelp_conn_idle_tick(kelp_conn *conn, unsigned max_ticks);
 const char *kelp_conn_peer(const kelp_conn *conn);
 void *kelp_conn_user(kelp_conn *conn);
 void kelp_conn_set_user(kelp_conn *conn, void *user);
+/* The index of the listener that accepted the connection (0: the main one;
+ * also for NULL, as internal requests have no connection). */
+int kelp_conn_listener(const kelp_conn *conn);
+void kelp_conn_set_listener(kelp_conn *conn, int listener);
 
 /* Reserves the next response position. */
 kelp_conn_slot *kelp_conn_slot_reserve(kelp_conn *conn);

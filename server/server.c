@@ -1,6 +1,7 @@
 /* Server life cycle: storage, the Kafka listener, connections and the event
  * loop thread; requests are framed here and dispatched to the broker. */
 #include "server/server.h"
+#include "server/server_internal.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -18,8 +19,10 @@
 #include "net/event_loop.h"
 #include "net/listener.h"
 #include "net/tls.h"
+#include "metrics/server_metrics.h"
 #include "protocol/generated/kafka_apis.h"
 #include "schema/record_validator.h"
+#include "server/listener_set.h"
 #include "server/request.h"
 #include "storage/fs_filer.h"
 #include "storage/storage.h"
@@ -31,26 +34,6 @@
  * idle connection is closed between 1 and 1 + 1/IDLE_TICKS times the limit. */
 #define IDLE_TICKS 4
 
-struct kelp_server {
-    kelp_config cfg; /* host thread's copy, guarded by lock */
-    pthread_mutex_t lock;
-    kelp_loop *loop;
-    kelp_storage *storage;
-    kelp_listener *listener;
-    kelp_tls_context *tls; /* TLS listeners; read and replaced on the loop thread */
-    kelp_broker broker;
-    struct kelp_schema_registry *registry; /* set before start, read by the loop thread */
-    kelp_watch storage_watch;
-    pthread_t thread;
-    bool running;
-
-    kelp_conn **conns;
-    size_t conn_count, conn_cap;
-    bool draining;
-    int64_t drain_deadline;
-    kelp_timer *idle_timer;  /* the sweep for connections_max_idle_ms (loop thread) */
-    int32_t idle_period_ms;  /* what it was armed with */
-};
 
 static void on_conn_close(void *ctx, kelp_conn *conn);
 static int on_frame(void *ctx, kelp_conn *conn, uint8_t *frame, size_t len);
@@ -59,11 +42,25 @@ static const kelp_conn_handler conn_handler = {.on_frame = on_frame, .on_close =
 
 static int be16(const uint8_t *p) { return (int16_t)((uint16_t)p[0] << 8 | p[1]); }
 
+/* A request that ends its connection (unsupported, unauthenticated or
+ * malformed) still counts, as failed. */
+static void count_refused(kelp_server *srv, int16_t api_key, int16_t api_version, int64_t received_ns)
+{
+    kelp_metrics_request_done(srv->metrics, api_key, api_version, received_ns, true);
+}
+
 static int on_frame(void *ctx, kelp_conn *conn, uint8_t *frame, size_t len)
 {
     kelp_server *srv = ctx;
+    int64_t received_ns = kelp_metrics_now_ns();
     if (kelp_sasl_expects_raw(conn))
         return kelp_sasl_raw_token(&srv->broker, conn, frame, len);
+    if (len < KELP_REQUEST_HEADER_MIN) {
+        KELP_WARN("net", "closing %s: a %zu-byte frame is shorter than any request header", kelp_conn_peer(conn),
+                  len);
+        free(frame);
+        return -1;
+    }
     int16_t api_key = (int16_t)be16(frame);
     int16_t api_version = (int16_t)be16(frame + 2);
     const kelp_api *api = kelp_broker_api(api_key);
@@ -71,12 +68,14 @@ static int on_frame(void *ctx, kelp_conn *conn, uint8_t *frame, size_t len)
     if (!supported && api_key != KAFKA_API_API_VERSIONS) {
         KELP_WARN("net", "closing %s: unsupported request api_key=%d version=%d", kelp_conn_peer(conn),
                   api_key, api_version);
+        count_refused(srv, api_key, api_version, received_ns);
         free(frame);
         return -1;
     }
     if (!kelp_sasl_request_allowed(&srv->broker, conn, api_key)) {
         /* As Kafka does: an unauthenticated request ends the connection. */
         KELP_WARN("net", "closing %s: api_key=%d before SASL authentication", kelp_conn_peer(conn), api_key);
+        count_refused(srv, api_key, api_version, received_ns);
         free(frame);
         return -1;
     }
@@ -86,20 +85,25 @@ static int on_frame(void *ctx, kelp_conn *conn, uint8_t *frame, size_t len)
     kelp_request *req = kelp_request_parse(frame, len, header_version);
     if (!req) {
         KELP_WARN("net", "closing %s: malformed request header", kelp_conn_peer(conn));
+        count_refused(srv, api_key, api_version, received_ns);
         return -1;
     }
+    req->metrics = srv->metrics;
+    req->received_ns = received_ns;
     req->slot = kelp_conn_slot_reserve(conn);
     if (!req->slot) {
         kelp_request_free(req);
         return -1;
     }
     if (!supported) {
+        req->failed = true; /* answered with UNSUPPORTED_VERSION */
         kelp_api_versions_unsupported(&srv->broker, req);
         return 0;
     }
     if (api->handle(&srv->broker, req) != 0) {
         KELP_WARN("net", "closing %s: malformed %s v%d request", kelp_conn_peer(conn),
                   kafka_api_lookup(api_key) ? kafka_api_lookup(api_key)->name : "?", api_version);
+        count_refused(srv, api_key, api_version, received_ns);
         kelp_conn_slot_complete(req->slot, NULL);
         kelp_request_free(req);
         return -1;
@@ -110,6 +114,7 @@ static int on_frame(void *ctx, kelp_conn *conn, uint8_t *frame, size_t len)
 static void on_conn_close(void *ctx, kelp_conn *conn)
 {
     kelp_server *srv = ctx;
+    srv->metrics->connections_closed++;
     kelp_sasl_conn_free(conn);
     for (size_t i = 0; i < srv->conn_count; i++) {
         if (srv->conns[i] == conn) {
@@ -119,11 +124,14 @@ static void on_conn_close(void *ctx, kelp_conn *conn)
     }
 }
 
-static void on_accept(void *ctx, int fd)
+/* A connection from listener `index`, which speaks `protocol`. */
+static void accept_on(kelp_server *srv, int index, int32_t protocol, int fd)
 {
-    kelp_server *srv = ctx;
-    if (srv->draining || srv->conn_count >= (size_t)srv->broker.cfg.max_connections) {
-        KELP_WARN("net", "refusing a connection: %s", srv->draining ? "shutting down" : "max_connections reached");
+    if (srv->draining || srv->admin_drain || srv->conn_count >= (size_t)srv->broker.cfg.max_connections) {
+        KELP_WARN("net", "refusing a connection: %s",
+                  srv->draining      ? "shutting down"
+                  : srv->admin_drain ? "draining"
+                                     : "max_connections reached");
         close(fd);
         return;
     }
@@ -145,11 +153,40 @@ static void on_accept(void *ctx, int fd)
         close(fd);
         return;
     }
-    if (srv->tls && kelp_conn_start_tls(conn, srv->tls) != 0) {
-        kelp_conn_close(conn, "out of memory for TLS");
+    srv->metrics->connections_accepted++; /* from here on, its close is counted too */
+    kelp_conn_set_listener(conn, index);
+    if (KELP_LISTENER_HAS_TLS(protocol) && (!srv->tls || kelp_conn_start_tls(conn, srv->tls) != 0)) {
+        kelp_conn_close(conn, srv->tls ? "out of memory for TLS" : "no TLS context");
         return;
     }
     srv->conns[srv->conn_count++] = conn;
+}
+
+static void on_accept(void *ctx, int fd)
+{
+    kelp_server *srv = ctx;
+    accept_on(srv, 0, srv->broker.cfg.security.listener, fd);
+}
+
+static void on_accept_extra(void *ctx, int fd)
+{
+    kelp_listener_entry *e = ctx;
+    accept_on(e->owner, e->index, e->protocol, fd);
+}
+
+/* What the broker tells clients of each listener: bound address, protocol. */
+static int bound_endpoints(const kelp_server *srv, const kelp_config *cfg, kelp_broker_endpoint out[KELP_MAX_LISTENERS])
+{
+    snprintf(out[0].host, sizeof(out[0].host), "%s", kelp_listener_host(srv->listener));
+    out[0].port = kelp_listener_port(srv->listener);
+    out[0].protocol = cfg->security.listener;
+    for (int i = 0; i < srv->extras.count; i++) {
+        const kelp_listener_entry *e = srv->extras.entries[i];
+        snprintf(out[i + 1].host, sizeof(out[i + 1].host), "%s", kelp_listener_host(e->l));
+        out[i + 1].port = kelp_listener_port(e->l);
+        out[i + 1].protocol = e->protocol;
+    }
+    return 1 + srv->extras.count;
 }
 
 static void idle_sweep(void *ctx);
@@ -201,6 +238,12 @@ int kelp_server_create(const kelp_config *cfg, kelp_server **out, char *err, siz
         return -1;
     }
     srv->cfg = *cfg;
+    srv->metrics = kelp_server_metrics_new();
+    if (!srv->metrics) {
+        free(srv);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     pthread_mutex_init(&srv->lock, NULL);
     *out = srv;
     return 0;
@@ -212,7 +255,10 @@ static int make_tls(const kelp_config *cfg, kelp_tls_context **out, char *err, s
 {
     *out = NULL;
     const kelp_security_config *sec = &cfg->security;
-    if (!KELP_LISTENER_HAS_TLS(sec->listener))
+    bool wanted = KELP_LISTENER_HAS_TLS(sec->listener);
+    for (int i = 0; i < cfg->listener_count; i++)
+        wanted = wanted || KELP_LISTENER_HAS_TLS(cfg->listeners[i].protocol);
+    if (!wanted)
         return 0;
     kelp_tls_options opt = {.certificate = sec->ssl_certificate,
                             .key = sec->ssl_key,
@@ -242,6 +288,7 @@ int kelp_server_start(kelp_server *srv, char *err, size_t errlen)
         return -1;
     }
     bool kept_listener = srv->listener != NULL;
+    bool kept_extras = kept_listener; /* a storage switch keeps every socket */
     const kelp_storage_config *sc = &srv->cfg.storage;
     kelp_filer_options filer = {.url = sc->filer,
                                 .root = sc->root,
@@ -265,11 +312,28 @@ int kelp_server_start(kelp_server *srv, char *err, size_t errlen)
     /* A restart for another storage keeps the socket clients know. */
     if (!srv->listener && bind_listener(&srv->cfg, &srv->listener, err, errlen) != 0)
         goto fail;
+    if (kept_extras) {
+        if (kelp_listener_set_start(&srv->extras, srv->loop, on_accept_extra) != 0) {
+            snprintf(err, errlen, "cannot watch the listeners: %s", strerror(errno));
+            goto fail;
+        }
+    } else {
+        kelp_listener_set next;
+        int moved[KELP_MAX_LISTENERS];
+        if (kelp_listener_set_plan(&srv->extras, &srv->cfg, srv, &next, moved, err, errlen) != 0)
+            goto fail;
+        /* No loop thread yet: this thread may apply it. */
+        if (kelp_listener_set_apply(&srv->extras, &next, &srv->cfg, srv->loop, on_accept_extra) != 0) {
+            snprintf(err, errlen, "cannot watch the listeners: %s", strerror(errno));
+            goto fail;
+        }
+    }
     srv->draining = false;
-    if (kelp_broker_init(&srv->broker, srv->loop, srv->storage, &srv->cfg,
-                         kelp_listener_host(srv->listener), kelp_listener_port(srv->listener), err,
-                         errlen) != 0)
+    kelp_broker_endpoint bound[KELP_MAX_LISTENERS];
+    int nbound = bound_endpoints(srv, &srv->cfg, bound);
+    if (kelp_broker_init(&srv->broker, srv->loop, srv->storage, &srv->cfg, bound, nbound, err, errlen) != 0)
         goto fail;
+    srv->broker.metrics = srv->metrics;
     if (srv->registry && !(srv->broker.schemas = kelp_schema_validator_new(srv->registry))) {
         snprintf(err, errlen, "out of memory");
         goto fail;
@@ -295,9 +359,11 @@ fail:
     kelp_broker_destroy(&srv->broker);
     if (kept_listener) {
         kelp_listener_detach(srv->listener); /* its socket stays for the next try */
+        kelp_listener_set_detach(&srv->extras);
     } else {
         kelp_listener_close(srv->listener);
         srv->listener = NULL;
+        kelp_listener_set_close(&srv->extras);
     }
     if (srv->storage)
         kelp_storage_close(srv->storage);
@@ -314,6 +380,8 @@ typedef struct loop_call {
     kelp_server *srv;
     kelp_config cfg;
     kelp_listener *new_listener;
+    kelp_listener_set extras;            /* "listeners" after the change */
+    int moved[KELP_MAX_LISTENERS];       /* connections' new listener index, -1: close */
     kelp_tls_context *tls; /* the context new connections get; the old one is freed */
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -345,11 +413,26 @@ static void apply_config_on_loop(void *ctx)
         srv->listener = call->new_listener;
         kelp_listener_start(srv->listener, srv->loop, on_accept, srv);
     }
+    if (kelp_listener_set_apply(&srv->extras, &call->extras, &call->cfg, srv->loop, on_accept_extra) != 0)
+        KELP_ERROR("server", "a new listener cannot be watched: %s", strerror(errno));
+    /* A connection whose listener went away or changed protocol ends. */
+    for (size_t i = srv->conn_count; i > 0; i--) {
+        if (i > srv->conn_count)
+            continue;
+        kelp_conn *conn = srv->conns[i - 1];
+        int index = kelp_conn_listener(conn);
+        int to = index >= 0 && index < KELP_MAX_LISTENERS ? call->moved[index] : -1;
+        if (to < 0)
+            kelp_conn_close(conn, "its listener was removed or changed");
+        else
+            kelp_conn_set_listener(conn, to);
+    }
     /* Open TLS sessions hold their own reference to the old context. */
     kelp_tls_context_free(srv->tls);
     srv->tls = call->tls;
-    kelp_broker_set_config(&srv->broker, &call->cfg, kelp_listener_host(srv->listener),
-                           kelp_listener_port(srv->listener));
+    kelp_broker_endpoint bound[KELP_MAX_LISTENERS];
+    int nbound = bound_endpoints(srv, &call->cfg, bound);
+    kelp_broker_set_config(&srv->broker, &call->cfg, bound, nbound);
     if (srv->broker.cfg.connections_max_idle_ms / IDLE_TICKS != srv->idle_period_ms) {
         kelp_timer_cancel(srv->loop, srv->idle_timer);
         idle_sweep_arm(srv);
@@ -383,6 +466,13 @@ int kelp_server_reconfigure(kelp_server *srv, const kelp_config *cfg, char *err,
         pthread_mutex_unlock(&srv->lock);
         return -1;
     }
+    /* Only this thread changes the set, under srv->lock; the loop thread reads it. */
+    if (kelp_listener_set_plan(&srv->extras, cfg, srv, &call.extras, call.moved, err, errlen) != 0) {
+        kelp_listener_close(call.new_listener);
+        kelp_tls_context_free(call.tls);
+        pthread_mutex_unlock(&srv->lock);
+        return -1;
+    }
     pthread_mutex_init(&call.mu, NULL);
     pthread_cond_init(&call.cv, NULL);
     int rc = kelp_loop_post(srv->loop, apply_config_on_loop, &call);
@@ -390,6 +480,7 @@ int kelp_server_reconfigure(kelp_server *srv, const kelp_config *cfg, char *err,
         loop_call_wait(&call);
     } else {
         kelp_listener_close(call.new_listener);
+        kelp_listener_set_discard(&srv->extras, &call.extras);
         kelp_tls_context_free(call.tls);
     }
     pthread_cond_destroy(&call.cv);
@@ -448,6 +539,52 @@ char *kelp_server_query(kelp_server *srv, kelp_broker_query_fn fn, const char *a
     return call.result;
 }
 
+/* Runs fn(ctx) on the loop thread and waits for it; -1 (status 503) when
+ * the server is not running, -1 (500) when it cannot be posted. */
+typedef struct waited_call {
+    void (*fn)(kelp_server *srv, void *ctx);
+    kelp_server *srv;
+    void *ctx;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+} waited_call;
+
+static void waited_call_on_loop(void *arg)
+{
+    waited_call *call = arg;
+    call->fn(call->srv, call->ctx);
+    pthread_mutex_lock(&call->mu);
+    call->done = true;
+    pthread_cond_signal(&call->cv);
+    pthread_mutex_unlock(&call->mu);
+}
+
+int kelp_server_run_on_loop(kelp_server *srv, void (*fn)(kelp_server *srv, void *ctx), void *ctx, unsigned *status)
+{
+    pthread_mutex_lock(&srv->lock);
+    if (!srv->running) {
+        pthread_mutex_unlock(&srv->lock);
+        *status = 503;
+        return -1;
+    }
+    waited_call call = {.fn = fn, .srv = srv, .ctx = ctx};
+    pthread_mutex_init(&call.mu, NULL);
+    pthread_cond_init(&call.cv, NULL);
+    bool posted = kelp_loop_post(srv->loop, waited_call_on_loop, &call) == 0;
+    if (posted) {
+        pthread_mutex_lock(&call.mu);
+        while (!call.done)
+            pthread_cond_wait(&call.cv, &call.mu);
+        pthread_mutex_unlock(&call.mu);
+    }
+    pthread_cond_destroy(&call.cv);
+    pthread_mutex_destroy(&call.mu);
+    pthread_mutex_unlock(&srv->lock);
+    *status = posted ? 200 : 500;
+    return posted ? 0 : -1;
+}
+
 static void drain_check(void *ctx)
 {
     kelp_server *srv = ctx;
@@ -490,9 +627,11 @@ static int server_stop(kelp_server *srv, bool keep_listener, char *err, size_t e
     srv->running = false;
     if (keep_listener) {
         kelp_listener_detach(srv->listener);
+        kelp_listener_set_detach(&srv->extras);
     } else {
         kelp_listener_close(srv->listener);
         srv->listener = NULL;
+        kelp_listener_set_close(&srv->extras);
     }
     pthread_mutex_unlock(&srv->lock);
     /* Queued offset and group files are written before the store closes. */
@@ -545,6 +684,7 @@ int kelp_server_switch_storage(kelp_server *srv, const kelp_config *cfg, char *e
         KELP_ERROR("server", "the previous storage failed too: %s", again);
         kelp_listener_close(srv->listener);
         srv->listener = NULL;
+        kelp_listener_set_close(&srv->extras);
     }
     return -1;
 }
@@ -558,6 +698,7 @@ void kelp_server_destroy(kelp_server *srv)
         kelp_server_stop(srv, err, sizeof(err));
     }
     free(srv->conns);
+    kelp_server_metrics_free(srv->metrics);
     pthread_mutex_destroy(&srv->lock);
     free(srv);
 }

@@ -31,6 +31,16 @@ void kelp_server_destroy(kelp_server *srv);
 /* Runs fn on the loop thread and waits for it (thread-safe); 503 and NULL
  * when the server is not running. */
 char *kelp_server_query(kelp_server *srv, kelp_broker_query_fn fn, const char *arg, unsigned *status);
+/* The admin drain: action > 0 starts it (new connections are refused, open
+ * ones end once their pending answers are written), < 0 ends it, 0 only
+ * reports. Thread-safe. Returns malloc'd JSON {"draining", "connections"}
+ * (the connections still open) and sets an HTTP status; 503 and NULL when
+ * the server is not running. */
+char *kelp_server_drain(kelp_server *srv, int action, unsigned *status);
+/* {"listeners": [{"name", "listen", "bound", "protocol", "advertised",
+ * "connections"}]}: the main listener ("MAIN") and those of "listeners".
+ * Thread-safe; 503 and NULL when the server is not running. */
+char *kelp_server_listeners_json(kelp_server *srv, unsigned *status);
 /* The file system of the running storage, NULL when not running. Valid
  * until the next stop or storage switch; its operations are thread-safe. */
 struct kelp_fs;

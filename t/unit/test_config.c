@@ -301,12 +301,12 @@ START_TEST(to_json_lists_every_key_and_round_trips)
                                        "default_partitions", "auto_create_topics", "segment_bytes",
                                        "index_interval_bytes", "max_request_bytes", "message_max_bytes",
                                        "max_connections", "connections_max_idle_ms", "log_level",
-                                       "group_initial_rebalance_delay_ms",
+                                       "log_format", "group_initial_rebalance_delay_ms",
                                        "group_min_session_timeout_ms", "group_max_session_timeout_ms",
                                        "group_max_size", "log_retention_ms", "log_retention_bytes", "log_segment_ms",
                                        "log_retention_check_interval_ms", "transaction_max_timeout_ms",
                                        "transaction_check_interval_ms", "producer_id_expiration_ms", "storage",
-                                       "schema_registry", "security", "admin_auth"};
+                                       "schema_registry", "security", "admin_auth", "listeners"};
     ck_assert_int_eq(cJSON_GetArraySize(root), (int)(sizeof(keys) / sizeof(keys[0])));
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         ck_assert_msg(cJSON_GetObjectItemCaseSensitive(root, keys[i]) != NULL, "missing %s", keys[i]);
@@ -317,6 +317,75 @@ START_TEST(to_json_lists_every_key_and_round_trips)
     ck_assert_int_eq(kelp_config_apply_json(&back, json, err, sizeof(err)), 0);
     ck_assert(configs_equal(&cfg, &back));
     free(json);
+}
+END_TEST
+
+START_TEST(listeners_are_checked_whole_and_round_trip)
+{
+    kelp_config cfg;
+    kelp_config_defaults(&cfg);
+    char err[256] = "";
+    ck_assert_int_eq(kelp_config_apply_json(&cfg,
+                                            "{\"listeners\":[{\"name\":\"INTERNAL\",\"listen\":\"10.0.0.1:9093\","
+                                            "\"protocol\":\"SASL_PLAINTEXT\",\"advertised_host\":\"k.internal\"},"
+                                            "{\"name\":\"E_2\",\"listen\":\"[::1]:0\"}]}",
+                                            err, sizeof(err)),
+                     0);
+    ck_assert_int_eq(cfg.listener_count, 2);
+    ck_assert_str_eq(cfg.listeners[0].name, "INTERNAL");
+    ck_assert_int_eq(cfg.listeners[0].protocol, KELP_LISTENER_SASL_PLAINTEXT);
+    ck_assert_str_eq(cfg.listeners[0].advertised_host, "k.internal");
+    ck_assert_int_eq(cfg.listeners[1].protocol, KELP_LISTENER_PLAINTEXT);
+
+    /* Each refusal names what to fix and changes nothing. */
+    kelp_config before = cfg;
+    static const struct {
+        const char *json, *says;
+    } bad[] = {
+        {"{\"listeners\":{}}", "array"},
+        {"{\"listeners\":[{\"listen\":\"127.0.0.1:1\"}]}", "listeners[0].name"},
+        {"{\"listeners\":[{\"name\":\"a\",\"listen\":\"127.0.0.1:1\"}]}", "upper-case"},
+        {"{\"listeners\":[{\"name\":\"MAIN\",\"listen\":\"127.0.0.1:1\"}]}", "MAIN"},
+        {"{\"listeners\":[{\"name\":\"A\"}]}", "listeners[0].listen"},
+        {"{\"listeners\":[{\"name\":\"A\",\"listen\":\"127.0.0.1:99999\"}]}", "HOST:PORT"},
+        {"{\"listeners\":[{\"name\":\"A\",\"listen\":\"127.0.0.1:1\",\"protocol\":\"TLS\"}]}", "protocol"},
+        {"{\"listeners\":[{\"name\":\"A\",\"listen\":\"127.0.0.1:1\",\"port\":1}]}", "listeners[0].port"},
+        {"{\"listeners\":[{\"name\":\"A\",\"listen\":\"127.0.0.1:1\"},{\"name\":\"A\",\"listen\":\"127.0.0.1:2\"}]}",
+         "two listeners"},
+        {"{\"listeners\":[{\"name\":\"A\",\"listen\":\"127.0.0.1:1\"},{\"name\":\"B\",\"listen\":\"127.0.0.1:1\"}]}",
+         "both listen"},
+        {"{\"listeners\":[{\"name\":\"A\",\"listen\":\"127.0.0.1:9092\"}]}", "as \"listen\" does"},
+        {"{\"listeners\":[{\"name\":\"A\",\"listen\":\"127.0.0.1:1\",\"protocol\":\"SSL\"}]}",
+         "ssl_certificate"},
+        {"{\"listeners\":[{\"name\":\"A\",\"listen\":\"1.1.1.1:1\"},{\"name\":\"B\",\"listen\":\"1.1.1.1:2\"},"
+         "{\"name\":\"C\",\"listen\":\"1.1.1.1:3\"},{\"name\":\"D\",\"listen\":\"1.1.1.1:4\"},"
+         "{\"name\":\"E\",\"listen\":\"1.1.1.1:5\"},{\"name\":\"F\",\"listen\":\"1.1.1.1:6\"},"
+         "{\"name\":\"G\",\"listen\":\"1.1.1.1:7\"},{\"name\":\"H\",\"listen\":\"1.1.1.1:8\"},"
+         "{\"name\":\"I\",\"listen\":\"1.1.1.1:9\"}]}",
+         "at most 8"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = '\0';
+        ck_assert_msg(kelp_config_apply_json(&cfg, bad[i].json, err, sizeof(err)) == -1, "accepted %s", bad[i].json);
+        ck_assert_msg(strstr(err, bad[i].says) != NULL, "%s: \"%s\" does not say %s", bad[i].json, err, bad[i].says);
+        ck_assert(memcmp(&cfg, &before, sizeof(cfg)) == 0);
+    }
+    /* Two port-0 listeners are fine: each gets its own port. */
+    ck_assert_int_eq(kelp_config_apply_json(&cfg,
+                                            "{\"listeners\":[{\"name\":\"A\",\"listen\":\"127.0.0.1:0\"},"
+                                            "{\"name\":\"B\",\"listen\":\"127.0.0.1:0\"}]}",
+                                            err, sizeof(err)),
+                     0);
+    char *json = kelp_config_to_json(&cfg);
+    kelp_config back;
+    kelp_config_defaults(&back);
+    ck_assert_int_eq(kelp_config_apply_json(&back, json, err, sizeof(err)), 0);
+    ck_assert_int_eq(back.listener_count, 2);
+    ck_assert_str_eq(back.listeners[1].name, "B");
+    free(json);
+    /* An empty array removes them all. */
+    ck_assert_int_eq(kelp_config_apply_json(&cfg, "{\"listeners\":[]}", err, sizeof(err)), 0);
+    ck_assert_int_eq(cfg.listener_count, 0);
 }
 END_TEST
 
@@ -429,6 +498,7 @@ int main(void)
     tcase_add_test(tc, later_duplicate_key_wins);
     tcase_add_test(tc, split_hostport_handles_ipv4_names_and_ipv6);
     tcase_add_test(tc, to_json_lists_every_key_and_round_trips);
+    tcase_add_test(tc, listeners_are_checked_whole_and_round_trip);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
