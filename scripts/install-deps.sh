@@ -1,6 +1,6 @@
 #!/bin/bash
 # Install everything needed to build and test Kelp on Debian 12: compilers
-# (gcc, and clang with libFuzzer for the fuzz targets) and autotools, the
+# (gcc, and clang with libFuzzer for the fuzz targets), valgrind and autotools, the
 # libraries kelp links, the Check unit-test library, and the real Kafka
 # clients of the integration tests (librdkafka, kcat,
 # kafka-python with its codecs, confluent-kafka, kafkajs, node-rdkafka, and
@@ -15,10 +15,11 @@ packages=(
     libcjson-dev libmicrohttpd-dev check libcurl4-openssl-dev libssl-dev
     zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libavro-dev
     g++ libvalijson-dev nlohmann-json3-dev libprotobuf-dev libprotoc-dev
-    librdkafka-dev kcat curl openssl
+    librdkafka-dev kcat curl openssl valgrind chromium
+    jq man-db groff-base bsdextrautils
     python3 python3-kafka python3-confluent-kafka python3-requests
     python3-jsonschema python3-protobuf python3-avro
-    python3-snappy python3-lz4 python3-zstandard
+    python3-snappy python3-lz4 python3-zstandard python3-prometheus-client
     golang-go golang-github-shopify-sarama-dev golang-github-confluentinc-confluent-kafka-go-dev
 )
 # A node/npm installed some other way (e.g. from nodejs.org) is kept.
@@ -49,11 +50,12 @@ else
     echo "install-deps: all Debian packages present"
 fi
 
-# kafkajs and node-rdkafka (which builds its own librdkafka, ~3 minutes) for
+# playwright-core (drives chromium for the console test), kafkajs and
+# node-rdkafka (which builds its own librdkafka, ~3 minutes) for
 # the integration tests, pinned by the committed lock file.
 node_dir=t/integration/node
 stale=
-for pkg in kafkajs node-rdkafka; do
+for pkg in kafkajs node-rdkafka playwright-core; do
     wanted=$(node -p 'require("./'"$node_dir"'/package-lock.json").packages["node_modules/'"$pkg"'"].version')
     have=$(node -p 'try { require("./'"$node_dir"'/node_modules/'"$pkg"'/package.json").version.replace(/^v/, "") } catch (e) { "none" }')
     [ "$have" = "$wanted" ] || stale="$stale $pkg@$wanted"
@@ -64,5 +66,5 @@ if [ -n "$stale" ]; then
     echo "install-deps: npm ci in $node_dir ($stale )"
     (cd "$node_dir" && npm ci --no-audit --no-fund)
 else
-    echo "install-deps: kafkajs and node-rdkafka present in $node_dir/node_modules"
+    echo "install-deps: kafkajs, node-rdkafka and playwright-core present in $node_dir/node_modules"
 fi

@@ -4,7 +4,7 @@
 
 # Client programs built on librdkafka.
 check_PROGRAMS += t/clients/produce_consume t/clients/mock_cluster t/clients/group_admin t/clients/group_consumer \
-	t/clients/delete_records t/clients/txn_client
+	t/clients/delete_records t/clients/txn_client t/clients/load_clients
 t_clients_produce_consume_SOURCES = t/clients/produce_consume.c
 t_clients_produce_consume_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 t_clients_produce_consume_LDADD = $(RDKAFKA_LIBS)
@@ -23,10 +23,17 @@ t_clients_delete_records_LDADD = $(RDKAFKA_LIBS)
 t_clients_txn_client_SOURCES = t/clients/txn_client.c
 t_clients_txn_client_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 t_clients_txn_client_LDADD = $(RDKAFKA_LIBS)
+t_clients_load_clients_SOURCES = t/clients/load_clients.c
+t_clients_load_clients_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
+t_clients_load_clients_LDADD = $(RDKAFKA_LIBS) $(PTHREAD_LIBS)
 check_PROGRAMS += t/integration/matrix/librdkafka
 t_integration_matrix_librdkafka_SOURCES = t/integration/matrix/librdkafka.c
 t_integration_matrix_librdkafka_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 t_integration_matrix_librdkafka_LDADD = $(RDKAFKA_LIBS)
+
+# make install's layout (staged with DESTDIR) and kelpd's log formats.
+TESTS += t/integration/install.sh t/integration/log_format.sh
+EXTRA_DIST += t/integration/install.sh t/integration/log_format.sh
 
 # Integration tests: each starts its own kelpd (t/integration/lib.sh).
 TESTS += \
@@ -60,9 +67,15 @@ TESTS += \
 	t/integration/sasl.sh \
 	t/integration/acl.sh \
 	t/integration/admin_auth.sh \
+	t/integration/console.sh \
+	t/integration/admin_drain.sh \
+	t/integration/admin_api.sh \
+	t/integration/listeners.sh \
+	t/integration/metrics.sh \
 	t/integration/tls.sh \
 	t/integration/api_versions.sh \
 	t/integration/bad_input_load.sh \
+	t/integration/load.sh \
 	t/integration/matrix.sh
 
 # The same client tests with kelpd's files on the filer test server.
@@ -86,6 +99,7 @@ FILER_TESTS = \
 	t/integration/filer/sasl.sh \
 	t/integration/filer/acl.sh \
 	t/integration/filer/admin_auth.sh \
+	t/integration/filer/metrics.sh \
 	t/integration/filer/matrix.sh \
 	t/integration/filer/crash.sh
 TESTS += $(FILER_TESTS)
@@ -101,8 +115,14 @@ EXTRA_DIST += \
 	t/integration/sasl.sh t/integration/sasl.py \
 	t/integration/acl.sh t/integration/acl.py \
 	t/integration/admin_auth.sh \
+	t/integration/console.sh t/integration/console.js \
+	t/integration/admin_drain.sh t/integration/admin_drain.py \
+	t/integration/admin_api.sh t/integration/admin_api.py admin/openapi.json \
+	t/integration/listeners.sh t/integration/listeners.py \
+	t/integration/metrics.sh t/integration/metrics_check.py \
 	t/integration/tls.sh t/integration/tls.py \
 	t/integration/bad_input_load.sh t/integration/bad_input_load.py \
+	t/integration/load.sh \
 	t/integration/api_versions.sh t/integration/api_table.py scripts/update-api-table.sh \
 	t/integration/lib.sh \
 	t/integration/kcat.sh \
@@ -165,6 +185,8 @@ EXTRA_DIST += \
 	scripts/install-deps.sh \
 	scripts/update-matrix.sh \
 	scripts/test.sh \
+	scripts/valgrind-test.sh \
+	t/valgrind.supp \
 	scripts/run.sh \
 	.ci/run
 
