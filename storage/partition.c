@@ -200,14 +200,19 @@ int64_t kelp_partition_read(kelp_partition *p, int64_t offset, size_t max_bytes,
     return kelp_partition_read_until(p, offset, p->high_watermark, max_bytes, out);
 }
 
-int64_t kelp_partition_read_until(kelp_partition *p, int64_t offset, int64_t limit, size_t max_bytes, kelp_buf *out)
+/* What one segment gave a read: where it stopped. */
+typedef struct segment_read {
+    int64_t next_offset; /* after the last whole batch kept */
+    bool at_end;         /* whole batches up to the segment's end */
+} segment_read;
+
+/* Reads from the segment holding offset; the first batch is returned
+ * whole even past max_bytes when `whole_first` (a consumer must always be
+ * able to make progress). */
+static int64_t read_segment(kelp_partition *p, int64_t offset, int64_t limit, size_t max_bytes, bool whole_first,
+                            kelp_buf *out, segment_read *r)
 {
-    if (offset < p->log_start || offset > p->high_watermark)
-        return KELP_STORAGE_ERR_OFFSET_OUT_OF_RANGE;
-    if (limit > p->high_watermark)
-        limit = p->high_watermark;
-    if (offset >= limit)
-        return 0;
+    r->at_end = false;
     /* Compaction can leave a segment's tail (or a whole segment) without
      * the offsets it once held: the next batch may be in a later segment. */
     uint8_t hdr[KELP_BATCH_HEADER_SIZE];
@@ -222,6 +227,8 @@ int64_t kelp_partition_read_until(kelp_partition *p, int64_t offset, int64_t lim
     if (!seg)
         return 0;
     uint64_t first = KELP_BATCH_LOG_OVERHEAD + kelp_be32(hdr + KELP_BATCH_OFF_LENGTH);
+    if (!whole_first && first > max_bytes)
+        return 0;
     uint64_t want = max_bytes > first ? max_bytes : first;
     if (want > seg->size - start)
         want = seg->size - start;
@@ -237,18 +244,46 @@ int64_t kelp_partition_read_until(kelp_partition *p, int64_t offset, int64_t lim
     /* Keep whole batches below the limit, and a trailing partial batch
      * only when its header shows it is below it too. */
     size_t keep = 0;
+    bool partial = false;
+    r->next_offset = offset;
     while (keep + KELP_BATCH_LOG_OVERHEAD <= (size_t)n) {
         if ((int64_t)kelp_be64(dst + keep) >= limit)
             break;
         size_t total = KELP_BATCH_LOG_OVERHEAD + kelp_be32(dst + keep + KELP_BATCH_OFF_LENGTH);
         if (keep + total > (size_t)n) {
             keep = (size_t)n;
+            partial = true;
             break;
         }
+        r->next_offset = (int64_t)kelp_be64(dst + keep) + (int32_t)kelp_be32(dst + keep + KELP_BATCH_OFF_LAST_OFFSET_DELTA) + 1;
         keep += total;
     }
+    r->at_end = !partial && start + keep == seg->size;
     out->len = at + keep;
     return (int64_t)keep;
+}
+
+int64_t kelp_partition_read_until(kelp_partition *p, int64_t offset, int64_t limit, size_t max_bytes, kelp_buf *out)
+{
+    if (offset < p->log_start || offset > p->high_watermark)
+        return KELP_STORAGE_ERR_OFFSET_OUT_OF_RANGE;
+    if (limit > p->high_watermark)
+        limit = p->high_watermark;
+    /* A read that reaches a segment's end goes on into the next while room
+     * is left: a small segment (one a restart on the filer rolled, say)
+     * costs the consumer no extra round trip. */
+    int64_t total = 0;
+    while (offset < limit) {
+        segment_read r;
+        int64_t n = read_segment(p, offset, limit, max_bytes - (size_t)total, total == 0, out, &r);
+        if (n < 0)
+            return total > 0 ? total : n;
+        total += n;
+        if (n == 0 || !r.at_end || (size_t)total >= max_bytes)
+            break;
+        offset = r.next_offset;
+    }
+    return total;
 }
 
 /* Reads the whole batch at pos into the storage scratch buffer. */
