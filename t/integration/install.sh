@@ -7,28 +7,12 @@
 set -u
 
 : "${KELP_BUILDDIR:?KELP_BUILDDIR must name the build directory}"
+: "${KELPD:=$KELP_BUILDDIR/kelpd}"
+: "${KELP_MODULE:=$KELP_BUILDDIR/.libs/kelp.so}"
 MAKE_CMD=${MAKE:-make}
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/kelp-install-test.XXXXXX") || exit 1
+# WORK, KELPD_PID, its cleanup, fail and pass.
+. "${KELP_SRCDIR:-$(dirname "$0")/../..}/t/integration/host_lib.sh"
 DEST="$WORK/root"
-KELPD_PID=
-cleanup() {
-    if [ -n "$KELPD_PID" ] && kill -0 "$KELPD_PID" 2>/dev/null; then
-        kill -KILL "$KELPD_PID" 2>/dev/null
-        wait "$KELPD_PID" 2>/dev/null
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-fail() {
-    echo "FAIL: $*" >&2
-    for f in "$WORK"/*.out "$WORK"/*.err; do
-        [ -f "$f" ] && { echo "--- $f" >&2; cat "$f" >&2; }
-    done
-    exit 1
-}
-pass() { echo "ok: $*"; }
 
 # A make of our own: not the jobserver or the TESTS of a surrounding make check.
 run_make() {
@@ -118,8 +102,11 @@ int main(int argc, char **argv)
     return 0;
 }
 C
+# A module built with the sanitizers needs their runtime first in the host.
+sanitize=
+ldd "$module" 2>/dev/null | grep -q libasan && sanitize="-fsanitize=address,undefined"
 # shellcheck disable=SC2086 # pkg-config output is a list of flags
-${CC:-cc} -std=c11 -Wall -Wextra -Werror $cflags -o "$WORK/host" "$WORK/host.c" $libs 2>"$WORK/cc.err" ||
+${CC:-cc} -std=c11 -Wall -Wextra -Werror $sanitize $cflags -o "$WORK/host" "$WORK/host.c" $libs 2>"$WORK/cc.err" ||
     fail "cannot compile a host with pkg-config --cflags kelp ($cflags)"
 "$WORK/host" "$module" >"$WORK/host.out" 2>&1 || fail "the host cannot use the installed module"
 grep -q '^kelp [0-9].* abi 1$' "$WORK/host.out" || fail "host printed: $(cat "$WORK/host.out")"
