@@ -495,46 +495,23 @@ int kelp_server_reconfigure(kelp_server *srv, const kelp_config *cfg, char *err,
 
 /* A read-only query answered on the loop thread, for the admin endpoint. */
 typedef struct query_call {
-    kelp_server *srv;
     kelp_broker_query_fn fn;
     const char *arg;
     char *result;
     unsigned status;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool done;
 } query_call;
 
-static void query_on_loop(void *ctx)
+static void query_on_loop(kelp_server *srv, void *ctx)
 {
     query_call *call = ctx;
-    call->result = call->fn(&call->srv->broker, call->arg, &call->status);
-    pthread_mutex_lock(&call->mu);
-    call->done = true;
-    pthread_cond_signal(&call->cv);
-    pthread_mutex_unlock(&call->mu);
+    call->result = call->fn(&srv->broker, call->arg, &call->status);
 }
 
 char *kelp_server_query(kelp_server *srv, kelp_broker_query_fn fn, const char *arg, unsigned *status)
 {
-    pthread_mutex_lock(&srv->lock);
-    if (!srv->running) {
-        pthread_mutex_unlock(&srv->lock);
-        *status = 503;
+    query_call call = {.fn = fn, .arg = arg, .status = 500};
+    if (kelp_server_run_on_loop(srv, query_on_loop, &call, status) != 0)
         return NULL;
-    }
-    query_call call = {.srv = srv, .fn = fn, .arg = arg, .status = 500};
-    pthread_mutex_init(&call.mu, NULL);
-    pthread_cond_init(&call.cv, NULL);
-    if (kelp_loop_post(srv->loop, query_on_loop, &call) == 0) {
-        pthread_mutex_lock(&call.mu);
-        while (!call.done)
-            pthread_cond_wait(&call.cv, &call.mu);
-        pthread_mutex_unlock(&call.mu);
-    }
-    pthread_cond_destroy(&call.cv);
-    pthread_mutex_destroy(&call.mu);
-    pthread_mutex_unlock(&srv->lock);
     *status = call.status;
     return call.result;
 }
