@@ -27,6 +27,8 @@ typedef struct kelp_admin_callbacks {
     char *(*topics_json)(void *ctx, const char *name, unsigned *status);
     char *(*create_topic)(void *ctx, const char *body, unsigned *status);
     char *(*delete_topic)(void *ctx, const char *name, unsigned *status);
+    /* The producers each partition of the topic knows. */
+    char *(*topic_producers)(void *ctx, const char *name, unsigned *status);
     /* GET /metrics: the Prometheus text exposition (malloc'd, not JSON),
      * NULL with status 503 when the server is not running. */
     char *(*metrics_text)(void *ctx, unsigned *status);

@@ -159,6 +159,8 @@ char *kelp_broker_groups_json(kelp_broker *b, const char *group_id, unsigned *st
 char *kelp_broker_topics_json(kelp_broker *b, const char *name, unsigned *status);
 char *kelp_broker_topics_create(kelp_broker *b, const char *body, unsigned *status);
 char *kelp_broker_topics_delete(kelp_broker *b, const char *name, unsigned *status);
+/* The producers each partition of the topic knows (broker/producers_admin.c). */
+char *kelp_broker_topic_producers_json(kelp_broker *b, const char *name, unsigned *status);
 /* GET /metrics (broker/metrics_scrape.c): the Prometheus text exposition
  * of the server's counters and of the topics, partitions and groups now. */
 char *kelp_broker_metrics_text(kelp_broker *b, const char *arg, unsigned *status);

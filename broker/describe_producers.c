@@ -23,7 +23,7 @@ static int describe_partition(kelp_arena *a, kelp_partition *p, partition_respon
         kafka_DescribeProducersResponse_ProducerState_init(s);
         s->producer_id = e->producer_id;
         s->producer_epoch = e->epoch;
-        s->last_sequence = e->batch_count ? e->batches[e->batch_count - 1].last_seq : -1;
+        s->last_sequence = kelp_producer_last_sequence(e);
         s->last_timestamp = e->last_timestamp;
         s->coordinator_epoch = e->coordinator_epoch;
         s->current_txn_start_offset = e->txn_first_offset;

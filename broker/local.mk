@@ -30,6 +30,7 @@ libkelpcore_la_SOURCES += \
 	broker/list_transactions.c \
 	broker/groups_admin.c \
 	broker/topics_admin.c \
+	broker/producers_admin.c \
 	broker/metrics_scrape.c \
 	broker/topic_configs.c broker/topic_configs.h \
 	broker/create_topics.c \

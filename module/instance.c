@@ -97,6 +97,12 @@ static char *admin_delete_topic(void *ctx, const char *name, unsigned *status)
     return kelp_server_query(inst->server, kelp_broker_topics_delete, name, status);
 }
 
+static char *admin_topic_producers(void *ctx, const char *name, unsigned *status)
+{
+    kelp_instance *inst = ctx;
+    return kelp_server_query(inst->server, kelp_broker_topic_producers_json, name, status);
+}
+
 static char *admin_metrics_text(void *ctx, unsigned *status)
 {
     kelp_instance *inst = ctx;
@@ -133,6 +139,7 @@ static kelp_admin_callbacks admin_callbacks(kelp_instance *inst)
                                   .topics_json = admin_topics_json,
                                   .create_topic = admin_create_topic,
                                   .delete_topic = admin_delete_topic,
+                                  .topic_producers = admin_topic_producers,
                                   .metrics_text = admin_metrics_text,
                                   .drain = admin_drain,
                                   .listeners_json = admin_listeners_json,

@@ -93,5 +93,10 @@ size_t kelp_producer_state_expire(kelp_producer_state *ps, int64_t now_ms, int64
 const kelp_producer *kelp_producer_state_get(const kelp_producer_state *ps, int64_t producer_id);
 /* Iteration as kelp_strmap_next. */
 bool kelp_producer_state_next(const kelp_producer_state *ps, size_t *pos, const kelp_producer **out);
+/* The sequence number of the producer's last batch's last record; -1 none. */
+static inline int32_t kelp_producer_last_sequence(const kelp_producer *e)
+{
+    return e->batch_count ? e->batches[e->batch_count - 1].last_seq : -1;
+}
 
 #endif

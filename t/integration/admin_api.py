@@ -100,7 +100,7 @@ call("post", "/v1/topics", "/v1/topics", {"name": "api", "partitions": 2}, want=
 call("post", "/v1/topics", "/v1/topics", {"name": "../etc", "partitions": 2}, want=400)
 call("post", "/v1/topics", "/v1/topics", {"name": "ok", "partitions": 0}, want=400)
 
-prod = Producer({"bootstrap.servers": bootstrap, "acks": "all"})
+prod = Producer({"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True})
 for i in range(100):
     prod.produce("api", key=b"%d" % i, value=b"v", partition=i % 2)
 if prod.flush(30) != 0:
@@ -120,6 +120,14 @@ strategy = "io.confluent.kafka.serializers.subject.TopicNameStrategy"
 if detail["configs"]["confluent.value.subject.name.strategy"] != strategy:
     fail("a config value is cut short: %r" % detail["configs"]["confluent.value.subject.name.strategy"])
 call("get", "/v1/topics/nothing-here", "/v1/topics/{name}", want=404)
+producers = call("get", "/v1/topics/api/producers", "/v1/topics/{name}/producers", want=200)
+seen = [(p["partition"], [(s["last_sequence"], s["current_txn_start_offset"]) for s in p["producers"]])
+        for p in producers["partitions"]]
+if seen != [(0, [(49, -1)]), (1, [(49, -1)])]:
+    fail("GET /v1/topics/api/producers: %s" % producers)
+if len({s["producer_id"] for p in producers["partitions"] for s in p["producers"]}) != 1:
+    fail("one idempotent producer wrote both partitions: %s" % producers)
+call("get", "/v1/topics/nothing-here/producers", "/v1/topics/{name}/producers", want=404)
 
 groups = call("get", "/v1/groups", "/v1/groups", want=200)
 if "api-group" not in [g["group_id"] for g in groups["groups"]]:
