@@ -20,25 +20,32 @@ summary_field() {
     sed -n "s/^# $2: *\([0-9][0-9]*\)\$/\1/p" "$1" | head -n 1 | grep . || echo 0
 }
 
-# run_suite NAME DIR CONFIGURE-OPTION...; check_args are added to make check.
-check_args=()
-run_suite() {
+# build_stage NAME DIR CONFIGURE-OPTION...: configures and builds DIR; a
+# failure counts as one failed test (and returns 1).
+build_stage() {
     local name=$1 dir=$2
     shift 2
     echo "=== $name: configure $* ($dir/)"
     mkdir -p "$root/$dir"
-    rm -f "$root/$dir/test-suite.log"
     if ! (cd "$root/$dir" && "$root/configure" "$@"); then
         echo "=== $name: configure failed"
         failed=$((failed + 1))
-        return
+        return 1
     fi
     echo "=== $name: make"
     if ! make -C "$root/$dir" -j2; then
         echo "=== $name: build failed"
         failed=$((failed + 1))
-        return
+        return 1
     fi
+}
+
+# run_suite NAME DIR CONFIGURE-OPTION...; check_args are added to make check.
+check_args=()
+run_suite() {
+    local name=$1 dir=$2
+    rm -f "$root/$dir/test-suite.log"
+    build_stage "$@" || return
     echo "=== $name: make check"
     make -C "$root/$dir" -j2 check "${check_args[@]}"
     local status=$?
@@ -109,19 +116,7 @@ FUZZ_TARGETS="request records config admin schema"
 # a crash's input is kept in DIR/crashes/<target>/.
 run_fuzz() {
     local dir=$1
-    echo "=== fuzz: configure --enable-fuzzing CC=clang ($dir/)"
-    mkdir -p "$root/$dir"
-    if ! (cd "$root/$dir" && "$root/configure" --enable-fuzzing CC=clang); then
-        echo "=== fuzz: configure failed"
-        failed=$((failed + 1))
-        return
-    fi
-    echo "=== fuzz: make"
-    if ! make -C "$root/$dir" -j2; then
-        echo "=== fuzz: build failed"
-        failed=$((failed + 1))
-        return
-    fi
+    build_stage fuzz "$dir" --enable-fuzzing CC=clang || return
     local t pass=0 bad=0
     for t in $FUZZ_TARGETS; do
         local work="$root/$dir/fuzz-work/$t" crashes="$root/$dir/crashes/$t"
