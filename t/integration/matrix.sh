@@ -71,7 +71,7 @@ mx_driver() {
     before=$(grep -c '^step' "$W/$c.steps" 2>/dev/null)
     before=${before:-0}
     printf '%s: %s %s\n' "$KELP_TEST_NAME" "$c" "$*" >>"$W/$c.err"
-    timeout -k 5 90 "$@" >>"$W/$c.steps" 2>>"$W/$c.err" ||
+    timeout -k 5 $((90 * KELP_TIME_FACTOR)) "$@" >>"$W/$c.steps" 2>>"$W/$c.err" ||
         printf '%s: %s exited with status %s\n' "$KELP_TEST_NAME" "$c" $? >>"$W/$c.err"
     grep '^step' "$W/$c.steps" | tail -n +"$((before + 1))" | sed "s/^/$KELP_TEST_NAME: $c: /" | cut -c1-240
 }

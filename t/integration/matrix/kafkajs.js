@@ -8,7 +8,7 @@ const mx = require('./mx')
 
 const CODECS = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP, snappy: CompressionTypes.Snappy, lz4: CompressionTypes.LZ4, zstd: CompressionTypes.ZSTD }
 
-const kafka = bootstrap => new Kafka({ clientId: 'mx-kafkajs', brokers: [bootstrap], logLevel: logLevel.NOTHING, connectionTimeout: 10000, requestTimeout: 30000 })
+const kafka = bootstrap => new Kafka({ clientId: 'mx-kafkajs', brokers: [bootstrap], logLevel: logLevel.NOTHING, connectionTimeout: 10000 * mx.FACTOR, requestTimeout: 30000 * mx.FACTOR })
 
 async function setup ([bootstrap, topic, partitions]) {
   const admin = kafka(bootstrap).admin()
@@ -63,7 +63,7 @@ async function produce ([bootstrap, topic, spec, ...which]) {
 
 // Consume in GROUP until the collector is done; seekTo: [{topic, partition, offset}].
 async function groupRead (bootstrap, group, topics, col, seekTo, options) {
-  const consumer = kafka(bootstrap).consumer({ groupId: group, sessionTimeout: 10000, heartbeatInterval: 1000, maxWaitTimeInMs: 200, ...options })
+  const consumer = kafka(bootstrap).consumer({ groupId: group, sessionTimeout: 10000 * mx.FACTOR, heartbeatInterval: 1000, maxWaitTimeInMs: 200, ...options })
   await consumer.connect()
   let failure = null
   consumer.on(consumer.events.CRASH, ({ payload }) => { failure = failure || payload.error })

@@ -19,7 +19,11 @@
 #include <string.h>
 #include <time.h>
 
-enum { WAIT_MS = 30000, MAX_TP = 64, MAX_HEADERS = 16 };
+enum { MAX_TP = 64, MAX_HEADERS = 16 };
+
+/* Every wait, stretched by KELP_TIME_FACTOR when kelpd runs slowly
+ * (valgrind); set in main. */
+static int wait_ms = 30000;
 
 static const char *client_id = "mx-librdkafka";
 static char failure[1024];
@@ -175,7 +179,7 @@ static bool collect(FILE *out, const rd_kafka_message_t *m)
 
 static bool drain(rd_kafka_t *rk, FILE *out)
 {
-    int64_t deadline = now_ms() + WAIT_MS;
+    int64_t deadline = now_ms() + wait_ms;
     while (!all_done()) {
         CHECK(now_ms() < deadline, "timed out before every record was consumed");
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
@@ -201,7 +205,7 @@ static bool drain(rd_kafka_t *rk, FILE *out)
 static bool metadata(rd_kafka_t *rk, const char *bootstrap, char *detail, size_t size)
 {
     const struct rd_kafka_metadata *md;
-    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, WAIT_MS);
+    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, wait_ms);
     CHECK(!err, "metadata: %s", rd_kafka_err2str(err));
     bool listed = false;
     char addr[300];
@@ -222,7 +226,7 @@ static bool create(rd_kafka_t *rk, const char *topic, int partitions)
     CHECK(nt, "NewTopic: %s", err);
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
     rd_kafka_CreateTopics(rk, &nt, 1, NULL, q);
-    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, WAIT_MS);
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, wait_ms);
     bool ok = ev && !rd_kafka_event_error(ev);
     if (ok) {
         size_t n;
@@ -314,7 +318,7 @@ static bool produce_batch(const char *bootstrap, const char *topic, const char *
         snprintf(failure, sizeof(failure), "no batch %d in %s", which, spec);
         return false;
     }
-    rd_kafka_flush(rk, WAIT_MS);
+    rd_kafka_flush(rk, wait_ms);
     rd_kafka_poll(rk, 0);
     if (ok && delivered_ok != sent) {
         if (!delivered_err)
@@ -385,7 +389,7 @@ static bool group_consume(const char *bootstrap, const char *group, const char *
         tps = rd_kafka_topic_partition_list_new(nwants);
         for (int i = 0; i < nwants; i++)
             rd_kafka_topic_partition_list_add(tps, wants[i].topic, wants[i].partition);
-        err = rd_kafka_committed(rk, tps, WAIT_MS);
+        err = rd_kafka_committed(rk, tps, wait_ms);
         for (int i = 0; ok && i < tps->cnt; i++)
             if (err || tps->elems[i].offset != wants[i].count) {
                 snprintf(failure, sizeof(failure), "%s[%d]: committed %" PRId64 " (%s), expected %" PRId64,
@@ -408,7 +412,7 @@ static bool seek_by_time(char **argv, char *detail, size_t size)
     rd_kafka_t *rk = consumer(bootstrap, "mx-librdkafka-assign");
     rd_kafka_topic_partition_list_t *tps = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(tps, topic, partition)->offset = strtoll(argv[3], NULL, 10);
-    rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk, tps, WAIT_MS);
+    rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk, tps, wait_ms);
     int64_t offset = tps->elems[0].offset;
     bool ok = !err && !tps->elems[0].err && offset >= 0;
     if (!ok)
@@ -432,6 +436,9 @@ static bool seek_by_time(char **argv, char *detail, size_t size)
 
 int main(int argc, char **argv)
 {
+    const char *factor = getenv("KELP_TIME_FACTOR");
+    if (factor != NULL && atoi(factor) > 0)
+        wait_ms *= atoi(factor);
     const char *cmd = argc > 1 ? argv[1] : "";
     argc -= 2;
     argv += 2;

@@ -4,7 +4,9 @@
 
 const fs = require('fs')
 
-const WAIT_MS = 30000
+// KELP_TIME_FACTOR stretches every wait when kelpd runs slowly (valgrind).
+const FACTOR = parseInt(process.env.KELP_TIME_FACTOR || '1', 10) || 1
+const WAIT_MS = 30000 * FACTOR
 
 class StepFailed extends Error {}
 const fail = what => { throw new StepFailed(what) }
@@ -103,4 +105,4 @@ function main (commands) {
   commands[cmd](args).then(() => process.exit(0), e => { console.error(e); process.exit(1) })
 }
 
-module.exports = { WAIT_MS, StepFailed, fail, step, runStep, unhex, tohex, readSpec, parseTopics, Collector, until, main }
+module.exports = { FACTOR, WAIT_MS, StepFailed, fail, step, runStep, unhex, tohex, readSpec, parseTopics, Collector, until, main }

@@ -25,10 +25,18 @@ import (
 	"github.com/confluentinc/confluent-kafka-go/kafka"
 )
 
-const (
-	waitMs   = 30000
-	clientID = "mx-confluent_kafka_go"
-)
+const clientID = "mx-confluent_kafka_go"
+
+// waitMs is every wait, stretched by KELP_TIME_FACTOR when kelpd runs
+// slowly (valgrind).
+var waitMs = 30000 * timeFactor()
+
+func timeFactor() int {
+	if f, err := strconv.Atoi(os.Getenv("KELP_TIME_FACTOR")); err == nil && f > 0 {
+		return f
+	}
+	return 1
+}
 
 func step(name string, err error, detail string) {
 	if err != nil {
@@ -127,7 +135,7 @@ func setup(args []string) {
 	if err != nil {
 		step("metadata", err, "")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), waitMs*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(waitMs)*time.Millisecond)
 	defer cancel()
 	res, err := a.CreateTopics(ctx, []kafka.TopicSpecification{{Topic: topic, NumPartitions: n, ReplicationFactor: 1}})
 	if err == nil && (len(res) != 1 || res[0].Error.Code() != kafka.ErrNoError) {
@@ -170,7 +178,7 @@ func produce(args []string) {
 					if m, ok := ev.(*kafka.Message); !ok || m.TopicPartition.Error != nil {
 						return fmt.Errorf("delivery: %v", ev)
 					}
-				case <-time.After(waitMs * time.Millisecond):
+				case <-time.After(time.Duration(waitMs) * time.Millisecond):
 					return fmt.Errorf("timed out waiting for delivery reports")
 				}
 			}
@@ -249,7 +257,7 @@ func (c *collector) write(path string) {
 }
 
 func drain(cons *kafka.Consumer, c *collector) error {
-	deadline := time.Now().Add(waitMs * time.Millisecond)
+	deadline := time.Now().Add(time.Duration(waitMs) * time.Millisecond)
 	for !c.done() {
 		if time.Now().After(deadline) {
 			return c.missing()

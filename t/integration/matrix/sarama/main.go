@@ -29,7 +29,16 @@ import (
 	"github.com/Shopify/sarama"
 )
 
-const wait = 30 * time.Second
+// wait is every wait, stretched by KELP_TIME_FACTOR when kelpd runs slowly
+// (valgrind).
+var wait = 30 * time.Second * time.Duration(timeFactor())
+
+func timeFactor() int {
+	if f, err := strconv.Atoi(os.Getenv("KELP_TIME_FACTOR")); err == nil && f > 0 {
+		return f
+	}
+	return 1
+}
 
 var (
 	version  sarama.KafkaVersion
