@@ -3,12 +3,14 @@
  * and a timer (never a busy loop). */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "broker/authorizer.h"
 #include "broker/broker.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "metrics/server_metrics.h"
+#include "net/output.h"
 #include "protocol/generated/kafka_messages.h"
 #include "protocol/kafka_errors.h"
 #include "records/byte_order.h"
@@ -28,17 +30,39 @@ struct kelp_fetch_wait {
 
 typedef kafka_FetchResponse_PartitionData partition_data;
 
-/* The read buffers of one response, freed once it is encoded. */
-typedef struct fetch_buffers {
-    kelp_buf *bufs;
-    int32_t count;
-} fetch_buffers;
+/* One partition's records in a response: where they lie in the log, and
+ * how they travel. A records field points at its fetch_part until the
+ * response is sent: the encoder then leaves a gap that a file range
+ * (sendfile) fills, or, where the backend has no descriptors, the bytes are
+ * read into mem first. */
+typedef struct fetch_part {
+    kelp_partition *partition;
+    kelp_log_slice slice;
+    uint64_t records; /* offsets served from the fetch offset on (metrics) */
+    bool by_file;                     /* fd holds a descriptor per range */
+    int fd[KELP_SLICE_MAX_RANGES];
+    kelp_buf mem;
+} fetch_part;
 
-static void buffers_free(fetch_buffers *fb)
+typedef struct fetch_parts {
+    fetch_part *v; /* one per requested partition, in request order */
+    int32_t count;
+    kelp_file_range *ranges; /* filled while the response is encoded */
+    size_t range_count, range_cap;
+} fetch_parts;
+
+static void parts_free(fetch_parts *fp)
 {
-    for (int32_t i = 0; i < fb->count; i++)
-        kelp_buf_free(&fb->bufs[i]);
-    free(fb->bufs);
+    for (int32_t i = 0; i < fp->count; i++) {
+        fetch_part *part = &fp->v[i];
+        kelp_buf_free(&part->mem);
+        for (int r = 0; part->by_file && r < part->slice.count; r++)
+            if (part->fd[r] >= 0)
+                close(part->fd[r]);
+    }
+    free(fp->v);
+    kelp_file_ranges_free(fp->ranges, fp->range_count);
+    memset(fp, 0, sizeof(*fp));
 }
 
 static kelp_topic *resolve_topic(kelp_broker *b, kelp_request *req, const kafka_FetchRequest_FetchTopic *t,
@@ -98,22 +122,12 @@ static int add_aborted(void *ctx, const kelp_txn_span *span)
     return 0;
 }
 
-/* The offset after the last whole batch header in buf. */
-static int64_t data_end_offset(const kelp_buf *buf, int64_t fallback)
-{
-    int64_t end = fallback;
-    for (size_t pos = 0; pos + KELP_BATCH_HEADER_SIZE <= buf->len;) {
-        end = (int64_t)kelp_be64(buf->data + pos) + (int32_t)kelp_be32(buf->data + pos + KELP_BATCH_OFF_LAST_OFFSET_DELTA) + 1;
-        pos += KELP_BATCH_LOG_OVERHEAD + kelp_be32(buf->data + pos + KELP_BATCH_OFF_LENGTH);
-    }
-    return end;
-}
-
-/* Reads one partition into buf within limit; returns the bytes read. */
+/* Locates one partition's records within limit; returns their bytes. */
 static size_t fetch_partition(kelp_broker *b, kelp_request *req, kelp_partition *p,
                               const kafka_FetchRequest_FetchPartition *in, bool read_committed,
-                              size_t limit, bool first_data, kelp_buf *buf, partition_data *out)
+                              size_t limit, bool first_data, fetch_part *part, partition_data *out)
 {
+    (void)b;
     int64_t hw = kelp_partition_high_watermark(p);
     int64_t start = kelp_partition_log_start_offset(p);
     int64_t lso = kelp_partition_last_stable_offset(p);
@@ -140,37 +154,41 @@ static size_t fetch_partition(kelp_broker *b, kelp_request *req, kelp_partition 
     int64_t end = read_committed ? lso : hw;
     if (in->fetch_offset >= end || limit == 0 || in->partition_max_bytes <= 0)
         return 0;
-    int64_t n = kelp_partition_read_until(p, in->fetch_offset, end, limit, buf);
-    if (n < 0) {
-        out->error_code = n == KELP_STORAGE_ERR_OFFSET_OUT_OF_RANGE ? KAFKA_ERR_OFFSET_OUT_OF_RANGE
+    /* Only the first partition with data may exceed the limits (KIP-74);
+     * a later one gets only the whole batches that fit, and the client
+     * fetches the rest next time. */
+    int rc = kelp_partition_slice(p, in->fetch_offset, end, limit, first_data, &part->slice);
+    if (rc != KELP_STORAGE_OK) {
+        out->error_code = rc == KELP_STORAGE_ERR_OFFSET_OUT_OF_RANGE ? KAFKA_ERR_OFFSET_OUT_OF_RANGE
                                                                      : KAFKA_ERR_KAFKA_STORAGE_ERROR;
-        kelp_buf_clear(buf);
+        part->slice.bytes = 0;
         return 0;
     }
-    /* Only the first partition with data may exceed the limits (KIP-74);
-     * later ones are cut, as Kafka cuts them, and the client re-fetches. */
-    if (!first_data && buf->len > limit)
-        buf->len = limit;
-    out->records = (kw_bytes){.ptr = buf->data, .len = (int32_t)buf->len};
-    if (read_committed && buf->len > 0) {
+    if (part->slice.bytes == 0)
+        return 0;
+    part->partition = p;
+    part->records = part->slice.next_offset > in->fetch_offset ? (uint64_t)(part->slice.next_offset - in->fetch_offset) : 0;
+    out->records = (kw_bytes){.ptr = (const uint8_t *)part, .len = (int32_t)part->slice.bytes};
+    if (read_committed) {
         aborted_list l = {.arena = &req->arena};
         kelp_producer_state_aborted(kelp_partition_producers(p), start, in->fetch_offset,
-                                    data_end_offset(buf, in->fetch_offset + 1), add_aborted, &l);
+                                    part->slice.next_offset, add_aborted, &l);
         if (l.failed) {
             out->error_code = KAFKA_ERR_UNKNOWN_SERVER_ERROR;
             out->records = (kw_bytes){.ptr = NULL, .len = 0};
-            kelp_buf_clear(buf);
+            part->slice.bytes = 0;
+            part->partition = NULL;
             return 0;
         }
         out->aborted_transactions = l.v;
         out->aborted_transactions_count = l.count;
     }
-    return buf->len;
+    return part->slice.bytes;
 }
 
 /* Builds the response; returns the number of record bytes in it. */
 static size_t fetch_build(kelp_broker *b, kelp_request *req, const kafka_FetchRequest *in,
-                          kafka_FetchResponse *resp, fetch_buffers *fb)
+                          kafka_FetchResponse *resp, fetch_parts *fp)
 {
     kelp_arena *a = &req->arena;
     kafka_FetchResponse_init(resp);
@@ -186,9 +204,9 @@ static size_t fetch_build(kelp_broker *b, kelp_request *req, const kafka_FetchRe
     int32_t total_parts = 0;
     for (int32_t t = 0; t < in->topics_count; t++)
         total_parts += in->topics[t].partitions_count;
-    fb->bufs = calloc((size_t)total_parts + 1, sizeof(*fb->bufs));
+    fp->v = calloc((size_t)total_parts + 1, sizeof(*fp->v));
     resp->responses = kelp_arena_alloc(a, (size_t)(in->topics_count + 1) * sizeof(*resp->responses));
-    if (!fb->bufs || !resp->responses) {
+    if (!fp->v || !resp->responses) {
         resp->error_code = KAFKA_ERR_UNKNOWN_SERVER_ERROR;
         return 0;
     }
@@ -217,6 +235,8 @@ static size_t fetch_build(kelp_broker *b, kelp_request *req, const kafka_FetchRe
             pout->partition_index = pin->partition;
             if (read_committed) /* an empty list, not null, tells the client nothing was aborted */
                 pout->aborted_transactions_count = 0;
+            fetch_part *part = &fp->v[fp->count++];
+            kelp_buf_init(&part->mem);
             kelp_partition *p = topic ? kelp_topic_partition(topic, pin->partition) : NULL;
             if (!p) {
                 pout->error_code = topic ? KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION : topic_error;
@@ -227,9 +247,7 @@ static size_t fetch_build(kelp_broker *b, kelp_request *req, const kafka_FetchRe
             size_t limit = (size_t)(pin->partition_max_bytes > 0 ? pin->partition_max_bytes : 0);
             if (limit > remaining)
                 limit = remaining;
-            kelp_buf *buf = &fb->bufs[fb->count++];
-            kelp_buf_init(buf);
-            size_t n = fetch_partition(b, req, p, pin, read_committed, limit, total == 0, buf, pout);
+            size_t n = fetch_partition(b, req, p, pin, read_committed, limit, total == 0, part, pout);
             total += n;
             remaining = n >= remaining ? 0 : remaining - n;
         }
@@ -239,15 +257,18 @@ static size_t fetch_build(kelp_broker *b, kelp_request *req, const kafka_FetchRe
 
 /* What an answer serves, for the metrics: error codes and, per topic, the
  * record bytes and the records of the whole batches among them. */
-static void fetch_account(kelp_broker *b, kelp_request *req, const kafka_FetchResponse *resp)
+static void fetch_account(kelp_broker *b, kelp_request *req, const kafka_FetchResponse *resp,
+                          const fetch_parts *fp)
 {
     kelp_request_note_error(req, resp->error_code);
+    int32_t next_part = 0;
     for (int32_t t = 0; t < resp->responses_count; t++) {
         const kafka_FetchResponse_FetchableTopicResponse *tout = &resp->responses[t];
         kelp_topic_traffic *traffic = NULL;
         bool looked_up = false;
         for (int32_t i = 0; i < tout->partitions_count; i++) {
             const partition_data *pout = &tout->partitions[i];
+            const fetch_part *part = next_part < fp->count ? &fp->v[next_part++] : NULL;
             kelp_request_note_error(req, pout->error_code);
             if (pout->error_code != KAFKA_ERR_NONE || pout->records.len <= 0 || !b->metrics)
                 continue;
@@ -268,17 +289,106 @@ static void fetch_account(kelp_broker *b, kelp_request *req, const kafka_FetchRe
             }
             if (traffic) {
                 traffic->bytes_out += (uint64_t)pout->records.len;
-                traffic->records_out += kelp_metrics_batch_records(pout->records.ptr, (size_t)pout->records.len);
+                traffic->records_out += part ? part->records : 0;
             }
         }
     }
 }
 
-static void fetch_send(kelp_broker *b, kelp_request *req, kafka_FetchResponse *resp, fetch_buffers *fb)
+/* The encoder met a records field: a part sent by file leaves its gap here. */
+static bool claim_records(void *ctx, const uint8_t *ptr, size_t at)
 {
-    fetch_account(b, req, resp);
-    KELP_RESPOND(req, FetchResponse, resp);
-    buffers_free(fb);
+    fetch_parts *fp = ctx;
+    uintptr_t p = (uintptr_t)ptr, first = (uintptr_t)fp->v, end = (uintptr_t)(fp->v + fp->count);
+    if (p < first || p >= end || (p - first) % sizeof(*fp->v) != 0)
+        return false;
+    fetch_part *part = &fp->v[(p - first) / sizeof(*fp->v)];
+    if (!part->by_file || fp->range_count + (size_t)part->slice.count > fp->range_cap)
+        return false;
+    for (int i = 0; i < part->slice.count; i++) {
+        const kelp_log_range *r = &part->slice.range[i];
+        fp->ranges[fp->range_count++] = (kelp_file_range){.at = at, .fd = part->fd[i], .off = r->pos, .len = r->len};
+        part->fd[i] = -1;
+    }
+    return true;
+}
+
+/* Takes a descriptor per range of the part (false, with none kept, where
+ * the backend has none). */
+static bool part_take_files(fetch_part *part)
+{
+    for (int i = 0; i < part->slice.count; i++) {
+        part->fd[i] = kelp_partition_slice_fd(part->partition, &part->slice.range[i]);
+        if (part->fd[i] < 0) {
+            while (i-- > 0)
+                close(part->fd[i]);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Each part's records go by file where the backend has descriptors; the
+ * others are read in now (a failed read answers KAFKA_STORAGE_ERROR). */
+static void fetch_prepare(kafka_FetchResponse *resp, fetch_parts *fp)
+{
+    size_t ranges = 0;
+    for (int32_t i = 0; i < fp->count; i++) {
+        fetch_part *part = &fp->v[i];
+        if (part->partition && part->slice.bytes > 0)
+            ranges += (size_t)part->slice.count;
+    }
+    if (ranges > 0) {
+        fp->ranges = calloc(ranges, sizeof(*fp->ranges));
+        fp->range_cap = fp->ranges ? ranges : 0;
+    }
+    int32_t next_part = 0;
+    for (int32_t t = 0; t < resp->responses_count; t++) {
+        kafka_FetchResponse_FetchableTopicResponse *tout = &resp->responses[t];
+        for (int32_t i = 0; i < tout->partitions_count && next_part < fp->count; i++) {
+            fetch_part *part = &fp->v[next_part++];
+            partition_data *pout = &tout->partitions[i];
+            if (!part->partition || part->slice.bytes == 0)
+                continue;
+            if (fp->ranges && part_take_files(part)) {
+                part->by_file = true;
+                continue;
+            }
+            if (kelp_partition_slice_read(part->partition, &part->slice, &part->mem) != KELP_STORAGE_OK) {
+                pout->error_code = KAFKA_ERR_KAFKA_STORAGE_ERROR;
+                pout->records = (kw_bytes){.ptr = NULL, .len = 0};
+                part->records = 0;
+                continue;
+            }
+            pout->records = (kw_bytes){.ptr = part->mem.data, .len = (int32_t)part->mem.len};
+        }
+    }
+}
+
+static void fetch_send(kelp_broker *b, kelp_request *req, kafka_FetchResponse *resp, fetch_parts *fp)
+{
+    fetch_prepare(resp, fp);
+    fetch_account(b, req, resp, fp);
+    kelp_buf buf;
+    kw_writer w;
+    kelp_response_begin(req, &buf, &w);
+    kw_external external = {.claim = claim_records, .ctx = fp};
+    w.external = &external;
+    kafka_FetchResponse_encode(&w, req->api_version, resp);
+    /* Every part by file must have left its gap, or the frame would not
+     * be what its length says. */
+    size_t expected = 0;
+    for (int32_t i = 0; i < fp->count; i++)
+        if (fp->v[i].by_file)
+            expected += (size_t)fp->v[i].slice.count;
+    if (fp->range_count != expected)
+        w.err = 1;
+    kelp_file_range *ranges = fp->ranges;
+    size_t n = fp->range_count;
+    fp->ranges = NULL;
+    fp->range_count = 0;
+    kelp_response_send_ranges(req, &buf, &w, ranges, n);
+    parts_free(fp);
 }
 
 static void waiter_unlink(kelp_broker *b, kelp_fetch_wait *w)
@@ -296,15 +406,15 @@ static void waiter_unlink(kelp_broker *b, kelp_fetch_wait *w)
 static bool fetch_try(kelp_broker *b, kelp_request *req, const kafka_FetchRequest *in, bool force)
 {
     kafka_FetchResponse resp;
-    fetch_buffers fb = {0};
-    size_t bytes = fetch_build(b, req, in, &resp, &fb);
+    fetch_parts fp = {0};
+    size_t bytes = fetch_build(b, req, in, &resp, &fp);
     bool enough = force || resp.error_code != KAFKA_ERR_NONE || in->max_wait_ms <= 0 ||
                   (int64_t)bytes >= (int64_t)in->min_bytes || b->stopping;
     if (!enough) {
-        buffers_free(&fb);
+        parts_free(&fp);
         return false;
     }
-    fetch_send(b, req, &resp, &fb);
+    fetch_send(b, req, &resp, &fp);
     return true;
 }
 

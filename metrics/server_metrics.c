@@ -2,14 +2,6 @@
 
 #include <stdlib.h>
 
-/* v2 record batch layout: baseOffset(8) batchLength(4), then the header
- * up to recordCount at byte 57 and the records from byte 61. */
-#define BATCH_LOG_OVERHEAD 12
-#define BATCH_OFF_LENGTH 8
-#define BATCH_OFF_MAGIC 16
-#define BATCH_OFF_RECORD_COUNT 57
-#define BATCH_HEADER_SIZE 61
-
 kelp_server_metrics *kelp_server_metrics_new(void)
 {
     kelp_server_metrics *m = calloc(1, sizeof(*m));
@@ -65,22 +57,3 @@ void kelp_metrics_topic_forget(kelp_server_metrics *m, const char *name, size_t 
         free(kelp_strmap_remove(&m->topics, name, len));
 }
 
-static uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-uint64_t kelp_metrics_batch_records(const uint8_t *data, size_t len)
-{
-    uint64_t records = 0;
-    size_t pos = 0;
-    while (pos + BATCH_HEADER_SIZE <= len) {
-        size_t batch = BATCH_LOG_OVERHEAD + (size_t)be32(data + pos + BATCH_OFF_LENGTH);
-        if (batch < BATCH_HEADER_SIZE || batch > len - pos)
-            break;
-        if (data[pos + BATCH_OFF_MAGIC] == 2)
-            records += be32(data + pos + BATCH_OFF_RECORD_COUNT);
-        pos += batch;
-    }
-    return records;
-}

@@ -48,8 +48,4 @@ kelp_topic_traffic *kelp_metrics_topic(kelp_server_metrics *m, const char *name,
  * same name starts from zero). */
 void kelp_metrics_topic_forget(kelp_server_metrics *m, const char *name, size_t len);
 
-/* Records in the whole v2 batches of a fetched range, read from their
- * headers (a batch cut short at the end is not counted). */
-uint64_t kelp_metrics_batch_records(const uint8_t *data, size_t len);
-
 #endif

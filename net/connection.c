@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include "net/output.h"
 #include "net/tls.h"
 #include "util/log.h"
 
@@ -21,6 +22,8 @@ struct kelp_conn_slot {
     bool done;
     bool has_response;
     kelp_buf response;
+    kelp_file_range *ranges; /* file bytes spliced into the response */
+    size_t range_count;
 };
 
 struct kelp_conn {
@@ -46,8 +49,7 @@ struct kelp_conn {
     kelp_conn_slot *head, *tail; /* pending responses in arrival order */
     size_t pending;
 
-    kelp_buf out;       /* encoded responses not yet written */
-    size_t out_sent;
+    kelp_output out;    /* responses not yet written */
 
     kelp_tls_session *tls; /* NULL on a plaintext listener */
     int32_t min_frame;     /* 8 (a request header's least), 1 for bare SASL tokens */
@@ -71,7 +73,7 @@ kelp_conn *kelp_conn_new(kelp_loop *loop, int fd, const kelp_conn_limits *limits
     c->reading = true;
     c->min_frame = 8;
     kelp_buf_init(&c->in);
-    kelp_buf_init(&c->out);
+    kelp_output_init(&c->out);
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
     c->peer[0] = '\0';
@@ -107,14 +109,14 @@ kelp_conn *kelp_conn_slot_conn(kelp_conn_slot *slot) { return slot->conn; }
 
 bool kelp_conn_idle(const kelp_conn *conn)
 {
-    return conn->closed || (conn->pending == 0 && conn->out.len == conn->out_sent);
+    return conn->closed || (conn->pending == 0 && kelp_output_pending(&conn->out) == 0);
 }
 
 bool kelp_conn_idle_tick(kelp_conn *c, unsigned max_ticks)
 {
     if (c->closed)
         return false;
-    if (c->pending > 0 || c->out.len > c->out_sent) {
+    if (c->pending > 0 || kelp_output_pending(&c->out) > 0) {
         c->idle_ticks = 0;
         return false;
     }
@@ -140,9 +142,10 @@ static ssize_t conn_recv(kelp_conn *c, void *buf, size_t len)
     return c->tls ? kelp_tls_recv(c->tls, buf, len) : recv(c->watch.fd, buf, len, 0);
 }
 
-static ssize_t conn_send(kelp_conn *c, const void *buf, size_t len)
+static ssize_t conn_send(void *ctx, const void *buf, size_t len, int flags)
 {
-    return c->tls ? kelp_tls_send(c->tls, buf, len) : send(c->watch.fd, buf, len, MSG_NOSIGNAL);
+    kelp_conn *c = ctx;
+    return c->tls ? kelp_tls_send(c->tls, buf, len) : send(c->watch.fd, buf, len, MSG_NOSIGNAL | flags);
 }
 
 static const char *conn_error(kelp_conn *c, ssize_t n)
@@ -152,12 +155,19 @@ static const char *conn_error(kelp_conn *c, ssize_t n)
     return n == 0 ? "peer closed" : strerror(errno);
 }
 
+static void slot_free(kelp_conn_slot *s)
+{
+    kelp_buf_free(&s->response);
+    kelp_file_ranges_free(s->ranges, s->range_count);
+    free(s);
+}
+
 static void conn_free_now(void *ctx)
 {
     kelp_conn *c = ctx;
     kelp_tls_session_free(c->tls);
     kelp_buf_free(&c->in);
-    kelp_buf_free(&c->out);
+    kelp_output_free(&c->out);
     free(c->big);
     free(c);
 }
@@ -191,8 +201,7 @@ void kelp_conn_close(kelp_conn *c, const char *why)
         if (s->done) {
             *pp = s->next;
             c->pending--;
-            kelp_buf_free(&s->response);
-            free(s);
+            slot_free(s);
         } else {
             c->tail = s;
             pp = &s->next;
@@ -223,7 +232,7 @@ void kelp_conn_stop_reading(kelp_conn *c)
 static bool conn_wants_read(const kelp_conn *c)
 {
     return c->reading && c->pending < c->limits.max_pending &&
-           c->out.len - c->out_sent < c->limits.max_output_bytes;
+           kelp_output_pending(&c->out) < c->limits.max_output_bytes;
 }
 
 /* Input already read that no socket event will announce again: whole
@@ -246,7 +255,7 @@ static void conn_update_events(kelp_conn *c)
     uint32_t ev = 0;
     if (conn_wants_read(c))
         ev |= EPOLLIN | EPOLLRDHUP; /* while paused, a half-close must not spin the loop */
-    if (c->out.len > c->out_sent)
+    if (kelp_output_pending(&c->out) > 0)
         ev |= EPOLLOUT;
     /* Buffered input raises no socket event, and a TLS handshake may wait to
      * write: ask for writability, which comes at once, to be called back
@@ -259,67 +268,53 @@ static void conn_update_events(kelp_conn *c)
 /* Writes as much of the output as the socket takes. */
 static void conn_flush(kelp_conn *c)
 {
-    while (!c->closed && c->out.len > c->out_sent) {
-        ssize_t n = conn_send(c, c->out.data + c->out_sent, c->out.len - c->out_sent);
-        if (n > 0) {
-            c->out_sent += (size_t)n;
-            c->idle_ticks = 0;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
-        kelp_conn_close(c, c->tls ? conn_error(c, n) : n < 0 ? strerror(errno) : "send returned 0");
-        return;
-    }
     if (c->closed)
         return;
-    if (c->out_sent == c->out.len) {
-        c->out.len = 0;
-        c->out_sent = 0;
-        if (c->close_when_sent && c->pending == 0) {
-            kelp_conn_close(c, "closed after its last answer");
-            return;
-        }
-    } else if (c->out_sent > (1u << 20)) {
-        kelp_buf_consume(&c->out, c->out_sent);
-        c->out_sent = 0;
+    bool progress;
+    int rc = kelp_output_flush(&c->out, c->watch.fd, conn_send, c, &progress);
+    if (progress)
+        c->idle_ticks = 0;
+    if (rc < 0) {
+        kelp_conn_close(c, c->tls ? conn_error(c, -1) : strerror(errno));
+        return;
+    }
+    if (rc == 1 && c->close_when_sent && c->pending == 0) {
+        kelp_conn_close(c, "closed after its last answer");
+        return;
     }
     conn_update_events(c);
 }
 
-/* Moves completed slots at the head of the queue into the output buffer. */
+/* Moves completed slots at the head of the queue into the output. */
 static void conn_drain_slots(kelp_conn *c)
 {
-    bool wrote = false;
+    bool wrote = false, failed = false;
     while (c->head && c->head->done) {
         kelp_conn_slot *s = c->head;
         c->head = s->next;
         if (!c->head)
             c->tail = NULL;
         c->pending--;
-        if (s->has_response && !c->closed) {
-            if (c->out.len == c->out_sent && c->out.len == 0) {
-                /* Nothing queued: take the response buffer over instead of copying. */
-                kelp_buf_free(&c->out);
-                c->out = s->response;
-                c->out_sent = 0;
-            } else {
-                kelp_buf_append(&c->out, s->response.data, s->response.len);
-                kelp_buf_free(&s->response);
+        if (s->has_response && !c->closed && !failed) {
+            /* TLS encrypts in user space: file bytes are read in first. */
+            if (c->tls && s->range_count > 0) {
+                failed = !kelp_file_ranges_inline(&s->response, s->ranges, s->range_count);
+                s->ranges = NULL;
+                s->range_count = 0;
             }
+            if (!failed)
+                failed = !kelp_output_push(&c->out, &s->response, s->ranges, s->range_count);
+            s->ranges = NULL;
+            s->range_count = 0;
             wrote = true;
-        } else {
-            kelp_buf_free(&s->response);
         }
-        free(s);
+        slot_free(s);
     }
     if (c->closed) {
         conn_maybe_free(c);
         return;
     }
-    if (c->out.failed) {
+    if (failed) {
         kelp_conn_close(c, "out of memory for the response");
         return;
     }
@@ -346,12 +341,21 @@ kelp_conn_slot *kelp_conn_slot_reserve(kelp_conn *c)
 
 void kelp_conn_slot_complete(kelp_conn_slot *s, kelp_buf *response)
 {
+    kelp_conn_slot_complete_ranges(s, response, NULL, 0);
+}
+
+void kelp_conn_slot_complete_ranges(kelp_conn_slot *s, kelp_buf *response, kelp_file_range *ranges, size_t n)
+{
     kelp_conn *c = s->conn;
     s->done = true;
     if (response) {
         s->response = *response;
         s->has_response = true;
         kelp_buf_init(response);
+        s->ranges = ranges;
+        s->range_count = n;
+    } else {
+        kelp_file_ranges_free(ranges, n);
     }
     if (c->closed) {
         /* A closed connection keeps only pending slots; they complete in any order. */
@@ -367,8 +371,7 @@ void kelp_conn_slot_complete(kelp_conn_slot *s, kelp_buf *response)
             pp = &(*pp)->next;
         }
         c->pending--;
-        kelp_buf_free(&s->response);
-        free(s);
+        slot_free(s);
         conn_maybe_free(c);
         return;
     }

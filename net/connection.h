@@ -71,6 +71,13 @@ kelp_conn_slot *kelp_conn_slot_reserve(kelp_conn *conn);
  * buffer's memory is taken over. response == NULL means no response
  * (acks=0). Safe after the connection closed: the response is dropped. */
 void kelp_conn_slot_complete(kelp_conn_slot *slot, kelp_buf *response);
+/* The same with file ranges spliced into the response (see net/output.h;
+ * their positions count the response's own bytes, length prefix
+ * included, and the frame length must count the file bytes); the ranges
+ * and their descriptors are taken over. */
+struct kelp_file_range;
+void kelp_conn_slot_complete_ranges(kelp_conn_slot *slot, kelp_buf *response, struct kelp_file_range *ranges,
+                                    size_t n);
 kelp_conn *kelp_conn_slot_conn(kelp_conn_slot *slot);
 
 #endif

@@ -1,7 +1,7 @@
 # net: the event loop, listeners and framed connections.
 libkelpcore_la_SOURCES += \
 	net/event_loop.c net/event_loop.h \
-	net/connection.c net/connection.h \
+	net/connection.c net/connection.h net/output.c net/output.h \
 	net/listener.c net/listener.h \
 	net/tls.c net/tls.h
 

@@ -258,6 +258,18 @@ void kw_write_bytes(kw_writer *w, kw_bytes b, bool compact, bool nullable)
         put(w, b.ptr, (size_t)b.len);
 }
 
+void kw_write_records(kw_writer *w, kw_bytes b, bool compact, bool nullable)
+{
+    if (b.len > 0 && w->external && !w->err) {
+        write_len(w, b.len, compact, 4);
+        if (w->external->claim(w->external->ctx, b.ptr, w->buf->len))
+            return;
+        put(w, b.ptr, (size_t)b.len);
+        return;
+    }
+    kw_write_bytes(w, b, compact, nullable);
+}
+
 void kw_write_array_len(kw_writer *w, int32_t n, bool compact, bool nullable)
 {
     if (n < 0 && !nullable)

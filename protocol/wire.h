@@ -23,9 +23,19 @@ typedef struct {
     int err;
 } kw_reader;
 
+/* Record bytes that are not in memory (ranges of segment files a fetch
+ * sends with sendfile): the writer asks `claim` whether a records field's
+ * pointer names such bytes; if so it writes only their length prefix and
+ * the claimer notes where the bytes belong (the buffer's length then). */
+typedef struct kw_external {
+    bool (*claim)(void *ctx, const uint8_t *ptr, size_t at);
+    void *ctx;
+} kw_external;
+
 typedef struct {
     kelp_buf *buf;
     int err;
+    const kw_external *external; /* NULL: every records field is in memory */
 } kw_writer;
 
 static inline kw_str kw_str_from_cstr(const char *s)
@@ -83,6 +93,8 @@ void kw_write_varlong(kw_writer *w, int64_t v);
 void kw_write_uuid(kw_writer *w, kw_uuid v);
 void kw_write_string(kw_writer *w, kw_str s, bool compact, bool nullable);
 void kw_write_bytes(kw_writer *w, kw_bytes b, bool compact, bool nullable);
+/* A records field: as kw_write_bytes, unless w->external claims it. */
+void kw_write_records(kw_writer *w, kw_bytes b, bool compact, bool nullable);
 void kw_write_array_len(kw_writer *w, int32_t n, bool compact, bool nullable);
 void kw_write_raw(kw_writer *w, const void *p, size_t n);
 /* Bytes a uvarint takes. */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "metrics/server_metrics.h"
+#include "net/output.h"
 #include "protocol/generated/kafka_messages.h"
 
 kelp_request *kelp_request_parse(uint8_t *frame, size_t len, int16_t header_version)
@@ -58,9 +59,18 @@ void kelp_response_begin(const kelp_request *req, kelp_buf *buf, kw_writer *w)
 
 void kelp_response_send(kelp_request *req, kelp_buf *buf, kw_writer *w)
 {
-    if (w->err || buf->failed || buf->len < 4 || buf->len - 4 > INT32_MAX) {
+    kelp_response_send_ranges(req, buf, w, NULL, 0);
+}
+
+void kelp_response_send_ranges(kelp_request *req, kelp_buf *buf, kw_writer *w, kelp_file_range *ranges, size_t n)
+{
+    uint64_t file_bytes = 0;
+    for (size_t i = 0; i < n; i++)
+        file_bytes += ranges[i].len;
+    if (w->err || buf->failed || buf->len < 4 || buf->len - 4 + file_bytes > INT32_MAX) {
         /* Nothing sensible can be sent: closing tells the client to retry. */
         kelp_buf_free(buf);
+        kelp_file_ranges_free(ranges, n);
         count_request(req, true);
         kelp_conn *conn = kelp_conn_slot_conn(req->slot);
         kelp_conn_slot_complete(req->slot, NULL);
@@ -68,12 +78,12 @@ void kelp_response_send(kelp_request *req, kelp_buf *buf, kw_writer *w)
         kelp_request_free(req);
         return;
     }
-    uint32_t n = (uint32_t)(buf->len - 4);
-    buf->data[0] = (uint8_t)(n >> 24);
-    buf->data[1] = (uint8_t)(n >> 16);
-    buf->data[2] = (uint8_t)(n >> 8);
-    buf->data[3] = (uint8_t)n;
-    kelp_conn_slot_complete(req->slot, buf);
+    uint32_t len = (uint32_t)(buf->len - 4 + file_bytes);
+    buf->data[0] = (uint8_t)(len >> 24);
+    buf->data[1] = (uint8_t)(len >> 16);
+    buf->data[2] = (uint8_t)(len >> 8);
+    buf->data[3] = (uint8_t)len;
+    kelp_conn_slot_complete_ranges(req->slot, buf, ranges, n);
     count_request(req, req->failed);
     kelp_request_free(req);
 }

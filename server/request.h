@@ -50,6 +50,11 @@ void kelp_request_free(kelp_request *req);
 void kelp_response_begin(const kelp_request *req, kelp_buf *buf, kw_writer *w);
 /* Completes the frame, hands it to the connection and frees the request. */
 void kelp_response_send(kelp_request *req, kelp_buf *buf, kw_writer *w);
+/* The same for a frame with file ranges spliced in (a fetch's stored
+ * batches, see net/output.h); takes the ranges over. */
+struct kelp_file_range;
+void kelp_response_send_ranges(kelp_request *req, kelp_buf *buf, kw_writer *w, struct kelp_file_range *ranges,
+                               size_t n);
 /* Finishes a request that gets no response (acks=0). */
 void kelp_request_finish_silently(kelp_request *req);
 

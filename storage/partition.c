@@ -1,6 +1,7 @@
 /* A partition's log: appends with offset assignment, segment rolling,
  * fetch reads and timestamp lookups. Loop thread only. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,90 +201,132 @@ int64_t kelp_partition_read(kelp_partition *p, int64_t offset, size_t max_bytes,
     return kelp_partition_read_until(p, offset, p->high_watermark, max_bytes, out);
 }
 
-/* What one segment gave a read: where it stopped. */
-typedef struct segment_read {
-    int64_t next_offset; /* after the last whole batch kept */
-    bool at_end;         /* whole batches up to the segment's end */
-} segment_read;
-
-/* Reads from the segment holding offset; the first batch is returned
- * whole even past max_bytes when `whole_first` (a consumer must always be
- * able to make progress). */
-static int64_t read_segment(kelp_partition *p, int64_t offset, int64_t limit, size_t max_bytes, bool whole_first,
-                            kelp_buf *out, segment_read *r)
+/* Adds to out the whole batches of seg from the one at start (its header
+ * in hdr) that begin below limit and fit in budget; the first one even when
+ * larger, if whole_first. *at_end: the slice reached the segment's end. */
+static void slice_segment(kelp_partition *p, kelp_segment *seg, uint64_t start, const uint8_t *hdr, int64_t limit,
+                          size_t budget, bool whole_first, kelp_log_slice *out, bool *at_end)
 {
-    r->at_end = false;
-    /* Compaction can leave a segment's tail (or a whole segment) without
-     * the offsets it once held: the next batch may be in a later segment. */
-    uint8_t hdr[KELP_BATCH_HEADER_SIZE];
-    uint64_t start;
-    kelp_segment *seg = NULL;
-    for (size_t i = segment_index_for(p, offset); i < p->segment_count; i++) {
-        if (find_batch(p, p->segments[i], offset, &start, hdr) == 0) {
-            seg = p->segments[i];
-            break;
-        }
-    }
-    if (!seg)
-        return 0;
+    kelp_storage *s = p->storage;
+    *at_end = false;
+    int64_t base = (int64_t)kelp_be64(hdr);
     uint64_t first = KELP_BATCH_LOG_OVERHEAD + kelp_be32(hdr + KELP_BATCH_OFF_LENGTH);
-    if (!whole_first && first > max_bytes)
-        return 0;
-    uint64_t want = max_bytes > first ? max_bytes : first;
-    if (want > seg->size - start)
-        want = seg->size - start;
-    size_t at = out->len;
-    uint8_t *dst = kelp_buf_extend(out, (size_t)want);
-    if (!dst)
-        return KELP_STORAGE_ERR_NO_MEMORY;
-    ssize_t n = p->storage->fs->ops->pread(seg->log, dst, (size_t)want, start);
-    if (n < 0 || (uint64_t)n < first) {
-        out->len = at;
-        return KELP_STORAGE_ERR_IO;
-    }
-    /* Keep whole batches below the limit, and a trailing partial batch
-     * only when its header shows it is below it too. */
-    size_t keep = 0;
-    bool partial = false;
-    r->next_offset = offset;
-    while (keep + KELP_BATCH_LOG_OVERHEAD <= (size_t)n) {
-        if ((int64_t)kelp_be64(dst + keep) >= limit)
-            break;
-        size_t total = KELP_BATCH_LOG_OVERHEAD + kelp_be32(dst + keep + KELP_BATCH_OFF_LENGTH);
-        if (keep + total > (size_t)n) {
-            keep = (size_t)n;
-            partial = true;
-            break;
+    if (base >= limit || (first > budget && !whole_first))
+        return;
+    /* Where the batches at or past limit begin: found through the index,
+     * so a slice costs a few header reads however long it is. */
+    uint64_t stop = seg->size;
+    int64_t stop_next = seg->next_offset;
+    uint8_t h[KELP_BATCH_HEADER_SIZE];
+    if (limit < seg->next_offset) {
+        uint64_t pos;
+        if (find_batch(p, seg, limit, &pos, h) == 0) {
+            int64_t b = (int64_t)kelp_be64(h);
+            if (b < limit) { /* a batch across limit is kept whole */
+                pos += KELP_BATCH_LOG_OVERHEAD + kelp_be32(h + KELP_BATCH_OFF_LENGTH);
+                b += (int32_t)kelp_be32(h + KELP_BATCH_OFF_LAST_OFFSET_DELTA) + 1;
+            }
+            stop = pos;
+            stop_next = b;
         }
-        r->next_offset = (int64_t)kelp_be64(dst + keep) + (int32_t)kelp_be32(dst + keep + KELP_BATCH_OFF_LAST_OFFSET_DELTA) + 1;
-        keep += total;
     }
-    r->at_end = !partial && start + keep == seg->size;
-    out->len = at + keep;
-    return (int64_t)keep;
+    uint64_t end = stop;
+    int64_t next = stop_next;
+    uint64_t room = budget > first ? budget : first;
+    if (stop - start > room) {
+        /* Cut at the last batch that ends within room, scanning from the
+         * nearest indexed batch before the cut. */
+        uint64_t cut = start + room;
+        end = start + first;
+        next = base + (int32_t)kelp_be32(hdr + KELP_BATCH_OFF_LAST_OFFSET_DELTA) + 1;
+        uint64_t from = kelp_segment_batch_at_or_before(seg, cut);
+        if (from > end) {
+            if (kelp_segment_read_header(s, seg, from, h) == 0) {
+                end = from;
+                next = (int64_t)kelp_be64(h);
+            }
+        }
+        while (kelp_segment_read_header(s, seg, end, h) == 0) {
+            uint64_t total = KELP_BATCH_LOG_OVERHEAD + kelp_be32(h + KELP_BATCH_OFF_LENGTH);
+            if (end + total > cut)
+                break;
+            end += total;
+            next = (int64_t)kelp_be64(h) + (int32_t)kelp_be32(h + KELP_BATCH_OFF_LAST_OFFSET_DELTA) + 1;
+        }
+    }
+    out->range[out->count++] = (kelp_log_range){.file = seg->log, .pos = start, .len = (size_t)(end - start)};
+    out->bytes += (size_t)(end - start);
+    out->next_offset = next;
+    *at_end = end == seg->size;
 }
 
-int64_t kelp_partition_read_until(kelp_partition *p, int64_t offset, int64_t limit, size_t max_bytes, kelp_buf *out)
+int kelp_partition_slice(kelp_partition *p, int64_t offset, int64_t limit, size_t max_bytes, bool whole_first,
+                         kelp_log_slice *out)
 {
+    out->count = 0;
+    out->bytes = 0;
+    out->next_offset = offset;
     if (offset < p->log_start || offset > p->high_watermark)
         return KELP_STORAGE_ERR_OFFSET_OUT_OF_RANGE;
     if (limit > p->high_watermark)
         limit = p->high_watermark;
-    /* A read that reaches a segment's end goes on into the next while room
+    /* A slice that reaches a segment's end goes on into the next while room
      * is left: a small segment (one a restart on the filer rolled, say)
      * costs the consumer no extra round trip. */
-    int64_t total = 0;
-    while (offset < limit) {
-        segment_read r;
-        int64_t n = read_segment(p, offset, limit, max_bytes - (size_t)total, total == 0, out, &r);
-        if (n < 0)
-            return total > 0 ? total : n;
-        total += n;
-        if (n == 0 || !r.at_end || (size_t)total >= max_bytes)
+    while (offset < limit && out->count < KELP_SLICE_MAX_RANGES && (out->count == 0 || out->bytes < max_bytes)) {
+        /* Compaction can leave a segment's tail (or a whole segment) without
+         * the offsets it once held: the next batch may be in a later segment. */
+        uint8_t hdr[KELP_BATCH_HEADER_SIZE];
+        uint64_t start = 0;
+        kelp_segment *seg = NULL;
+        for (size_t i = segment_index_for(p, offset); i < p->segment_count && !seg; i++)
+            if (find_batch(p, p->segments[i], offset, &start, hdr) == 0)
+                seg = p->segments[i];
+        if (!seg)
             break;
-        offset = r.next_offset;
+        int before = out->count;
+        bool at_end;
+        size_t budget = max_bytes > out->bytes ? max_bytes - out->bytes : 0;
+        slice_segment(p, seg, start, hdr, limit, budget, whole_first && before == 0, out, &at_end);
+        if (out->count == before || !at_end)
+            break;
+        offset = out->next_offset;
     }
-    return total;
+    return KELP_STORAGE_OK;
+}
+
+int kelp_partition_slice_read(kelp_partition *p, const kelp_log_slice *slice, kelp_buf *out)
+{
+    size_t at = out->len;
+    for (int i = 0; i < slice->count; i++) {
+        const kelp_log_range *r = &slice->range[i];
+        uint8_t *dst = kelp_buf_extend(out, r->len);
+        if (!dst) {
+            out->len = at;
+            return KELP_STORAGE_ERR_NO_MEMORY;
+        }
+        if (p->storage->fs->ops->pread(r->file, dst, r->len, r->pos) != (ssize_t)r->len) {
+            out->len = at;
+            return KELP_STORAGE_ERR_IO;
+        }
+    }
+    return KELP_STORAGE_OK;
+}
+
+int kelp_partition_slice_fd(kelp_partition *p, const kelp_log_range *r)
+{
+    const kelp_fs_ops *ops = p->storage->fs->ops;
+    int fd = ops->os_fd ? ops->os_fd(r->file) : -1;
+    return fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
+}
+
+int64_t kelp_partition_read_until(kelp_partition *p, int64_t offset, int64_t limit, size_t max_bytes, kelp_buf *out)
+{
+    kelp_log_slice slice;
+    int rc = kelp_partition_slice(p, offset, limit, max_bytes, true, &slice);
+    if (rc == KELP_STORAGE_OK)
+        rc = kelp_partition_slice_read(p, &slice, out);
+    return rc == KELP_STORAGE_OK ? (int64_t)slice.bytes : rc;
 }
 
 /* Reads the whole batch at pos into the storage scratch buffer. */

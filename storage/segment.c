@@ -136,6 +136,7 @@ int kelp_segment_index_batch(kelp_storage *s, kelp_segment *seg, uint64_t pos, i
 
 int kelp_segment_seal(kelp_storage *s, kelp_segment *seg)
 {
+    atomic_store(&seg->sealed, true);
     add_time_entry(s, seg, true);
     return KELP_STORAGE_OK;
 }
@@ -151,6 +152,19 @@ uint64_t kelp_segment_lookup_position(const kelp_segment *seg, int64_t offset)
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (offset_rel(seg, mid) <= rel)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo == 0 ? 0 : offset_pos(seg, lo - 1);
+}
+
+uint64_t kelp_segment_batch_at_or_before(const kelp_segment *seg, uint64_t pos)
+{
+    size_t lo = 0, hi = offset_count(seg); /* first entry past pos */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (offset_pos(seg, mid) <= pos)
             lo = mid + 1;
         else
             hi = mid;
@@ -257,6 +271,45 @@ static int read_index(kelp_storage *s, kelp_partition *p, kelp_segment *seg, con
         return -1;
     kelp_buf_clear(mem);
     return s->fs->ops->read_file(s->fs, path, mem) == 0 ? 0 : -1;
+}
+
+int kelp_segment_load_active(kelp_storage *s, kelp_partition *p, kelp_segment *seg)
+{
+    /* Relative offsets are 32-bit: the widest span a segment may hold. */
+    if (kelp_segment_load_indexes(s, p, seg, seg->base_offset + (int64_t)UINT32_MAX) != 0)
+        return -1;
+    size_t n = offset_count(seg);
+    uint64_t pos = n > 0 ? offset_pos(seg, n - 1) : 0;
+    int64_t next = n > 0 ? seg->base_offset + offset_rel(seg, n - 1) : seg->base_offset;
+    uint8_t hdr[KELP_BATCH_HEADER_SIZE];
+    seg->first_timestamp = -1;
+    if (seg->size > 0) {
+        if (kelp_segment_read_header(s, seg, 0, hdr) != 0)
+            return -1;
+        seg->first_timestamp = (int64_t)kelp_be64(hdr + KELP_BATCH_OFF_MAX_TIMESTAMP);
+    }
+    /* The batches after the last entry must follow each other to the end,
+     * and none may lie where an entry is due (an index cut short). */
+    uint64_t since = 0;
+    while (pos < seg->size) {
+        if (kelp_segment_read_header(s, seg, pos, hdr) != 0 || (int64_t)kelp_be64(hdr) != next ||
+            since >= (uint64_t)s->opt.index_interval_bytes)
+            return -1;
+        int64_t ts = (int64_t)kelp_be64(hdr + KELP_BATCH_OFF_MAX_TIMESTAMP);
+        if (ts > seg->max_timestamp) {
+            seg->max_timestamp = ts;
+            seg->max_timestamp_batch = next;
+        }
+        next += (int32_t)kelp_be32(hdr + KELP_BATCH_OFF_LAST_OFFSET_DELTA) + 1;
+        uint64_t total = KELP_BATCH_LOG_OVERHEAD + kelp_be32(hdr + KELP_BATCH_OFF_LENGTH);
+        pos += total;
+        since += total;
+    }
+    if (pos != seg->size)
+        return -1;
+    seg->next_offset = next;
+    seg->bytes_since_index = since;
+    return 0;
 }
 
 void kelp_segment_limit(kelp_segment *seg, uint64_t size)

@@ -116,12 +116,40 @@ int kelp_storage_completion_fd(kelp_storage *s); /* eventfd: readable when compl
 void kelp_storage_process_completions(kelp_storage *s);
 int kelp_storage_sync_all(kelp_storage *s); /* blocking full sync (shutdown) */
 
-/* Reads stored batches for a fetch: starting with the batch that contains
- * `offset`, appending to out at most max_bytes, but always the whole first
- * batch even if larger (KIP-74); never past the high watermark; may end with
- * a partial batch (as Kafka does). Reads within one segment. Returns bytes
- * appended (0 when offset == high watermark), or ERR_OFFSET_OUT_OF_RANGE
- * when offset < log start or > high watermark. */
+/* Where a fetch's bytes lie: stored batches, as produced, in one or more
+ * segment files (a fetch sends them from there without reading them). */
+enum { KELP_SLICE_MAX_RANGES = 8 };
+struct kelp_fs_file;
+typedef struct kelp_log_range {
+    struct kelp_fs_file *file;
+    uint64_t pos;
+    size_t len;
+} kelp_log_range;
+typedef struct kelp_log_slice {
+    kelp_log_range range[KELP_SLICE_MAX_RANGES];
+    int count;
+    size_t bytes;
+    int64_t next_offset; /* after its last batch; the read's offset when empty */
+} kelp_log_slice;
+
+/* Locates stored batches for a fetch: from the batch that contains offset,
+ * whole batches that begin below limit and below the high watermark, at most
+ * max_bytes of them, except that the first comes whole even when larger if
+ * whole_first (KIP-74). Goes on into later segments while room is left.
+ * Reads only batch headers near the ends (through the offset index). 0, or
+ * ERR_OFFSET_OUT_OF_RANGE when offset < log start or > high watermark. */
+int kelp_partition_slice(kelp_partition *p, int64_t offset, int64_t limit, size_t max_bytes, bool whole_first,
+                         kelp_log_slice *out);
+/* Appends the slice's bytes to out (a backend without descriptors). */
+int kelp_partition_slice_read(kelp_partition *p, const kelp_log_slice *slice, kelp_buf *out);
+/* A descriptor of the range's file, for a sender to keep and close (so a
+ * segment removed meanwhile stays readable); -1 where the backend has none
+ * (the filer). */
+int kelp_partition_slice_fd(kelp_partition *p, const kelp_log_range *r);
+
+/* Reads a slice (whole_first) into out: the bytes appended (0 when offset ==
+ * high watermark), or ERR_OFFSET_OUT_OF_RANGE when offset < log start or >
+ * high watermark. */
 int64_t kelp_partition_read(kelp_partition *p, int64_t offset, size_t max_bytes, kelp_buf *out);
 /* The same, never past limit (a read_committed fetch passes the last
  * stable offset), nor past the high watermark. */

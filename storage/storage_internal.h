@@ -29,6 +29,9 @@ typedef struct kelp_segment {
     int64_t max_timestamp_batch; /* base offset of the batch holding it */
     int64_t first_timestamp;     /* max timestamp of its first batch (segment.ms counts from it); -1 */
     bool needs_sync;             /* under storage lock */
+    /* No longer active. Only then are its index files synced: an active
+     * segment's indexes are rebuilt from its log at every start. */
+    atomic_bool sealed;
 } kelp_segment;
 
 struct kelp_partition {
@@ -81,6 +84,7 @@ typedef struct sync_part_item {
 typedef struct sync_seg_item {
     kelp_segment *seg;
     size_t part;
+    bool indexes; /* a sealed segment: its index files are synced too */
     bool failed;
 } sync_seg_item;
 
@@ -88,6 +92,7 @@ struct kelp_storage {
     kelp_storage_options opt;
     char *root; /* a copy of opt.root */
     kelp_fs *fs;
+    bool clean_start; /* the last stop was clean: active indexes are trusted */
     kelp_topic **topics; /* sorted by name */
     kelp_topic **by_id;  /* sorted by id */
     size_t topic_count, topic_cap;
@@ -104,6 +109,8 @@ struct kelp_storage {
     size_t work_part_cap;
     sync_seg_item *work_segs;
     size_t work_seg_cap;
+    kelp_fs_file **work_files;
+    size_t work_file_cap;
 
     kelp_partition **notify; /* loop thread: completions being reported */
     size_t notify_cap;
@@ -151,8 +158,14 @@ int kelp_segment_index_batch(kelp_storage *s, kelp_segment *seg, uint64_t pos, i
 int kelp_segment_seal(kelp_storage *s, kelp_segment *seg);
 /* The same, in memory only (a segment being written elsewhere). */
 void kelp_segment_seal_entries(kelp_storage *s, kelp_segment *seg);
+/* Loads an active segment's index files after a clean shutdown, checking
+ * them against the log and walking only the batches after their last
+ * entry; -1 when they do not fit (the segment is rebuilt then). */
+int kelp_segment_load_active(kelp_storage *s, kelp_partition *p, kelp_segment *seg);
 /* Largest position whose entry offset <= offset (0 when none). */
 uint64_t kelp_segment_lookup_position(const kelp_segment *seg, int64_t offset);
+/* The indexed batch position nearest at or below pos (0 when none). */
+uint64_t kelp_segment_batch_at_or_before(const kelp_segment *seg, uint64_t pos);
 /* Offset from which a scan for timestamp ts must start. */
 int64_t kelp_segment_lookup_time(const kelp_segment *seg, int64_t ts);
 /* Reads the 61-byte header at pos: 0 ok, -1 none there / malformed. */
@@ -169,6 +182,11 @@ int kelp_segment_load_indexes(kelp_storage *s, kelp_partition *p, kelp_segment *
 
 /* recovery.c */
 int kelp_partition_recover(kelp_partition *p);
+
+/* clean_shutdown.c: reads and durably removes the marker (*clean: it was
+ * there); at close, syncs every active segment whole and writes it. */
+int kelp_clean_shutdown_take(kelp_storage *s, bool *clean);
+void kelp_clean_shutdown_mark(kelp_storage *s);
 
 /* partition.c: updates the producer state for one appended (or, in
  * recovery, found) batch. */

@@ -283,7 +283,9 @@ def write_scalar(f, value, flexvar):
     nul = cond(f.nullable)
     if t == "string":
         return "kw_write_string(w, %s, %s, %s);" % (value, flexvar, nul)
-    if t in ("bytes", "records"):
+    if t == "records":
+        return "kw_write_records(w, %s, %s, %s);" % (value, flexvar, nul)
+    if t == "bytes":
         return "kw_write_bytes(w, %s, %s, %s);" % (value, flexvar, nul)
     return "kw_write_%s(w, %s);" % (PRIMITIVES[t][1], value)
 
@@ -448,7 +450,7 @@ def gen_encode(e, sd, msg):
             e("        if (present[%d]) {" % i)
             e("            kelp_buf tb;")
             e("            kelp_buf_init(&tb);")
-            e("            kw_writer tw = {&tb, 0};")
+            e("            kw_writer tw = {.buf = &tb};")
             e("            kw_writer *outer = w;")
             e("            w = &tw;")
             gen_encode_field(e, f, 12)
@@ -762,7 +764,7 @@ def gen_roundtrip_test(msgs, path):
     e("    kelp_buf b1, b2;")
     e("    kelp_buf_init(&b1);")
     e("    kelp_buf_init(&b2);")
-    e("    kw_writer w1 = {&b1, 0}, w2 = {&b2, 0};")
+    e("    kw_writer w1 = {.buf = &b1}, w2 = {.buf = &b2};")
     e("    ck_assert_msg(c->encode(&w1, v, in) == 0, \"%s v%d encode\", c->name, v);")
     e("    kw_reader r = {b1.data, b1.len, 0, 0};")
     e("    ck_assert_msg(c->decode(&r, &a, v, out) == 0, \"%s v%d decode\", c->name, v);")

@@ -367,7 +367,7 @@ int kafka_ApiVersionsResponse_encode(kw_writer *w, int16_t v, const kafka_ApiVer
         if (present[0]) {
             kelp_buf tb;
             kelp_buf_init(&tb);
-            kw_writer tw = {&tb, 0};
+            kw_writer tw = {.buf = &tb};
             kw_writer *outer = w;
             w = &tw;
             kw_write_array_len(w, m->supported_features_count, flex, 0);
@@ -384,7 +384,7 @@ int kafka_ApiVersionsResponse_encode(kw_writer *w, int16_t v, const kafka_ApiVer
         if (present[1]) {
             kelp_buf tb;
             kelp_buf_init(&tb);
-            kw_writer tw = {&tb, 0};
+            kw_writer tw = {.buf = &tb};
             kw_writer *outer = w;
             w = &tw;
             kw_write_int64(w, m->finalized_features_epoch);
@@ -399,7 +399,7 @@ int kafka_ApiVersionsResponse_encode(kw_writer *w, int16_t v, const kafka_ApiVer
         if (present[2]) {
             kelp_buf tb;
             kelp_buf_init(&tb);
-            kw_writer tw = {&tb, 0};
+            kw_writer tw = {.buf = &tb};
             kw_writer *outer = w;
             w = &tw;
             kw_write_array_len(w, m->finalized_features_count, flex, 0);
@@ -416,7 +416,7 @@ int kafka_ApiVersionsResponse_encode(kw_writer *w, int16_t v, const kafka_ApiVer
         if (present[3]) {
             kelp_buf tb;
             kelp_buf_init(&tb);
-            kw_writer tw = {&tb, 0};
+            kw_writer tw = {.buf = &tb};
             kw_writer *outer = w;
             w = &tw;
             kw_write_bool(w, m->zk_migration_ready);

@@ -546,7 +546,7 @@ int kafka_BeginQuorumEpochResponse_encode(kw_writer *w, int16_t v, const kafka_B
         if (present[0]) {
             kelp_buf tb;
             kelp_buf_init(&tb);
-            kw_writer tw = {&tb, 0};
+            kw_writer tw = {.buf = &tb};
             kw_writer *outer = w;
             w = &tw;
             kw_write_array_len(w, m->node_endpoints_count, flex, 0);

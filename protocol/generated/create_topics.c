@@ -477,7 +477,7 @@ int kafka_CreateTopicsResponse_CreatableTopicResult_encode(kw_writer *w, int16_t
         if (present[0]) {
             kelp_buf tb;
             kelp_buf_init(&tb);
-            kw_writer tw = {&tb, 0};
+            kw_writer tw = {.buf = &tb};
             kw_writer *outer = w;
             w = &tw;
             kw_write_int16(w, m->topic_config_error_code);

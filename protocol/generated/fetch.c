@@ -170,7 +170,7 @@ int kafka_FetchRequest_FetchPartition_encode(kw_writer *w, int16_t v, const kafk
         if (present[0]) {
             kelp_buf tb;
             kelp_buf_init(&tb);
-            kw_writer tw = {&tb, 0};
+            kw_writer tw = {.buf = &tb};
             kw_writer *outer = w;
             w = &tw;
             kw_write_uuid(w, m->replica_directory_id);
@@ -497,7 +497,7 @@ int kafka_FetchRequest_encode(kw_writer *w, int16_t v, const kafka_FetchRequest 
         if (present[0]) {
             kelp_buf tb;
             kelp_buf_init(&tb);
-            kw_writer tw = {&tb, 0};
+            kw_writer tw = {.buf = &tb};
             kw_writer *outer = w;
             w = &tw;
             kw_write_string(w, m->cluster_id, flex, v >= 12);
@@ -512,7 +512,7 @@ int kafka_FetchRequest_encode(kw_writer *w, int16_t v, const kafka_FetchRequest 
         if (present[1]) {
             kelp_buf tb;
             kelp_buf_init(&tb);
-            kw_writer tw = {&tb, 0};
+            kw_writer tw = {.buf = &tb};
             kw_writer *outer = w;
             w = &tw;
             kafka_FetchRequest_ReplicaState_encode(w, v, &m->replica_state);
@@ -875,7 +875,7 @@ int kafka_FetchResponse_PartitionData_encode(kw_writer *w, int16_t v, const kafk
         kw_write_int32(w, m->preferred_read_replica);
     }
     if (v <= 17) {
-        kw_write_bytes(w, m->records, flex, 1);
+        kw_write_records(w, m->records, flex, 1);
     }
     if (flex) {
         kafka_FetchResponse_PartitionData d;
@@ -892,7 +892,7 @@ int kafka_FetchResponse_PartitionData_encode(kw_writer *w, int16_t v, const kafk
         if (present[0]) {
             kelp_buf tb;
             kelp_buf_init(&tb);
-            kw_writer tw = {&tb, 0};
+            kw_writer tw = {.buf = &tb};
             kw_writer *outer = w;
             w = &tw;
             kafka_FetchResponse_EpochEndOffset_encode(w, v, &m->diverging_epoch);
@@ -907,7 +907,7 @@ int kafka_FetchResponse_PartitionData_encode(kw_writer *w, int16_t v, const kafk
         if (present[1]) {
             kelp_buf tb;
             kelp_buf_init(&tb);
-            kw_writer tw = {&tb, 0};
+            kw_writer tw = {.buf = &tb};
             kw_writer *outer = w;
             w = &tw;
             kafka_FetchResponse_LeaderIdAndEpoch_encode(w, v, &m->current_leader);
@@ -922,7 +922,7 @@ int kafka_FetchResponse_PartitionData_encode(kw_writer *w, int16_t v, const kafk
         if (present[2]) {
             kelp_buf tb;
             kelp_buf_init(&tb);
-            kw_writer tw = {&tb, 0};
+            kw_writer tw = {.buf = &tb};
             kw_writer *outer = w;
             w = &tw;
             kafka_FetchResponse_SnapshotId_encode(w, v, &m->snapshot_id);
@@ -1185,7 +1185,7 @@ int kafka_FetchResponse_encode(kw_writer *w, int16_t v, const kafka_FetchRespons
         if (present[0]) {
             kelp_buf tb;
             kelp_buf_init(&tb);
-            kw_writer tw = {&tb, 0};
+            kw_writer tw = {.buf = &tb};
             kw_writer *outer = w;
             w = &tw;
             kw_write_array_len(w, m->node_endpoints_count, flex, 0);

@@ -152,7 +152,7 @@ int kafka_FetchSnapshotRequest_PartitionSnapshot_encode(kw_writer *w, int16_t v,
         if (present[0]) {
             kelp_buf tb;
             kelp_buf_init(&tb);
-            kw_writer tw = {&tb, 0};
+            kw_writer tw = {.buf = &tb};
             kw_writer *outer = w;
             w = &tw;
             kw_write_uuid(w, m->replica_directory_id);
@@ -324,7 +324,7 @@ int kafka_FetchSnapshotRequest_encode(kw_writer *w, int16_t v, const kafka_Fetch
         if (present[0]) {
             kelp_buf tb;
             kelp_buf_init(&tb);
-            kw_writer tw = {&tb, 0};
+            kw_writer tw = {.buf = &tb};
             kw_writer *outer = w;
             w = &tw;
             kw_write_string(w, m->cluster_id, flex, 1);
@@ -546,7 +546,7 @@ int kafka_FetchSnapshotResponse_PartitionSnapshot_encode(kw_writer *w, int16_t v
         kw_write_int64(w, m->position);
     }
     if (v <= 1) {
-        kw_write_bytes(w, m->unaligned_records, flex, 0);
+        kw_write_records(w, m->unaligned_records, flex, 0);
     }
     if (flex) {
         kafka_FetchSnapshotResponse_PartitionSnapshot d;
@@ -559,7 +559,7 @@ int kafka_FetchSnapshotResponse_PartitionSnapshot_encode(kw_writer *w, int16_t v
         if (present[0]) {
             kelp_buf tb;
             kelp_buf_init(&tb);
-            kw_writer tw = {&tb, 0};
+            kw_writer tw = {.buf = &tb};
             kw_writer *outer = w;
             w = &tw;
             kafka_FetchSnapshotResponse_LeaderIdAndEpoch_encode(w, v, &m->current_leader);
@@ -795,7 +795,7 @@ int kafka_FetchSnapshotResponse_encode(kw_writer *w, int16_t v, const kafka_Fetc
         if (present[0]) {
             kelp_buf tb;
             kelp_buf_init(&tb);
-            kw_writer tw = {&tb, 0};
+            kw_writer tw = {.buf = &tb};
             kw_writer *outer = w;
             w = &tw;
             kw_write_array_len(w, m->node_endpoints_count, flex, 0);

@@ -43,7 +43,7 @@ int kafka_ProduceRequest_PartitionProduceData_encode(kw_writer *w, int16_t v, co
         kw_write_int32(w, m->index);
     }
     if (v <= 12) {
-        kw_write_bytes(w, m->records, flex, 1);
+        kw_write_records(w, m->records, flex, 1);
     }
     if (flex) {
         kw_write_uvarint(w, 0);
@@ -418,7 +418,7 @@ int kafka_ProduceResponse_PartitionProduceResponse_encode(kw_writer *w, int16_t 
         if (present[0]) {
             kelp_buf tb;
             kelp_buf_init(&tb);
-            kw_writer tw = {&tb, 0};
+            kw_writer tw = {.buf = &tb};
             kw_writer *outer = w;
             w = &tw;
             kafka_ProduceResponse_LeaderIdAndEpoch_encode(w, v, &m->current_leader);
@@ -654,7 +654,7 @@ int kafka_ProduceResponse_encode(kw_writer *w, int16_t v, const kafka_ProduceRes
         if (present[0]) {
             kelp_buf tb;
             kelp_buf_init(&tb);
-            kw_writer tw = {&tb, 0};
+            kw_writer tw = {.buf = &tb};
             kw_writer *outer = w;
             w = &tw;
             kw_write_array_len(w, m->node_endpoints_count, flex, 0);

@@ -572,7 +572,7 @@ int kafka_ShareFetchResponse_PartitionData_encode(kw_writer *w, int16_t v, const
         kafka_ShareFetchResponse_LeaderIdAndEpoch_encode(w, v, &m->current_leader);
     }
     if (v <= 0) {
-        kw_write_bytes(w, m->records, flex, 1);
+        kw_write_records(w, m->records, flex, 1);
     }
     if (v <= 0) {
         kw_write_array_len(w, m->acquired_records_count, flex, 0);

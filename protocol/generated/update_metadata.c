@@ -502,7 +502,7 @@ int kafka_UpdateMetadataRequest_encode(kw_writer *w, int16_t v, const kafka_Upda
         if (present[0]) {
             kelp_buf tb;
             kelp_buf_init(&tb);
-            kw_writer tw = {&tb, 0};
+            kw_writer tw = {.buf = &tb};
             kw_writer *outer = w;
             w = &tw;
             kw_write_int8(w, m->type);

@@ -354,7 +354,7 @@ int kafka_UpdateRaftVoterResponse_encode(kw_writer *w, int16_t v, const kafka_Up
         if (present[0]) {
             kelp_buf tb;
             kelp_buf_init(&tb);
-            kw_writer tw = {&tb, 0};
+            kw_writer tw = {.buf = &tb};
             kw_writer *outer = w;
             w = &tw;
             kafka_UpdateRaftVoterResponse_CurrentLeader_encode(w, v, &m->current_leader);

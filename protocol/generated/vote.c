@@ -507,7 +507,7 @@ int kafka_VoteResponse_encode(kw_writer *w, int16_t v, const kafka_VoteResponse 
         if (present[0]) {
             kelp_buf tb;
             kelp_buf_init(&tb);
-            kw_writer tw = {&tb, 0};
+            kw_writer tw = {.buf = &tb};
             kw_writer *outer = w;
             w = &tw;
             kw_write_array_len(w, m->node_endpoints_count, flex, 0);

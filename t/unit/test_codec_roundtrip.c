@@ -11133,7 +11133,7 @@ static void roundtrip(const roundtrip_case *c, int16_t v, int seed)
     kelp_buf b1, b2;
     kelp_buf_init(&b1);
     kelp_buf_init(&b2);
-    kw_writer w1 = {&b1, 0}, w2 = {&b2, 0};
+    kw_writer w1 = {.buf = &b1}, w2 = {.buf = &b2};
     ck_assert_msg(c->encode(&w1, v, in) == 0, "%s v%d encode", c->name, v);
     kw_reader r = {b1.data, b1.len, 0, 0};
     ck_assert_msg(c->decode(&r, &a, v, out) == 0, "%s v%d decode", c->name, v);

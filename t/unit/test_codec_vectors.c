@@ -12,7 +12,7 @@ static kelp_arena arena;
 static void setup(void)
 {
     kelp_buf_init(&buf);
-    w = (kw_writer){&buf, 0};
+    w = (kw_writer){.buf = &buf};
     kelp_arena_init(&arena, 1024);
 }
 

@@ -145,30 +145,6 @@ START_TEST(failed_registry_renders_nothing)
 }
 END_TEST
 
-static void put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-START_TEST(batch_records_counts_whole_batches_only)
-{
-    uint8_t data[3 * 80];
-    memset(data, 0, sizeof(data));
-    for (int i = 0; i < 3; i++) {
-        uint8_t *b = data + i * 80;
-        put_be32(b + 8, 80 - 12); /* batchLength */
-        b[16] = 2;                 /* magic */
-        put_be32(b + 57, (uint32_t)(i + 2));
-    }
-    ck_assert_uint_eq(kelp_metrics_batch_records(data, sizeof(data)), 2 + 3 + 4);
-    /* The last batch cut short, as a fetch at its byte limit ends. */
-    ck_assert_uint_eq(kelp_metrics_batch_records(data, sizeof(data) - 10), 2 + 3);
-}
-END_TEST
-
 START_TEST(topic_traffic_is_forgotten)
 {
     kelp_server_metrics *m = kelp_server_metrics_new();
@@ -200,7 +176,6 @@ int main(void)
     tcase_add_test(tc, histogram_buckets_are_cumulative_and_inf_equals_count);
     tcase_add_test(tc, unlabelled_histogram_puts_le_alone);
     tcase_add_test(tc, failed_registry_renders_nothing);
-    tcase_add_test(tc, batch_records_counts_whole_batches_only);
     tcase_add_test(tc, topic_traffic_is_forgotten);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -10,6 +10,7 @@
 #include "util/clock.h"
 #include "net/connection.h"
 #include "net/event_loop.h"
+#include "net/output.h"
 
 static kelp_loop *loop;
 static int order[8];
@@ -217,6 +218,127 @@ START_TEST(slot_completed_after_close_is_dropped)
 }
 END_TEST
 
+/* A file of n bytes (byte i is i % 251) opened for reading, already unlinked. */
+static int pattern_file(size_t n)
+{
+    char path[] = "/tmp/kelp-test-net-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    unlink(path);
+    uint8_t *data = malloc(n);
+    for (size_t i = 0; i < n; i++)
+        data[i] = (uint8_t)(i % 251);
+    ck_assert_int_eq(write(fd, data, n), (ssize_t)n);
+    free(data);
+    return fd;
+}
+
+/* Reads exactly n bytes from the test side while the loop runs. */
+static void read_all(int peer, uint8_t *dst, size_t n)
+{
+    size_t got = 0;
+    for (int rounds = 0; got < n && rounds < 2000; rounds++) {
+        kelp_timer_add(loop, kelp_clock_mono_ms() + 1, stop_loop, NULL);
+        kelp_loop_run(loop);
+        ssize_t k = recv(peer, dst + got, n - got, MSG_DONTWAIT);
+        if (k > 0)
+            got += (size_t)k;
+    }
+    ck_assert_uint_eq(got, n);
+}
+
+/* File ranges spliced into responses come out between the response's own
+ * bytes, in order, also when the socket takes a range in many pieces, and
+ * a response queued behind waits for them. */
+START_TEST(file_ranges_are_spliced_into_responses)
+{
+    int peer;
+    kelp_conn *c = setup_conn(&peer, 1 << 20);
+    put_frame(peer, "fetch-1-", 8);
+    put_frame(peer, "fetch-2-", 8);
+    run_briefly();
+    ck_assert_int_eq(frame_count, 2);
+    enum { BIG = 3 << 20 };
+    int fd = pattern_file(BIG);
+    kelp_buf b;
+    kelp_buf_init(&b);
+    kelp_buf_append(&b, "<head|mid|tail>", 15);
+    kelp_file_range *r = calloc(2, sizeof(*r));
+    /* 100 bytes from 1000 after "<head", then BIG - 2000 from 2000 after "|mid". */
+    r[0] = (kelp_file_range){.at = 5, .fd = dup(fd), .off = 1000, .len = 100};
+    r[1] = (kelp_file_range){.at = 9, .fd = dup(fd), .off = 2000, .len = BIG - 2000};
+    kelp_conn_slot_complete_ranges(slots[0], &b, r, 2);
+    respond(1, "NEXT");
+    size_t total = 15 + 100 + (BIG - 2000) + 4;
+    uint8_t *got = malloc(total);
+    read_all(peer, got, total);
+    ck_assert_int_eq(memcmp(got, "<head", 5), 0);
+    for (size_t i = 0; i < 100; i++)
+        ck_assert_uint_eq(got[5 + i], (1000 + i) % 251);
+    ck_assert_int_eq(memcmp(got + 105, "|mid", 4), 0);
+    for (size_t i = 0; i < BIG - 2000; i += 4093)
+        ck_assert_uint_eq(got[109 + i], (2000 + i) % 251);
+    ck_assert_int_eq(memcmp(got + 109 + (BIG - 2000), "|tail>NEXT", 10), 0);
+    ck_assert(kelp_conn_idle(c));
+    free(got);
+    close(fd);
+    kelp_conn_close(c, "test over");
+    for (int i = 0; i < frame_count; i++)
+        free(frames[i]);
+    kelp_loop_free(loop);
+    close(peer);
+}
+END_TEST
+
+/* A range past the end of its file cannot be sent whole: the frame would
+ * lie about its length, so the connection closes. */
+START_TEST(a_range_past_the_end_of_its_file_closes_the_connection)
+{
+    int peer;
+    setup_conn(&peer, 1 << 20);
+    put_frame(peer, "fetch---", 8);
+    run_briefly();
+    int fd = pattern_file(100);
+    kelp_buf b;
+    kelp_buf_init(&b);
+    kelp_buf_append(&b, "hdr", 3);
+    kelp_file_range *r = calloc(1, sizeof(*r));
+    r[0] = (kelp_file_range){.at = 3, .fd = fd, .off = 50, .len = 500};
+    kelp_conn_slot_complete_ranges(slots[0], &b, r, 1);
+    run_briefly();
+    ck_assert_int_eq(close_count, 1);
+    free(frames[0]);
+    kelp_loop_free(loop);
+    close(peer);
+}
+END_TEST
+
+/* TLS encrypts in user space: ranges are read in at their positions. */
+START_TEST(ranges_inline_into_the_response_bytes)
+{
+    int fd = pattern_file(300);
+    kelp_buf b;
+    kelp_buf_init(&b);
+    kelp_buf_append(&b, "ab", 2);
+    kelp_file_range *r = calloc(2, sizeof(*r));
+    r[0] = (kelp_file_range){.at = 1, .fd = dup(fd), .off = 10, .len = 3};
+    r[1] = (kelp_file_range){.at = 2, .fd = dup(fd), .off = 260, .len = 2};
+    ck_assert(kelp_file_ranges_inline(&b, r, 2));
+    ck_assert_uint_eq(b.len, 7);
+    const uint8_t want[] = {'a', 10, 11, 12, 'b', 260 % 251, 261 % 251};
+    ck_assert_int_eq(memcmp(b.data, want, sizeof(want)), 0);
+    kelp_buf_free(&b);
+    /* Past the end: false, and nothing left to free but the buffer. */
+    kelp_buf_init(&b);
+    kelp_buf_append(&b, "x", 1);
+    r = calloc(1, sizeof(*r));
+    r[0] = (kelp_file_range){.at = 0, .fd = dup(fd), .off = 290, .len = 20};
+    ck_assert(!kelp_file_ranges_inline(&b, r, 1));
+    kelp_buf_free(&b);
+    close(fd);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("net");
@@ -226,6 +348,9 @@ int main(void)
     tcase_add_test(tc, responses_keep_request_order);
     tcase_add_test(tc, oversized_or_malformed_frames_close_only_that_connection);
     tcase_add_test(tc, slot_completed_after_close_is_dropped);
+    tcase_add_test(tc, file_ranges_are_spliced_into_responses);
+    tcase_add_test(tc, a_range_past_the_end_of_its_file_closes_the_connection);
+    tcase_add_test(tc, ranges_inline_into_the_response_bytes);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -60,7 +60,7 @@ static void assert_same_bytes(const uint8_t *got, size_t got_len, const uint8_t 
         ck_assert_uint_eq(r.pos, (LEN));                                        \
         check_##N(&d);                                                          \
         kelp_buf_clear(&buf);                                                   \
-        kw_writer w = {&buf, 0};                                                \
+        kw_writer w = {.buf = &buf};                                                \
         ck_assert_int_eq(kafka_##T##_encode(&w, (V), &d), 0);                   \
         assert_same_bytes(buf.data, buf.len, vec_##N, (LEN));                   \
     }
@@ -141,7 +141,7 @@ START_TEST(api_versions_unsupported_answer_uses_the_v0_layout)
     ck_assert_int_eq(m.api_keys[1].api_key, 18);
     ck_assert_int_eq(m.api_keys[1].max_version, 4);
 
-    kw_writer w = {&buf, 0};
+    kw_writer w = {.buf = &buf};
     kafka_ResponseHeader_encode(&w, 0, &h);
     ck_assert_int_eq(kafka_ApiVersionsResponse_encode(&w, 0, &m), 0);
     assert_same_bytes(buf.data, buf.len, frame, sizeof(frame));

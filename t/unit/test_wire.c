@@ -10,7 +10,7 @@ static kw_writer w;
 static void setup(void)
 {
     kelp_buf_init(&buf);
-    w = (kw_writer){&buf, 0};
+    w = (kw_writer){.buf = &buf};
 }
 
 static void teardown(void) { kelp_buf_free(&buf); }
