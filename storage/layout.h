@@ -38,6 +38,7 @@
 #define KELP_LAYOUT_META_DIR ".meta"
 #define KELP_LAYOUT_TOPIC_FILE "topic.json"
 #define KELP_LAYOUT_LOG_START_FILE "log-start-offset"
+#define KELP_LAYOUT_CLEAN_SHUTDOWN_FILE "clean-shutdown" /* in META_DIR under TOPICS_DIR */
 /* Deleted topics wait here for their files to be removed. */
 #define KELP_LAYOUT_TRASH_DIR "topics/kafka/.meta/deleted"
 #define KELP_LAYOUT_LOG_SUFFIX ".log"

@@ -3,6 +3,7 @@ libkelpcore_la_CFLAGS += $(CURL_CFLAGS)
 libkelpcore_la_LIBADD += $(CURL_LIBS)
 libkelpcore_la_SOURCES += \
 	storage/cleaner.c \
+	storage/clean_shutdown.c \
 	storage/file_writer.c storage/file_writer.h \
 	storage/fs.h storage/fs_local.c \
 	storage/fs_filer.c storage/fs_filer.h \

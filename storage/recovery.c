@@ -70,6 +70,9 @@ static int64_t read_log_start_checkpoint(kelp_partition *p)
 static int recover_active(kelp_partition *p, kelp_segment *seg)
 {
     kelp_storage *s = p->storage;
+    /* After a clean stop the log is durable and its indexes whole. */
+    if (s->clean_start && kelp_segment_load_active(s, p, seg) == 0)
+        return KELP_STORAGE_OK;
     uint64_t valid_end;
     int rc = kelp_segment_rebuild(s, seg, true, &valid_end);
     if (rc != 0)
@@ -164,6 +167,8 @@ int kelp_partition_recover(kelp_partition *p)
             kelp_segment_close(s->fs, seg);
             break;
         }
+        if (i + 1 < bases.n)
+            atomic_store(&seg->sealed, true);
         if (i + 1 == bases.n) {
             rc = recover_active(p, seg);
         } else if (kelp_segment_load_indexes(s, p, seg, bases.v[i + 1]) != 0) {

@@ -473,6 +473,7 @@ static void storage_free(kelp_storage *s)
     free(s->by_id);
     free(s->work_parts);
     free(s->work_segs);
+    free(s->work_files);
     free(s->notify);
     kelp_buf_free(&s->scratch);
     if (s->event_fd >= 0)
@@ -519,6 +520,11 @@ int kelp_storage_open(const kelp_storage_options *opt, kelp_storage **out, char 
         s->fs = s->root ? kelp_fs_local_open(s->root, err, errlen) : NULL;
     if (!s->root && errlen)
         snprintf(err, errlen, "no data directory");
+    if (s->fs && kelp_clean_shutdown_take(s, &s->clean_start) != 0) {
+        snprintf(err, errlen, "cannot remove the clean-shutdown marker");
+        storage_free(s);
+        return -1;
+    }
     if (!s->fs || load_topics(s, err, errlen) != 0) {
         storage_free(s);
         return -1;
@@ -548,6 +554,7 @@ int kelp_storage_close(kelp_storage *s)
     kelp_cleaner_stop(s);
     kelp_sync_stop(s);
     kelp_sync_round(s);
+    kelp_clean_shutdown_mark(s);
     storage_free(s);
     return KELP_STORAGE_OK;
 }

@@ -81,7 +81,9 @@ static void take_snapshot(kelp_storage *s, size_t *nparts, size_t *nsegs)
         p->dir_dirty = false;
         for (size_t i = 0; i < p->dirty_count; i++) {
             p->dirty_segments[i]->needs_sync = false;
-            s->work_segs[(*nsegs)++] = (sync_seg_item){.seg = p->dirty_segments[i], .part = part};
+            kelp_segment *seg = p->dirty_segments[i];
+            s->work_segs[(*nsegs)++] =
+                (sync_seg_item){.seg = seg, .part = part, .indexes = atomic_load(&seg->sealed)};
         }
         p->dirty_count = 0;
     }
@@ -120,22 +122,47 @@ bool kelp_sync_round(kelp_storage *s)
     take_snapshot(s, &nparts, &nsegs);
     pthread_mutex_unlock(&s->lock);
 
-    for (size_t i = 0; i < nsegs; i++) {
-        kelp_segment *seg = s->work_segs[i].seg;
-        int rc = ops->sync(seg->log);
-        if (rc == 0)
-            rc = ops->sync(seg->index);
-        if (rc == 0)
-            rc = ops->sync(seg->timeindex);
+    bool whole_fs = false;
+    size_t nfiles = 0;
+    if (ops->sync_files && reserve((void **)&s->work_files, &s->work_file_cap, nsegs * 3, sizeof(*s->work_files))) {
+        /* The files of the round at once: one flush for all where the
+         * backend can. */
+        for (size_t i = 0; i < nsegs; i++) {
+            kelp_segment *seg = s->work_segs[i].seg;
+            s->work_files[nfiles++] = seg->log;
+            if (s->work_segs[i].indexes) {
+                s->work_files[nfiles++] = seg->index;
+                s->work_files[nfiles++] = seg->timeindex;
+            }
+        }
+        int rc = nfiles > 0 ? ops->sync_files(s->fs, s->work_files, nfiles, &whole_fs) : 0;
         if (rc != 0) {
-            sync_part_item *w = &s->work_parts[s->work_segs[i].part];
-            KELP_ERROR(STORAGE_LOG, "sync of %s failed: %s", w->p->dir, strerror(-rc));
-            w->failed = true;
-            s->work_segs[i].failed = true;
+            KELP_ERROR(STORAGE_LOG, "sync of %zu files failed: %s", nfiles, strerror(-rc));
+            for (size_t i = 0; i < nsegs; i++) {
+                s->work_parts[s->work_segs[i].part].failed = true;
+                s->work_segs[i].failed = true;
+            }
             round_failed = true;
+            whole_fs = false;
+        }
+    } else {
+        for (size_t i = 0; i < nsegs; i++) {
+            kelp_segment *seg = s->work_segs[i].seg;
+            int rc = ops->sync(seg->log);
+            if (rc == 0 && s->work_segs[i].indexes)
+                rc = ops->sync(seg->index);
+            if (rc == 0 && s->work_segs[i].indexes)
+                rc = ops->sync(seg->timeindex);
+            if (rc != 0) {
+                sync_part_item *w = &s->work_parts[s->work_segs[i].part];
+                KELP_ERROR(STORAGE_LOG, "sync of %s failed: %s", w->p->dir, strerror(-rc));
+                w->failed = true;
+                s->work_segs[i].failed = true;
+                round_failed = true;
+            }
         }
     }
-    for (size_t i = 0; i < nparts; i++) {
+    for (size_t i = 0; i < nparts && !whole_fs; i++) {
         sync_part_item *w = &s->work_parts[i];
         if (w->dir && !w->failed) {
             int rc = ops->sync_dir(s->fs, w->p->dir);

@@ -312,6 +312,58 @@ static int64_t file_size(const char *path)
     return stat(path, &st) == 0 ? (int64_t)st.st_size : -1;
 }
 
+/* A clean close leaves the marker; the next open takes it away and trusts
+ * the active segment's indexes without checksumming the log, while an open
+ * without it (a crash) checks every batch. */
+START_TEST(clean_shutdown_skips_the_active_segment_check)
+{
+    make_root();
+    durable_log d = {0};
+    kelp_storage *s = open_storage(0, 100, &d);
+    kelp_topic *t;
+    ck_assert_int_eq(kelp_storage_create_topic(s, "clean", 5, 1, NULL, &t), 0);
+    kelp_partition *p = kelp_topic_partition(t, 0);
+    for (int i = 0; i < 10; i++)
+        append_simple(p, 4, 100 * i);
+    ck_assert_int_eq(kelp_storage_close(s), 0);
+    char marker[400], log[400];
+    snprintf(marker, sizeof(marker), "%s/topics/kafka/.meta/clean-shutdown", root);
+    snprintf(log, sizeof(log), "%s/topics/kafka/clean/0/00000000000000000000.log", root);
+    ck_assert_int_gt(file_size(marker), 0);
+
+    /* A flipped byte inside batch 5's records: only a checksum finds it. */
+    int64_t size = file_size(log);
+    int fd = open(log, O_RDWR);
+    ck_assert_int_ge(fd, 0);
+    uint8_t byte;
+    off_t at = (off_t)(size / 10 * 5 + 70);
+    ck_assert_int_eq(pread(fd, &byte, 1, at), 1);
+    byte ^= 0xff;
+    ck_assert_int_eq(pwrite(fd, &byte, 1, at), 1);
+    close(fd);
+
+    s = open_storage(0, 100, &d);
+    ck_assert_int_eq(access(marker, F_OK), -1); /* gone before anything is written */
+    p = kelp_topic_partition(kelp_storage_find_topic(s, "clean", 5), 0);
+    ck_assert_int_eq(kelp_partition_log_end_offset(p), 40);
+    int64_t off, ts;
+    ck_assert_int_eq(kelp_partition_max_timestamp(p, &off, &ts), 1);
+    ck_assert_int_eq(ts, 903);
+    ck_assert_int_eq(kelp_partition_offset_for_timestamp(p, 501, &off, &ts), 1);
+    ck_assert_int_eq(off, 21);
+    ck_assert_int_eq(append_simple(p, 4, 2000), 40);
+    ck_assert_int_eq(kelp_storage_close(s), 0);
+
+    /* Without the marker every batch is checked: the log ends before batch 5. */
+    ck_assert_int_eq(unlink(marker), 0);
+    s = open_storage(0, 100, &d);
+    p = kelp_topic_partition(kelp_storage_find_topic(s, "clean", 5), 0);
+    ck_assert_int_eq(kelp_partition_log_end_offset(p), 20);
+    ck_assert_int_eq(kelp_storage_close(s), 0);
+    remove_root();
+}
+END_TEST
+
 START_TEST(recovery_cuts_torn_tail_and_rebuilds_indexes)
 {
     make_root();
@@ -552,11 +604,78 @@ START_TEST(large_first_batch_is_returned_whole)
     ck_assert_int_eq(n, h.batch_length + KELP_BATCH_LOG_OVERHEAD);
     ck_assert_int_gt(n, 100);
     ck_assert_int_eq(h.base_offset, 0);
-    /* A limit between one and two batches gives the first plus a partial second. */
+    /* A limit between one and two batches gives the first only: a read
+     * ends where a batch does, never with a part of one. */
     kelp_buf_clear(&out);
     n = kelp_partition_read(p, 0, (size_t)(h.batch_length + KELP_BATCH_LOG_OVERHEAD + 100), &out);
-    ck_assert_int_eq(n, h.batch_length + KELP_BATCH_LOG_OVERHEAD + 100);
+    ck_assert_int_eq(n, h.batch_length + KELP_BATCH_LOG_OVERHEAD);
     kelp_buf_free(&out);
+    ck_assert_int_eq(kelp_storage_close(s), 0);
+    remove_root();
+}
+END_TEST
+
+/* A slice names byte ranges of segment files: whole batches found through
+ * the offset index, cut by the byte budget at a batch's end, bounded by the
+ * limit, and going on into the next segment while room is left. */
+START_TEST(slice_locates_whole_batches_across_segments)
+{
+    make_root();
+    durable_log d = {0};
+    /* Small segments and an index entry for about every batch. */
+    kelp_storage *s = open_storage(4000, 64, &d);
+    kelp_topic *t;
+    ck_assert_int_eq(kelp_storage_create_topic(s, "sliced", 1, 1, NULL, &t), 0);
+    kelp_partition *p = kelp_topic_partition(t, 0);
+    enum { BATCHES = 60 };
+    size_t batch_len = 0;
+    for (int i = 0; i < BATCHES; i++) {
+        ck_assert_int_eq(append_sized(p, 300, 1000 + i), i);
+        if (i == 0)
+            batch_len = (size_t)kelp_partition_size_bytes(p);
+    }
+    kelp_storage_sync_all(s);
+    ck_assert_int_eq(kelp_partition_high_watermark(p), BATCHES);
+    kelp_buf all;
+    kelp_buf_init(&all);
+    kelp_log_slice sl;
+    /* From offset 7: batches 7.. until 5.5 batches' worth: 5 whole ones. */
+    ck_assert_int_eq(kelp_partition_slice(p, 7, BATCHES, batch_len * 11 / 2, true, &sl), 0);
+    ck_assert_uint_eq(sl.bytes, 5 * batch_len);
+    ck_assert_int_eq(sl.next_offset, 12);
+    ck_assert_int_eq(kelp_partition_slice_read(p, &sl, &all), 0);
+    kelp_batch_header h;
+    for (size_t at = 0, k = 7; at < all.len; at += batch_len, k++) {
+        ck_assert_int_eq(kelp_batch_header_parse(all.data + at, all.len - at, &h), 0);
+        ck_assert_int_eq(h.base_offset, (int64_t)k);
+    }
+    /* The limit ends the slice before the batch it names. */
+    ck_assert_int_eq(kelp_partition_slice(p, 7, 9, 1 << 20, true, &sl), 0);
+    ck_assert_uint_eq(sl.bytes, 2 * batch_len);
+    ck_assert_int_eq(sl.next_offset, 9);
+    /* Everything, in more than one range (segments of about 11 batches). */
+    ck_assert_int_eq(kelp_partition_slice(p, 0, BATCHES, 1 << 20, true, &sl), 0);
+    ck_assert_int_gt(sl.count, 1);
+    ck_assert_uint_eq(sl.bytes, BATCHES * batch_len);
+    ck_assert_int_eq(sl.next_offset, BATCHES);
+    kelp_buf_clear(&all);
+    ck_assert_int_eq(kelp_partition_slice_read(p, &sl, &all), 0);
+    for (size_t at = 0, k = 0; at < all.len; at += batch_len, k++) {
+        ck_assert_int_eq(kelp_batch_header_parse(all.data + at, all.len - at, &h), 0);
+        ck_assert_int_eq(h.base_offset, (int64_t)k);
+        ck_assert_int_eq(kelp_batch_check_crc(all.data + at, batch_len), KELP_BATCH_OK);
+    }
+    /* Not whole_first: a budget below one batch gives nothing. */
+    ck_assert_int_eq(kelp_partition_slice(p, 3, BATCHES, batch_len - 1, false, &sl), 0);
+    ck_assert_uint_eq(sl.bytes, 0);
+    ck_assert_int_eq(kelp_partition_slice(p, 3, BATCHES, batch_len - 1, true, &sl), 0);
+    ck_assert_uint_eq(sl.bytes, batch_len);
+    /* The local backend gives each range a descriptor of its own. */
+    int fd = kelp_partition_slice_fd(p, &sl.range[0]);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert_int_eq(kelp_partition_slice(p, BATCHES + 1, BATCHES, 100, true, &sl), KELP_STORAGE_ERR_OFFSET_OUT_OF_RANGE);
+    kelp_buf_free(&all);
     ck_assert_int_eq(kelp_storage_close(s), 0);
     remove_root();
 }
@@ -1013,11 +1132,13 @@ int main(void)
     tcase_add_test(tc, topics_are_created_durably_and_reloaded);
     tcase_add_test(tc, appends_are_consecutive_and_durable_after_sync);
     tcase_add_test(tc, reads_respect_limits_and_segment_rolls);
+    tcase_add_test(tc, clean_shutdown_skips_the_active_segment_check);
     tcase_add_test(tc, recovery_cuts_torn_tail_and_rebuilds_indexes);
     tcase_add_test(tc, sealed_segment_with_broken_index_is_rebuilt);
     tcase_add_test(tc, a_late_write_past_a_sealed_segment_is_never_served);
     tcase_add_test(tc, timestamp_lookups_over_plain_and_compressed_batches);
     tcase_add_test(tc, large_first_batch_is_returned_whole);
+    tcase_add_test(tc, slice_locates_whole_batches_across_segments);
     tcase_add_test(tc, topic_configs_persist_and_segment_bytes_applies);
     tcase_add_test(tc, retention_by_time_removes_whole_segments_and_rolls_the_active_one);
     tcase_add_test(tc, retention_by_size_keeps_the_newest_segments);
