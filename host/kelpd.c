@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -255,9 +256,21 @@ static void reload(const kelp_module_descriptor *desc, kelp_instance *inst, cons
     free(json);
 }
 
+/* Every partition keeps its active segment open and every client a socket:
+ * the soft descriptor limit (often 1024) goes up to the hard one. */
+static void raise_descriptor_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
 int main(int argc, char **argv)
 {
     options opt = parse_options(argc, argv);
+    raise_descriptor_limit();
     char err[ERR_LEN] = "";
     char *json = build_config(&opt, err, sizeof(err));
     if (!json)

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "util/clock.h"
 #include "util/log.h"
 
 struct kelp_listener {
@@ -24,7 +25,14 @@ struct kelp_listener {
     bool watching;
     kelp_accept_fn fn;
     void *ctx;
+    kelp_timer *resume;   /* accepting is paused until it fires */
+    int64_t last_warn_ms; /* of the last "out of descriptors" warning */
 };
+
+/* Out of descriptors (or memory) the pending connection stays queued and
+ * the socket readable: accepting pauses a while instead of spinning. */
+#define ACCEPT_PAUSE_MS 100
+#define ACCEPT_WARN_EVERY_MS 10000
 
 kelp_listener *kelp_listener_bind(const char *host, uint16_t port, char *err, size_t errlen)
 {
@@ -81,15 +89,41 @@ kelp_listener *kelp_listener_bind(const char *host, uint16_t port, char *err, si
     return l;
 }
 
+static void listener_resume(void *ctx)
+{
+    kelp_listener *l = ctx;
+    l->resume = NULL;
+    if (l->watching)
+        kelp_watch_modify(l->loop, &l->watch, EPOLLIN);
+}
+
+static void listener_pause(kelp_listener *l, int err)
+{
+    int64_t now = kelp_clock_mono_ms();
+    if (l->last_warn_ms == 0 || now - l->last_warn_ms >= ACCEPT_WARN_EVERY_MS) {
+        l->last_warn_ms = now;
+        KELP_WARN("net", "accept failed: %s; new connections wait (raise the descriptor limit, ulimit -n)",
+                  strerror(err));
+    }
+    l->resume = kelp_timer_add(l->loop, now + ACCEPT_PAUSE_MS, listener_resume, l);
+    if (l->resume)
+        kelp_watch_modify(l->loop, &l->watch, 0);
+}
+
+bool kelp_listener_paused(const kelp_listener *l) { return l->resume != NULL; }
+
 static void listener_accept(void *ctx, uint32_t events)
 {
     kelp_listener *l = ctx;
+    (void)events;
     for (int i = 0; i < 64; i++) {
         int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                listener_pause(l, errno);
+            else if (errno != EAGAIN && errno != EWOULDBLOCK)
                 KELP_WARN("net", "accept failed: %s", strerror(errno));
             return;
         }
@@ -115,16 +149,20 @@ uint16_t kelp_listener_port(const kelp_listener *l) { return l->port; }
 
 void kelp_listener_detach(kelp_listener *l)
 {
-    if (l)
+    if (l) {
         l->watching = false;
+        l->resume = NULL; /* went with the loop */
+    }
 }
 
 void kelp_listener_close(kelp_listener *l)
 {
     if (!l)
         return;
-    if (l->watching)
+    if (l->watching) {
         kelp_watch_remove(l->loop, &l->watch);
+        kelp_timer_cancel(l->loop, l->resume);
+    }
     close(l->fd);
     free(l);
 }

@@ -2,6 +2,7 @@
 #ifndef KELP_NET_LISTENER_H
 #define KELP_NET_LISTENER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,8 @@ int kelp_listener_start(kelp_listener *l, kelp_loop *loop, kelp_accept_fn fn, vo
 /* The bound host and port. */
 const char *kelp_listener_host(const kelp_listener *l);
 uint16_t kelp_listener_port(const kelp_listener *l);
+/* Accepting waits out a lack of descriptors (EMFILE and the like). */
+bool kelp_listener_paused(const kelp_listener *l);
 /* Stops watching (when started) and closes the socket. */
 void kelp_listener_close(kelp_listener *l);
 /* Forgets the loop it was watched by (that loop is gone); the socket stays

@@ -4,12 +4,15 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "util/clock.h"
 #include "net/connection.h"
 #include "net/event_loop.h"
+#include "net/listener.h"
 #include "net/output.h"
 
 static kelp_loop *loop;
@@ -339,6 +342,65 @@ START_TEST(ranges_inline_into_the_response_bytes)
 }
 END_TEST
 
+static int accepted;
+
+static void on_accept(void *ctx, int fd)
+{
+    (void)ctx;
+    accepted++;
+    close(fd);
+}
+
+/* Out of descriptors, the listener stops accepting for a while instead of
+ * spinning on a socket that stays readable, and takes the waiting
+ * connection once descriptors are back. */
+START_TEST(accept_pauses_while_out_of_descriptors)
+{
+    loop = kelp_loop_new();
+    char err[128];
+    kelp_listener *l = kelp_listener_bind("127.0.0.1", 0, err, sizeof(err));
+    ck_assert_ptr_nonnull(l);
+    accepted = 0;
+    ck_assert_int_eq(kelp_listener_start(l, loop, on_accept, NULL), 0);
+    int client = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(kelp_listener_port(l)),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert_int_eq(connect(client, (struct sockaddr *)&a, sizeof(a)), 0);
+    /* Every descriptor taken: accept gets EMFILE. The limit is lowered
+     * first (for good: valgrind lets a limit fall, not rise again) so that
+     * filling the table stays cheap. */
+    struct rlimit rl;
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    if (rl.rlim_cur > 4096) {
+        rl.rlim_cur = 4096;
+        ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    }
+    static int held[4096];
+    int nheld = 0;
+    while (nheld < 4096 && (held[nheld] = dup(0)) >= 0)
+        nheld++;
+    run_briefly();
+    bool paused = kelp_listener_paused(l);
+    int before = accepted;
+    while (nheld > 0)
+        close(held[--nheld]);
+    ck_assert(paused);
+    ck_assert_int_eq(before, 0);
+    /* A new client is taken once the pause is over (under valgrind the
+     * first one is gone: it accepts, then refuses the descriptor). */
+    int second = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(connect(second, (struct sockaddr *)&a, sizeof(a)), 0);
+    for (int i = 0; i < 20 && accepted == 0; i++)
+        run_briefly();
+    ck_assert_int_ge(accepted, 1);
+    ck_assert(!kelp_listener_paused(l));
+    close(second);
+    close(client);
+    kelp_listener_close(l);
+    kelp_loop_free(loop);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("net");
@@ -351,6 +413,7 @@ int main(void)
     tcase_add_test(tc, file_ranges_are_spliced_into_responses);
     tcase_add_test(tc, a_range_past_the_end_of_its_file_closes_the_connection);
     tcase_add_test(tc, ranges_inline_into_the_response_bytes);
+    tcase_add_test(tc, accept_pauses_while_out_of_descriptors);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
