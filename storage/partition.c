@@ -154,7 +154,7 @@ int kelp_partition_append(kelp_partition *p, uint8_t *batches, size_t len, int64
     for (size_t pos = 0; pos < len;) {
         uint64_t total = KELP_BATCH_LOG_OVERHEAD + kelp_be32(batches + pos + KELP_BATCH_OFF_LENGTH);
         kelp_segment_index_batch(s, seg, seg->size + pos, (int64_t)kelp_be64(batches + pos), total,
-                                 (int64_t)kelp_be64(batches + pos + KELP_BATCH_OFF_MAX_TIMESTAMP), true);
+                                 (int64_t)kelp_be64(batches + pos + KELP_BATCH_OFF_MAX_TIMESTAMP), false);
         kelp_partition_track_producer(p, batches + pos, (size_t)total);
         pos += total;
     }

@@ -87,19 +87,29 @@ static uint32_t time_rel(const kelp_segment *seg, size_t i) { return kelp_be32(s
 
 /* Index files are rebuilt from the log when damaged, so a failed index
  * write is logged and otherwise ignored. */
-static void append_entry(kelp_storage *s, kelp_fs_file *f, kelp_buf *mem, const uint8_t *e, size_t n, bool write_file)
+/* Appends the entries not yet in the file. */
+static void flush_entries(kelp_storage *s, kelp_fs_file *f, const kelp_buf *mem, size_t *on_disk)
+{
+    if (*on_disk >= mem->len)
+        return;
+    struct iovec iov = {mem->data + *on_disk, mem->len - *on_disk};
+    int rc = s->fs->ops->append(f, &iov, 1);
+    if (rc != 0)
+        KELP_WARN(STORAGE_LOG, "index write failed: %s", strerror(-rc));
+    *on_disk = mem->len; /* a failed write leaves a damaged index, which is rebuilt */
+}
+
+static void append_entry(kelp_storage *s, kelp_fs_file *f, kelp_buf *mem, size_t *on_disk, const uint8_t *e,
+                         size_t n, bool write_file)
 {
     if (!kelp_buf_append(mem, e, n)) {
         kelp_buf_clear(mem); /* keep a usable (if empty) index */
         mem->failed = false;
+        *on_disk = 0;
         return;
     }
-    if (write_file) {
-        struct iovec iov = {(void *)e, n};
-        int rc = s->fs->ops->append(f, &iov, 1);
-        if (rc != 0)
-            KELP_WARN(STORAGE_LOG, "index write failed: %s", strerror(-rc));
-    }
+    if (write_file)
+        flush_entries(s, f, mem, on_disk);
 }
 
 static void add_time_entry(kelp_storage *s, kelp_segment *seg, bool write_file)
@@ -110,7 +120,7 @@ static void add_time_entry(kelp_storage *s, kelp_segment *seg, bool write_file)
     uint8_t e[KELP_LAYOUT_TIME_ENTRY];
     kelp_put_be64(e, (uint64_t)seg->max_timestamp);
     kelp_put_be32(e + 8, (uint32_t)(seg->max_timestamp_batch - seg->base_offset));
-    append_entry(s, seg->timeindex, &seg->time_entries, e, sizeof(e), write_file);
+    append_entry(s, seg->timeindex, &seg->time_entries, &seg->time_entries_on_disk, e, sizeof(e), write_file);
 }
 
 int kelp_segment_index_batch(kelp_storage *s, kelp_segment *seg, uint64_t pos, int64_t base, uint64_t size,
@@ -126,7 +136,7 @@ int kelp_segment_index_batch(kelp_storage *s, kelp_segment *seg, uint64_t pos, i
         uint8_t e[KELP_LAYOUT_OFFSET_ENTRY];
         kelp_put_be32(e, (uint32_t)(base - seg->base_offset));
         kelp_put_be32(e + 4, (uint32_t)pos);
-        append_entry(s, seg->index, &seg->offset_entries, e, sizeof(e), write_files);
+        append_entry(s, seg->index, &seg->offset_entries, &seg->offset_entries_on_disk, e, sizeof(e), write_files);
         add_time_entry(s, seg, write_files);
         seg->bytes_since_index = 0;
     }
@@ -137,7 +147,9 @@ int kelp_segment_index_batch(kelp_storage *s, kelp_segment *seg, uint64_t pos, i
 int kelp_segment_seal(kelp_storage *s, kelp_segment *seg)
 {
     atomic_store(&seg->sealed, true);
-    add_time_entry(s, seg, true);
+    add_time_entry(s, seg, false);
+    flush_entries(s, seg->index, &seg->offset_entries, &seg->offset_entries_on_disk);
+    flush_entries(s, seg->timeindex, &seg->time_entries, &seg->time_entries_on_disk);
     return KELP_STORAGE_OK;
 }
 
@@ -207,6 +219,7 @@ int kelp_segment_rebuild(kelp_storage *s, kelp_segment *seg, bool check_crc, uin
 {
     kelp_buf_clear(&seg->offset_entries);
     kelp_buf_clear(&seg->time_entries);
+    seg->offset_entries_on_disk = seg->time_entries_on_disk = 0; /* the callers replace the files */
     seg->bytes_since_index = 0;
     seg->max_timestamp = -1;
     seg->first_timestamp = -1;
@@ -261,6 +274,10 @@ int kelp_segment_write_indexes(kelp_storage *s, kelp_partition *p, kelp_segment 
     int rc = replace_index_file(s, p, seg, KELP_LAYOUT_INDEX_SUFFIX, &seg->offset_entries, &seg->index);
     if (rc == 0)
         rc = replace_index_file(s, p, seg, KELP_LAYOUT_TIMEINDEX_SUFFIX, &seg->time_entries, &seg->timeindex);
+    if (rc == 0) {
+        seg->offset_entries_on_disk = seg->offset_entries.len;
+        seg->time_entries_on_disk = seg->time_entries.len;
+    }
     return rc;
 }
 
@@ -319,6 +336,8 @@ void kelp_segment_limit(kelp_segment *seg, uint64_t size)
     while (n > 0 && offset_pos(seg, n - 1) >= size)
         n--;
     seg->offset_entries.len = n * KELP_LAYOUT_OFFSET_ENTRY;
+    if (seg->offset_entries_on_disk > seg->offset_entries.len)
+        seg->offset_entries_on_disk = seg->offset_entries.len;
 }
 
 int kelp_segment_load_indexes(kelp_storage *s, kelp_partition *p, kelp_segment *seg, int64_t next_offset)
@@ -328,6 +347,8 @@ int kelp_segment_load_indexes(kelp_storage *s, kelp_partition *p, kelp_segment *
     if (read_index(s, p, seg, KELP_LAYOUT_INDEX_SUFFIX, &seg->offset_entries) != 0 ||
         read_index(s, p, seg, KELP_LAYOUT_TIMEINDEX_SUFFIX, &seg->time_entries) != 0)
         return -1;
+    seg->offset_entries_on_disk = seg->offset_entries.len;
+    seg->time_entries_on_disk = seg->time_entries.len;
     if (seg->offset_entries.len % KELP_LAYOUT_OFFSET_ENTRY || seg->time_entries.len % KELP_LAYOUT_TIME_ENTRY)
         return -1;
     size_t n = offset_count(seg);

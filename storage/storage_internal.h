@@ -24,6 +24,9 @@ typedef struct kelp_segment {
     int64_t next_offset;     /* offset after its last batch */
     kelp_buf offset_entries; /* copy of .index */
     kelp_buf time_entries;   /* copy of .timeindex */
+    /* How much of each the files hold: an active segment's entries stay in
+     * memory until it is sealed (recovery rebuilds them from the log). */
+    size_t offset_entries_on_disk, time_entries_on_disk;
     uint64_t bytes_since_index;
     int64_t max_timestamp; /* -1 when empty */
     int64_t max_timestamp_batch; /* base offset of the batch holding it */
@@ -154,7 +157,8 @@ void kelp_segment_retain(kelp_segment *seg);
 /* Records one appended batch in the indexes (memory, and files when write_files). */
 int kelp_segment_index_batch(kelp_storage *s, kelp_segment *seg, uint64_t pos, int64_t base, uint64_t size,
                              int64_t max_ts, bool write_files);
-/* Adds the final time index entry when the segment stops being active. */
+/* When the segment stops being active: adds the final time index entry and
+ * writes the entries kept in memory to the index files. */
 int kelp_segment_seal(kelp_storage *s, kelp_segment *seg);
 /* The same, in memory only (a segment being written elsewhere). */
 void kelp_segment_seal_entries(kelp_storage *s, kelp_segment *seg);
