@@ -1,19 +1,42 @@
 #!/bin/sh
 # Throughput of kelpd against librdkafka's mock cluster, with the same
-# librdkafka client (bench/throughput): RUNS runs each, alternating, then the
-# medians and the kelp/mock ratios for produce and consume.
+# librdkafka client (bench/throughput), in three cases:
+#   p4   produce (and consume) MESSAGES x 1 KiB over 4 partitions;
+#   p64  the same with MESSAGES64 over 64 partitions;
+#   1g   BIG_MESSAGES x 1 KiB (1 GiB by default) over BIG_PARTITIONS (256)
+#        partitions, for the consume of a large topic from its start.
+# Every case runs RUNS times against each server, alternating which goes
+# first, then the medians and the kelp/mock ratios are printed.
 #
-# usage: bench/run.sh [--runs N] [--messages N]     (or: make bench)
+# usage: bench/run.sh [--runs N] [--messages N] [--messages-64 N]
+#                     [--big-messages N] [--big-partitions N] [--mock-nagle]
+#        (or: make bench)
+# --big-messages 0 leaves the 1 GiB case out (it is also left out with
+# KELP_TEST_STORAGE=filer). The mock keeps only about 5 MB per partition, so
+# keep every case at or below 4 MiB per partition. --mock-nagle keeps
+# Nagle's algorithm on the mock's connections, as librdkafka 2.0.2 leaves it
+# (see bench/throughput.c).
 # Environment: THROUGHPUT (the bench/throughput binary), KELPD and
 # KELP_MODULE; by default all three are taken from build/.
 KELP_SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
-runs=5
+runs=3
 messages=16000
+messages64=64000
+big_messages=1048576
+big_partitions=256
+mock=--mock
+usage="usage: $0 [--runs N] [--messages N] [--messages-64 N] [--big-messages N] [--big-partitions N] [--mock-nagle]"
 while [ $# -gt 0 ]; do
     case $1 in
     --runs) runs=$2; shift 2 ;;
     --messages) messages=$2; shift 2 ;;
-    *) echo "usage: $0 [--runs N] [--messages N]" >&2; exit 2 ;;
+    --messages-64) messages64=$2; shift 2 ;;
+    --big-messages) big_messages=$2; shift 2 ;;
+    --big-partitions) big_partitions=$2; shift 2 ;;
+    --mock-nagle) mock=--mock-nagle; shift ;;
+    # the other benchmarks' options, shared through BENCH_ARGS
+    --commits | --transactions | --per-txn) shift 2 ;;
+    *) echo "$usage" >&2; exit 2 ;;
     esac
 done
 . "$KELP_SRCDIR/t/integration/lib.sh"
@@ -21,34 +44,77 @@ done
 : "${THROUGHPUT:=$KELP_BUILDDIR/bench/throughput}"
 [ -x "$THROUGHPUT" ] || kelp_fail "$THROUGHPUT is not built (make bench builds it)"
 
+cases="p4 p64"
+if [ "$big_messages" -gt 0 ] && [ "$KELP_TEST_STORAGE" = local ]; then
+    cases="$cases 1g"
+elif [ "$big_messages" -gt 0 ]; then
+    kelp_log "the 1 GiB case runs only with local storage; left out"
+fi
+
 kelp_start
 
-# bench_one NAME ARGS...: one run; appends its RESULT line to $KELP_WORK/NAME.
+# kelp_fresh: kelpd again on an empty data directory, so that the 1 GiB
+# runs keep at most one copy of their data on disk.
+kelp_fresh() {
+    kelp_stop
+    rm -rf "$KELP_DATA"
+    mkdir -p "$KELP_DATA"
+    kelp_start >/dev/null
+}
+
+# case_args CASE: the throughput options of CASE.
+case_args() {
+    case $1 in
+    p4) echo "--partitions 4 --messages $messages" ;;
+    p64) echo "--partitions 64 --messages $messages64" ;;
+    1g) echo "--partitions $big_partitions --messages $big_messages" ;;
+    esac
+}
+
+# bench_one SERVER CASE: one run; appends its RESULT line to $KELP_WORK/SERVER-CASE.
 bench_one() {
-    name=$1
-    shift
-    out=$("$THROUGHPUT" "$@" --messages "$messages") || kelp_fail "$name run failed: $out"
-    bench_record "$name" "$out"
+    if [ "$1" = mock ]; then
+        target=$mock
+    else
+        target="--bootstrap $KELP_BOOTSTRAP"
+    fi
+    # shellcheck disable=SC2046,SC2086
+    out=$("$THROUGHPUT" $target $(case_args "$2")) || kelp_fail "$1 $2 run failed: $out"
+    bench_record "$1-$2" "$out"
+    if [ "$1" = kelp ] && [ "$2" = 1g ]; then
+        kelp_fresh
+    fi
 }
 
 run=1
 while [ $run -le "$runs" ]; do
-    echo "run $run of $runs ($messages x 1 KiB, acks=all, linger.ms=5, 4 partitions)"
-    bench_one mock --mock
-    bench_one kelp --bootstrap "$KELP_BOOTSTRAP"
+    # Alternate which server goes first, so that neither always runs on a
+    # machine the other has just warmed up (or loaded).
+    if [ $((run % 2)) -eq 1 ]; then order="mock kelp"; else order="kelp mock"; fi
+    for c in $cases; do
+        echo "run $run of $runs, case $c ($(case_args "$c"), 1 KiB, acks=all, linger.ms=5)"
+        for server in $order; do
+            bench_one "$server" "$c"
+        done
+    done
     run=$((run + 1))
 done
 
 echo
-echo "medians of $runs runs:"
-for phase in produce consume; do
-    mock_msgs=$(median mock ${phase}_msgs_per_s)
-    kelp_msgs=$(median kelp ${phase}_msgs_per_s)
-    mock_mb=$(median mock ${phase}_mb_per_s)
-    kelp_mb=$(median kelp ${phase}_mb_per_s)
-    awk -v p="$phase" -v mm="$mock_msgs" -v km="$kelp_msgs" -v mb="$mock_mb" -v kb="$kelp_mb" 'BEGIN {
-        printf "%-8s mock %9.0f msgs/s %7.1f MB/s | kelp %9.0f msgs/s %7.1f MB/s | kelp/mock %.2f\n",
-               p, mm, mb, km, kb, (mm > 0 ? km / mm : 0)
-    }'
+echo "medians of $runs runs (msgs/s, MB/s = 10^6 bytes of values; * = the case's target):"
+for c in $cases; do
+    for phase in produce consume; do
+        target=
+        case $c-$phase in
+        p4-produce | p64-produce) target=" * target >= 1.25" ;;
+        1g-consume) target=" * target >= 2" ;;
+        esac
+        awk -v c="$c" -v p="$phase" -v t="$target" \
+            -v mm="$(median "mock-$c" "${phase}_msgs_per_s")" -v km="$(median "kelp-$c" "${phase}_msgs_per_s")" \
+            -v mb="$(median "mock-$c" "${phase}_mb_per_s")" -v kb="$(median "kelp-$c" "${phase}_mb_per_s")" 'BEGIN {
+            printf "%-4s %-8s mock %9.0f msgs/s %7.1f MB/s | kelp %9.0f msgs/s %7.1f MB/s | kelp/mock %.2f%s\n",
+                   c, p, mm, mb, km, kb, (mm > 0 ? km / mm : 0), t
+        }'
+    done
 done
 kelp_stop

@@ -1,15 +1,21 @@
 /* Produce-then-consume throughput with librdkafka.
  *
- * usage: throughput (--bootstrap HOST:PORT | --mock) [--messages N] [--set NAME=VALUE]...
- *                   [--size BYTES] [--topic NAME]
+ * usage: throughput (--bootstrap HOST:PORT | --mock | --mock-nagle) [--messages N]
+ *                   [--partitions N] [--set NAME=VALUE]... [--size BYTES] [--topic NAME]
  *
  * Produces N messages of SIZE bytes (default 16000 x 1024) round-robin to
- * the 4 partitions of a topic with acks=all and linger.ms=5, waits until
- * every one is acknowledged, then consumes them all back (assign, from the
- * beginning). --mock runs librdkafka's in-memory mock cluster (one broker)
+ * the PARTITIONS partitions (default 4) of a topic with acks=all and
+ * linger.ms=5, waits until every one is acknowledged, then consumes them
+ * all back (assign, from the beginning). With --bootstrap the topic is
+ * created with CreateTopics first (an existing topic must have PARTITIONS
+ * partitions). --mock runs librdkafka's in-memory mock cluster (one broker)
  * in this process and talks to it over loopback TCP, as a reference. The
  * mock keeps only about 5 MB per partition and drops older messages, hence
- * the default of 16000 messages (4 MB per partition).
+ * the default of 16000 messages (4 MB per partition at 4 partitions).
+ * librdkafka 2.0.2's mock leaves Nagle's algorithm on, so pipelined
+ * responses wait for delayed ACKs (see bench/transactions.c); --mock sets
+ * TCP_NODELAY on its listening socket, as Kafka brokers and kelpd do, and
+ * --mock-nagle leaves it as librdkafka made it.
  *
  * Prints a human-readable line per phase and one machine-readable line:
  *   RESULT produce_msgs_per_s=... produce_mb_per_s=... consume_msgs_per_s=... consume_mb_per_s=...
@@ -18,20 +24,25 @@
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-enum { PARTITIONS = 4, WAIT_MS = 120000 };
+enum { WAIT_MS = 120000, MAX_PARTITIONS = 100000 };
 
 struct options {
     const char *bootstrap;
     const char *topic;
     int mock;
+    int mock_nagle;
+    int partitions;
     long messages;
     size_t size;
 };
@@ -84,8 +95,42 @@ static long delivery_errors;
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
+    (void)rk;
+    (void)opaque;
     if (m->err && delivery_errors++ == 0)
         fprintf(stderr, "throughput: delivery failed: %s\n", rd_kafka_err2str(m->err));
+}
+
+/* Creates the topic on a real server, so that it has the partitions asked
+ * for whatever the server's default; an existing topic is accepted here and
+ * its partition count checked by produce_all. */
+static void create_topic(rd_kafka_t *rk, const struct options *o)
+{
+    char errstr[512];
+    rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(o->topic, o->partitions, 1, errstr, sizeof(errstr));
+    if (!nt)
+        die("new topic %s: %s", o->topic, errstr);
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+    if (rd_kafka_AdminOptions_set_operation_timeout(ao, WAIT_MS, errstr, sizeof(errstr)))
+        die("admin options: %s", errstr);
+    rd_kafka_CreateTopics(rk, &nt, 1, ao, q);
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, WAIT_MS + 10000);
+    if (!ev)
+        die("CreateTopics of %s: no answer", o->topic);
+    if (rd_kafka_event_error(ev))
+        die("CreateTopics of %s: %s", o->topic, rd_kafka_event_error_string(ev));
+    size_t n = 0;
+    const rd_kafka_topic_result_t **res = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+    for (size_t i = 0; i < n; i++) {
+        rd_kafka_resp_err_t err = rd_kafka_topic_result_error(res[i]);
+        if (err && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+            die("CreateTopics of %s: %s", o->topic, rd_kafka_topic_result_error_string(res[i]));
+    }
+    rd_kafka_event_destroy(ev);
+    rd_kafka_AdminOptions_destroy(ao);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_NewTopic_destroy(nt);
 }
 
 /* Client settings from --set (security.protocol, ssl.ca.location, ...). */
@@ -112,13 +157,18 @@ static struct rate produce_all(const struct options *o)
     conf_apply_settings(conf);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_t *rk = client_new(RD_KAFKA_PRODUCER, conf);
+    if (!o->mock)
+        create_topic(rk, o);
 
-    /* Learn the topic (creating it) before the clock starts. */
+    /* Learn the topic before the clock starts. */
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, o->topic, NULL);
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, WAIT_MS);
     if (err)
         die("metadata: %s", rd_kafka_err2str(err));
+    if (md->topic_cnt != 1 || md->topics[0].err || md->topics[0].partition_cnt != o->partitions)
+        die("topic %s has %d partition(s), not %d (%s)", o->topic, md->topic_cnt ? md->topics[0].partition_cnt : 0,
+            o->partitions, md->topic_cnt ? rd_kafka_err2str(md->topics[0].err) : "no such topic");
     rd_kafka_metadata_destroy(md);
 
     char *payload = malloc(o->size);
@@ -129,7 +179,7 @@ static struct rate produce_all(const struct options *o)
 
     double start = now_s();
     for (long i = 0; i < o->messages; i++) {
-        while (rd_kafka_produce(rkt, (int32_t)(i % PARTITIONS), RD_KAFKA_MSG_F_COPY, payload,
+        while (rd_kafka_produce(rkt, (int32_t)(i % o->partitions), RD_KAFKA_MSG_F_COPY, payload,
                                 o->size, NULL, 0, NULL) != 0) {
             err = rd_kafka_last_error();
             if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
@@ -146,7 +196,7 @@ static struct rate produce_all(const struct options *o)
         die("%ld message(s) failed", delivery_errors);
 
     /* Everything must still be there to be consumed. */
-    for (int p = 0; p < PARTITIONS; p++) {
+    for (int p = 0; p < o->partitions; p++) {
         int64_t low = -1, high = -1;
         err = rd_kafka_query_watermark_offsets(rk, o->topic, p, &low, &high, WAIT_MS);
         if (err)
@@ -172,8 +222,8 @@ static struct rate consume_all(const struct options *o)
     conf_apply_settings(conf);
     rd_kafka_t *rk = client_new(RD_KAFKA_CONSUMER, conf);
 
-    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(PARTITIONS);
-    for (int p = 0; p < PARTITIONS; p++)
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(o->partitions);
+    for (int p = 0; p < o->partitions; p++)
         rd_kafka_topic_partition_list_add(parts, o->topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
 
     double assigned = now_s(), start = 0;
@@ -207,9 +257,40 @@ static struct rate consume_all(const struct options *o)
                            : rate_of(o->messages, o->size, seconds);
 }
 
+/* TCP_NODELAY on the mock's listening socket, found among this process's
+ * descriptors by its port, before any client connects; accepted sockets
+ * inherit it on Linux. The same approach as bench/transactions.c. */
+static void mock_nodelay(const char *bootstrap)
+{
+    const char *colon = strrchr(bootstrap, ':');
+    long port = colon ? strtol(colon + 1, NULL, 10) : 0;
+    long max_fd = sysconf(_SC_OPEN_MAX);
+    int found = 0;
+    for (int fd = 0; fd < (max_fd > 0 && max_fd < 65536 ? max_fd : 65536); fd++) {
+        struct sockaddr_storage a;
+        socklen_t len = sizeof(a);
+        int listening = 0, one = 1;
+        socklen_t optlen = sizeof(listening);
+        if (getsockname(fd, (struct sockaddr *)&a, &len) != 0 ||
+            getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen) != 0 || !listening)
+            continue;
+        long bound = a.ss_family == AF_INET    ? ntohs(((struct sockaddr_in *)&a)->sin_port)
+                     : a.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&a)->sin6_port)
+                                               : -1;
+        if (bound != port)
+            continue;
+        if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
+            die("TCP_NODELAY on the mock cluster's socket failed");
+        found++;
+    }
+    if (!found)
+        die("no listening socket of the mock cluster (%s) found; --mock-nagle runs without TCP_NODELAY",
+            bootstrap);
+}
+
 int main(int argc, char **argv)
 {
-    struct options o = { .messages = 16000, .size = 1024 };
+    struct options o = { .messages = 16000, .size = 1024, .partitions = 4 };
     char topic[64];
     snprintf(topic, sizeof(topic), "bench-%ld-%ld", (long)getpid(), (long)time(NULL));
     o.topic = topic;
@@ -217,6 +298,10 @@ int main(int argc, char **argv)
         int has_value = k + 1 < argc;
         if (strcmp(argv[k], "--mock") == 0)
             o.mock = 1;
+        else if (strcmp(argv[k], "--mock-nagle") == 0)
+            o.mock = o.mock_nagle = 1;
+        else if (strcmp(argv[k], "--partitions") == 0 && has_value)
+            o.partitions = atoi(argv[++k]);
         else if (strcmp(argv[k], "--bootstrap") == 0 && has_value)
             o.bootstrap = argv[++k];
         else if (strcmp(argv[k], "--messages") == 0 && has_value)
@@ -229,11 +314,12 @@ int main(int argc, char **argv)
                  setting_count < MAX_SETTINGS)
             settings[setting_count++] = argv[++k];
         else
-            die("usage: throughput (--bootstrap HOST:PORT | --mock) [--messages N] [--size BYTES] "
-                "[--topic NAME] [--set NAME=VALUE]...");
+            die("usage: throughput (--bootstrap HOST:PORT | --mock | --mock-nagle) [--messages N] "
+                "[--partitions N] [--size BYTES] [--topic NAME] [--set NAME=VALUE]...");
     }
-    if (!o.mock == !o.bootstrap || o.messages <= 0 || o.size == 0)
-        die("give exactly one of --bootstrap and --mock, and positive --messages and --size");
+    if (!o.mock == !o.bootstrap || o.messages <= 0 || o.size == 0 || o.partitions <= 0 ||
+        o.partitions > MAX_PARTITIONS)
+        die("give exactly one of --bootstrap and --mock, and positive --messages, --partitions and --size");
 
     rd_kafka_t *host = NULL;
     rd_kafka_mock_cluster_t *cluster = NULL;
@@ -244,13 +330,15 @@ int main(int argc, char **argv)
         host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
         if (!host || !(cluster = rd_kafka_mock_cluster_new(host, 1)))
             die("cannot start the mock cluster");
-        if (rd_kafka_mock_topic_create(cluster, o.topic, PARTITIONS, 1))
+        if (rd_kafka_mock_topic_create(cluster, o.topic, o.partitions, 1))
             die("cannot create topic %s on the mock cluster", o.topic);
         o.bootstrap = rd_kafka_mock_cluster_bootstraps(cluster);
+        if (!o.mock_nagle)
+            mock_nodelay(o.bootstrap);
     }
 
     struct rate produced = produce_all(&o);
-    printf("produce: %ld x %zu B: %.0f msgs/s, %.1f MB/s\n", o.messages, o.size,
+    printf("produce: %ld x %zu B, %d partitions: %.0f msgs/s, %.1f MB/s\n", o.messages, o.size, o.partitions,
            produced.msgs_per_s, produced.mb_per_s);
     struct rate consumed = consume_all(&o);
     printf("consume: %ld x %zu B: %.0f msgs/s, %.1f MB/s\n", o.messages, o.size,
