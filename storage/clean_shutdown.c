@@ -64,8 +64,10 @@ void kelp_clean_shutdown_mark(kelp_storage *s)
                 cap = n;
             }
             files[nfiles++] = seg->log;
-            files[nfiles++] = seg->index;
-            files[nfiles++] = seg->timeindex;
+            if (seg->index)
+                files[nfiles++] = seg->index;
+            if (seg->timeindex)
+                files[nfiles++] = seg->timeindex;
         }
     }
     if (rc == 0 && nfiles > 0) {

@@ -34,6 +34,7 @@ int kelp_segment_open(kelp_partition *p, int64_t base, kelp_segment **out)
         return KELP_STORAGE_ERR_NO_MEMORY;
     atomic_init(&seg->refs, 1);
     seg->base_offset = base;
+    seg->partition = p;
     seg->next_offset = base;
     seg->max_timestamp = -1;
     seg->first_timestamp = -1;
@@ -41,10 +42,6 @@ int kelp_segment_open(kelp_partition *p, int64_t base, kelp_segment **out)
     kelp_buf_init(&seg->offset_entries);
     kelp_buf_init(&seg->time_entries);
     int rc = open_file(fs, p, base, KELP_LAYOUT_LOG_SUFFIX, &seg->log);
-    if (rc == 0)
-        rc = open_file(fs, p, base, KELP_LAYOUT_INDEX_SUFFIX, &seg->index);
-    if (rc == 0)
-        rc = open_file(fs, p, base, KELP_LAYOUT_TIMEINDEX_SUFFIX, &seg->timeindex);
     if (rc == 0) {
         int64_t size = fs->ops->size(seg->log);
         if (size < 0)
@@ -87,20 +84,29 @@ static uint32_t time_rel(const kelp_segment *seg, size_t i) { return kelp_be32(s
 
 /* Index files are rebuilt from the log when damaged, so a failed index
  * write is logged and otherwise ignored. */
-/* Appends the entries not yet in the file. */
-static void flush_entries(kelp_storage *s, kelp_fs_file *f, const kelp_buf *mem, size_t *on_disk)
+/* Appends the entries not yet in the file, opening it first if need be. */
+static void flush_entries(kelp_storage *s, kelp_segment *seg, const char *suffix, kelp_fs_file **f,
+                          const kelp_buf *mem, size_t *on_disk)
 {
     if (*on_disk >= mem->len)
         return;
+    if (!*f) {
+        if (!seg->partition || open_file(s->fs, seg->partition, seg->base_offset, suffix, f) != 0)
+            return; /* the index is rebuilt from the log when it does not fit */
+        /* Nothing of it written yet: a leftover of an earlier segment at
+         * this base must not stay in front of the entries. */
+        if (*on_disk == 0 && s->fs->ops->size(*f) > 0)
+            s->fs->ops->truncate(*f, 0);
+    }
     struct iovec iov = {mem->data + *on_disk, mem->len - *on_disk};
-    int rc = s->fs->ops->append(f, &iov, 1);
+    int rc = s->fs->ops->append(*f, &iov, 1);
     if (rc != 0)
         KELP_WARN(STORAGE_LOG, "index write failed: %s", strerror(-rc));
     *on_disk = mem->len; /* a failed write leaves a damaged index, which is rebuilt */
 }
 
-static void append_entry(kelp_storage *s, kelp_fs_file *f, kelp_buf *mem, size_t *on_disk, const uint8_t *e,
-                         size_t n, bool write_file)
+static void append_entry(kelp_storage *s, kelp_segment *seg, const char *suffix, kelp_fs_file **f, kelp_buf *mem,
+                         size_t *on_disk, const uint8_t *e, size_t n, bool write_file)
 {
     if (!kelp_buf_append(mem, e, n)) {
         kelp_buf_clear(mem); /* keep a usable (if empty) index */
@@ -109,7 +115,7 @@ static void append_entry(kelp_storage *s, kelp_fs_file *f, kelp_buf *mem, size_t
         return;
     }
     if (write_file)
-        flush_entries(s, f, mem, on_disk);
+        flush_entries(s, seg, suffix, f, mem, on_disk);
 }
 
 static void add_time_entry(kelp_storage *s, kelp_segment *seg, bool write_file)
@@ -120,7 +126,8 @@ static void add_time_entry(kelp_storage *s, kelp_segment *seg, bool write_file)
     uint8_t e[KELP_LAYOUT_TIME_ENTRY];
     kelp_put_be64(e, (uint64_t)seg->max_timestamp);
     kelp_put_be32(e + 8, (uint32_t)(seg->max_timestamp_batch - seg->base_offset));
-    append_entry(s, seg->timeindex, &seg->time_entries, &seg->time_entries_on_disk, e, sizeof(e), write_file);
+    append_entry(s, seg, KELP_LAYOUT_TIMEINDEX_SUFFIX, &seg->timeindex, &seg->time_entries,
+                 &seg->time_entries_on_disk, e, sizeof(e), write_file);
 }
 
 int kelp_segment_index_batch(kelp_storage *s, kelp_segment *seg, uint64_t pos, int64_t base, uint64_t size,
@@ -136,7 +143,8 @@ int kelp_segment_index_batch(kelp_storage *s, kelp_segment *seg, uint64_t pos, i
         uint8_t e[KELP_LAYOUT_OFFSET_ENTRY];
         kelp_put_be32(e, (uint32_t)(base - seg->base_offset));
         kelp_put_be32(e + 4, (uint32_t)pos);
-        append_entry(s, seg->index, &seg->offset_entries, &seg->offset_entries_on_disk, e, sizeof(e), write_files);
+        append_entry(s, seg, KELP_LAYOUT_INDEX_SUFFIX, &seg->index, &seg->offset_entries,
+                     &seg->offset_entries_on_disk, e, sizeof(e), write_files);
         add_time_entry(s, seg, write_files);
         seg->bytes_since_index = 0;
     }
@@ -148,8 +156,9 @@ int kelp_segment_seal(kelp_storage *s, kelp_segment *seg)
 {
     atomic_store(&seg->sealed, true);
     add_time_entry(s, seg, false);
-    flush_entries(s, seg->index, &seg->offset_entries, &seg->offset_entries_on_disk);
-    flush_entries(s, seg->timeindex, &seg->time_entries, &seg->time_entries_on_disk);
+    flush_entries(s, seg, KELP_LAYOUT_INDEX_SUFFIX, &seg->index, &seg->offset_entries, &seg->offset_entries_on_disk);
+    flush_entries(s, seg, KELP_LAYOUT_TIMEINDEX_SUFFIX, &seg->timeindex, &seg->time_entries,
+                  &seg->time_entries_on_disk);
     return KELP_STORAGE_OK;
 }
 
@@ -263,10 +272,12 @@ static int replace_index_file(kelp_storage *s, kelp_partition *p, kelp_segment *
         KELP_ERROR(STORAGE_LOG, "cannot write %s: %s", path, strerror(-rc));
         return KELP_STORAGE_ERR_IO;
     }
-    /* The old handle refers to the replaced file. */
-    s->fs->ops->close(*f);
+    /* The old handle refers to the replaced file; a new one is opened
+     * when entries are next written. */
+    if (*f)
+        s->fs->ops->close(*f);
     *f = NULL;
-    return open_file(s->fs, p, seg->base_offset, suffix, f);
+    return KELP_STORAGE_OK;
 }
 
 int kelp_segment_write_indexes(kelp_storage *s, kelp_partition *p, kelp_segment *seg)

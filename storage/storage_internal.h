@@ -19,6 +19,10 @@
 typedef struct kelp_segment {
     atomic_int refs; /* the partition's, plus the cleaner's while it reads the segment */
     int64_t base_offset;
+    const kelp_partition *partition; /* whose directory holds its files */
+    /* The log stays open; the index files are opened when entries are
+     * first written to them (at seal), so a partition whose only segment
+     * is active holds one descriptor. NULL until then. */
     kelp_fs_file *log, *index, *timeindex;
     uint64_t size;           /* bytes written to .log */
     int64_t next_offset;     /* offset after its last batch */

@@ -130,10 +130,12 @@ bool kelp_sync_round(kelp_storage *s)
         for (size_t i = 0; i < nsegs; i++) {
             kelp_segment *seg = s->work_segs[i].seg;
             s->work_files[nfiles++] = seg->log;
-            if (s->work_segs[i].indexes) {
+            /* An index file not open has nothing unsynced (written whole
+             * and durably, or not at all). */
+            if (s->work_segs[i].indexes && seg->index)
                 s->work_files[nfiles++] = seg->index;
+            if (s->work_segs[i].indexes && seg->timeindex)
                 s->work_files[nfiles++] = seg->timeindex;
-            }
         }
         int rc = nfiles > 0 ? ops->sync_files(s->fs, s->work_files, nfiles, &whole_fs) : 0;
         if (rc != 0) {
@@ -149,9 +151,9 @@ bool kelp_sync_round(kelp_storage *s)
         for (size_t i = 0; i < nsegs; i++) {
             kelp_segment *seg = s->work_segs[i].seg;
             int rc = ops->sync(seg->log);
-            if (rc == 0 && s->work_segs[i].indexes)
+            if (rc == 0 && s->work_segs[i].indexes && seg->index)
                 rc = ops->sync(seg->index);
-            if (rc == 0 && s->work_segs[i].indexes)
+            if (rc == 0 && s->work_segs[i].indexes && seg->timeindex)
                 rc = ops->sync(seg->timeindex);
             if (rc != 0) {
                 sync_part_item *w = &s->work_parts[s->work_segs[i].part];
