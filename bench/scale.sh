@@ -47,18 +47,19 @@ done
 kelp_require curl curl
 partitions=$((topics * per_topic))
 
-# kelpd keeps three files open per segment (log, offset index, time index)
-# and does not raise its own limit, so it inherits the shell's.
+# kelpd keeps one file open per partition whose only segment is active (its
+# log; index files are opened when the segment is sealed), and raises its
+# soft limit to the hard one; the shell's soft limit is set here too.
 # Without --nofile, a hard limit too low for all of them scales the
 # partitions down to what fits, and says so.
 if [ -z "$nofile" ]; then
-    nofile=$((partitions * 3 + connections + 1024))
+    nofile=$((partitions + connections + 1024))
     hard=$(ulimit -Hn)
     if [ "$hard" != unlimited ] && [ "$hard" -lt "$nofile" ]; then
-        per_topic=$(( (hard - connections - 1024) / 3 / topics ))
+        per_topic=$(( (hard - connections - 1024) / topics ))
         [ "$per_topic" -gt 0 ] || kelp_fail "the hard open file limit $hard is too low for $connections connections"
         kelp_log "NOTE: $partitions partitions and $connections connections need about $nofile open files" \
-            "(3 per partition), the hard limit is $hard: using $per_topic partitions per topic"
+            "(1 per partition), the hard limit is $hard: using $per_topic partitions per topic"
         partitions=$((topics * per_topic))
         nofile=$hard
     fi

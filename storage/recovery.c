@@ -91,7 +91,9 @@ static int recover_active(kelp_partition *p, kelp_segment *seg)
      * still sit in the page cache, so make it durable before serving it. */
     if (s->fs->ops->sync(seg->log) != 0)
         return KELP_STORAGE_ERR_IO;
-    return kelp_segment_write_indexes(s, p, seg);
+    /* The rebuilt entries stay in memory, as an active segment's do, and
+     * replace the files' contents when the segment is sealed. */
+    return KELP_STORAGE_OK;
 }
 
 /* The producer state lives in the log: walk every batch header, reading

@@ -1,5 +1,6 @@
 /* Segments: a .log file plus its sparse offset and time indexes, which are
  * also kept in memory so lookups never touch the index files. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -292,19 +293,27 @@ int kelp_segment_write_indexes(kelp_storage *s, kelp_partition *p, kelp_segment 
     return rc;
 }
 
-static int read_index(kelp_storage *s, kelp_partition *p, kelp_segment *seg, const char *suffix, kelp_buf *mem)
+/* 0, or -1; with missing_is_empty a file that does not exist reads as no
+ * entries (an active segment's index files appear when it is sealed). */
+static int read_index(kelp_storage *s, kelp_partition *p, kelp_segment *seg, const char *suffix, kelp_buf *mem,
+                      bool missing_is_empty)
 {
     char path[KELP_LAYOUT_PATH_MAX];
     if (segment_path(p, seg->base_offset, suffix, path) != 0)
         return -1;
     kelp_buf_clear(mem);
-    return s->fs->ops->read_file(s->fs, path, mem) == 0 ? 0 : -1;
+    int rc = s->fs->ops->read_file(s->fs, path, mem);
+    return rc == 0 || (rc == -ENOENT && missing_is_empty) ? 0 : -1;
 }
+
+static int load_indexes(kelp_storage *s, kelp_partition *p, kelp_segment *seg, int64_t next_offset, bool active);
 
 int kelp_segment_load_active(kelp_storage *s, kelp_partition *p, kelp_segment *seg)
 {
-    /* Relative offsets are 32-bit: the widest span a segment may hold. */
-    if (kelp_segment_load_indexes(s, p, seg, seg->base_offset + (int64_t)UINT32_MAX) != 0)
+    /* Relative offsets are 32-bit: the widest span a segment may hold. A
+     * missing index file is one that never had an entry; the walk below
+     * checks that none was due. */
+    if (load_indexes(s, p, seg, seg->base_offset + (int64_t)UINT32_MAX, true) != 0)
         return -1;
     size_t n = offset_count(seg);
     uint64_t pos = n > 0 ? offset_pos(seg, n - 1) : 0;
@@ -351,12 +360,12 @@ void kelp_segment_limit(kelp_segment *seg, uint64_t size)
         seg->offset_entries_on_disk = seg->offset_entries.len;
 }
 
-int kelp_segment_load_indexes(kelp_storage *s, kelp_partition *p, kelp_segment *seg, int64_t next_offset)
+static int load_indexes(kelp_storage *s, kelp_partition *p, kelp_segment *seg, int64_t next_offset, bool active)
 {
     seg->next_offset = next_offset;
     int64_t span = next_offset - seg->base_offset;
-    if (read_index(s, p, seg, KELP_LAYOUT_INDEX_SUFFIX, &seg->offset_entries) != 0 ||
-        read_index(s, p, seg, KELP_LAYOUT_TIMEINDEX_SUFFIX, &seg->time_entries) != 0)
+    if (read_index(s, p, seg, KELP_LAYOUT_INDEX_SUFFIX, &seg->offset_entries, active) != 0 ||
+        read_index(s, p, seg, KELP_LAYOUT_TIMEINDEX_SUFFIX, &seg->time_entries, active) != 0)
         return -1;
     seg->offset_entries_on_disk = seg->offset_entries.len;
     seg->time_entries_on_disk = seg->time_entries.len;
@@ -389,4 +398,9 @@ int kelp_segment_load_indexes(kelp_storage *s, kelp_partition *p, kelp_segment *
         seg->max_timestamp_batch = seg->base_offset + time_rel(seg, m - 1);
     }
     return 0;
+}
+
+int kelp_segment_load_indexes(kelp_storage *s, kelp_partition *p, kelp_segment *seg, int64_t next_offset)
+{
+    return load_indexes(s, p, seg, next_offset, false);
 }
