@@ -36,6 +36,8 @@ typedef kafka_FetchResponse_PartitionData partition_data;
  * (sendfile) fills, or, where the backend has no descriptors, the bytes are
  * read into mem first. */
 typedef struct fetch_part {
+    partition_data *out; /* this partition's answer */
+    const kafka_FetchResponse_FetchableTopicResponse *topic; /* and its topic's */
     kelp_partition *partition;
     kelp_log_slice slice;
     uint64_t records; /* offsets served from the fetch offset on (metrics) */
@@ -123,11 +125,10 @@ static int add_aborted(void *ctx, const kelp_txn_span *span)
 }
 
 /* Locates one partition's records within limit; returns their bytes. */
-static size_t fetch_partition(kelp_broker *b, kelp_request *req, kelp_partition *p,
-                              const kafka_FetchRequest_FetchPartition *in, bool read_committed,
-                              size_t limit, bool first_data, fetch_part *part, partition_data *out)
+static size_t fetch_partition(kelp_request *req, kelp_partition *p, const kafka_FetchRequest_FetchPartition *in,
+                              bool read_committed, size_t limit, bool first_data, fetch_part *part)
 {
-    (void)b;
+    partition_data *out = part->out;
     int64_t hw = kelp_partition_high_watermark(p);
     int64_t start = kelp_partition_log_start_offset(p);
     int64_t lso = kelp_partition_last_stable_offset(p);
@@ -237,6 +238,8 @@ static size_t fetch_build(kelp_broker *b, kelp_request *req, const kafka_FetchRe
                 pout->aborted_transactions_count = 0;
             fetch_part *part = &fp->v[fp->count++];
             kelp_buf_init(&part->mem);
+            part->out = pout;
+            part->topic = tout;
             kelp_partition *p = topic ? kelp_topic_partition(topic, pin->partition) : NULL;
             if (!p) {
                 pout->error_code = topic ? KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION : topic_error;
@@ -247,7 +250,7 @@ static size_t fetch_build(kelp_broker *b, kelp_request *req, const kafka_FetchRe
             size_t limit = (size_t)(pin->partition_max_bytes > 0 ? pin->partition_max_bytes : 0);
             if (limit > remaining)
                 limit = remaining;
-            size_t n = fetch_partition(b, req, p, pin, read_committed, limit, total == 0, part, pout);
+            size_t n = fetch_partition(req, p, pin, read_committed, limit, total == 0, part);
             total += n;
             remaining = n >= remaining ? 0 : remaining - n;
         }
@@ -256,41 +259,37 @@ static size_t fetch_build(kelp_broker *b, kelp_request *req, const kafka_FetchRe
 }
 
 /* What an answer serves, for the metrics: error codes and, per topic, the
- * record bytes and the records of the whole batches among them. */
+ * record bytes and the offsets they cover. */
 static void fetch_account(kelp_broker *b, kelp_request *req, const kafka_FetchResponse *resp,
                           const fetch_parts *fp)
 {
     kelp_request_note_error(req, resp->error_code);
-    int32_t next_part = 0;
-    for (int32_t t = 0; t < resp->responses_count; t++) {
-        const kafka_FetchResponse_FetchableTopicResponse *tout = &resp->responses[t];
-        kelp_topic_traffic *traffic = NULL;
-        bool looked_up = false;
-        for (int32_t i = 0; i < tout->partitions_count; i++) {
-            const partition_data *pout = &tout->partitions[i];
-            const fetch_part *part = next_part < fp->count ? &fp->v[next_part++] : NULL;
-            kelp_request_note_error(req, pout->error_code);
-            if (pout->error_code != KAFKA_ERR_NONE || pout->records.len <= 0 || !b->metrics)
-                continue;
-            if (!looked_up) {
-                looked_up = true;
-                /* From version 13 on the request names topics by id only. */
-                const char *name = NULL;
-                size_t len = 0;
-                if (tout->topic.len > 0) {
-                    name = tout->topic.ptr;
-                    len = (size_t)tout->topic.len;
-                } else {
-                    kelp_topic *topic = kelp_storage_find_topic_by_id(b->storage, tout->topic_id.b);
-                    name = topic ? kelp_topic_name(topic) : NULL;
-                    len = name ? strlen(name) : 0;
-                }
-                traffic = name ? kelp_metrics_topic(b->metrics, name, len) : NULL;
+    const kafka_FetchResponse_FetchableTopicResponse *looked_up = NULL;
+    kelp_topic_traffic *traffic = NULL;
+    for (int32_t i = 0; i < fp->count; i++) {
+        const fetch_part *part = &fp->v[i];
+        const partition_data *pout = part->out;
+        kelp_request_note_error(req, pout->error_code);
+        if (pout->error_code != KAFKA_ERR_NONE || pout->records.len <= 0 || !b->metrics)
+            continue;
+        if (looked_up != part->topic) { /* a topic's parts are consecutive */
+            looked_up = part->topic;
+            /* From version 13 on the request names topics by id only. */
+            const char *name = NULL;
+            size_t len = 0;
+            if (part->topic->topic.len > 0) {
+                name = part->topic->topic.ptr;
+                len = (size_t)part->topic->topic.len;
+            } else {
+                kelp_topic *topic = kelp_storage_find_topic_by_id(b->storage, part->topic->topic_id.b);
+                name = topic ? kelp_topic_name(topic) : NULL;
+                len = name ? strlen(name) : 0;
             }
-            if (traffic) {
-                traffic->bytes_out += (uint64_t)pout->records.len;
-                traffic->records_out += part ? part->records : 0;
-            }
+            traffic = name ? kelp_metrics_topic(b->metrics, name, len) : NULL;
+        }
+        if (traffic) {
+            traffic->bytes_out += (uint64_t)pout->records.len;
+            traffic->records_out += part->records;
         }
     }
 }
@@ -330,7 +329,7 @@ static bool part_take_files(fetch_part *part)
 
 /* Each part's records go by file where the backend has descriptors; the
  * others are read in now (a failed read answers KAFKA_STORAGE_ERROR). */
-static void fetch_prepare(kafka_FetchResponse *resp, fetch_parts *fp)
+static void fetch_prepare(fetch_parts *fp)
 {
     size_t ranges = 0;
     for (int32_t i = 0; i < fp->count; i++) {
@@ -342,32 +341,27 @@ static void fetch_prepare(kafka_FetchResponse *resp, fetch_parts *fp)
         fp->ranges = calloc(ranges, sizeof(*fp->ranges));
         fp->range_cap = fp->ranges ? ranges : 0;
     }
-    int32_t next_part = 0;
-    for (int32_t t = 0; t < resp->responses_count; t++) {
-        kafka_FetchResponse_FetchableTopicResponse *tout = &resp->responses[t];
-        for (int32_t i = 0; i < tout->partitions_count && next_part < fp->count; i++) {
-            fetch_part *part = &fp->v[next_part++];
-            partition_data *pout = &tout->partitions[i];
-            if (!part->partition || part->slice.bytes == 0)
-                continue;
-            if (fp->ranges && part_take_files(part)) {
-                part->by_file = true;
-                continue;
-            }
-            if (kelp_partition_slice_read(part->partition, &part->slice, &part->mem) != KELP_STORAGE_OK) {
-                pout->error_code = KAFKA_ERR_KAFKA_STORAGE_ERROR;
-                pout->records = (kw_bytes){.ptr = NULL, .len = 0};
-                part->records = 0;
-                continue;
-            }
-            pout->records = (kw_bytes){.ptr = part->mem.data, .len = (int32_t)part->mem.len};
+    for (int32_t i = 0; i < fp->count; i++) {
+        fetch_part *part = &fp->v[i];
+        if (!part->partition || part->slice.bytes == 0)
+            continue;
+        if (fp->ranges && part_take_files(part)) {
+            part->by_file = true;
+            continue;
         }
+        if (kelp_partition_slice_read(part->partition, &part->slice, &part->mem) != KELP_STORAGE_OK) {
+            part->out->error_code = KAFKA_ERR_KAFKA_STORAGE_ERROR;
+            part->out->records = (kw_bytes){.ptr = NULL, .len = 0};
+            part->records = 0;
+            continue;
+        }
+        part->out->records = (kw_bytes){.ptr = part->mem.data, .len = (int32_t)part->mem.len};
     }
 }
 
 static void fetch_send(kelp_broker *b, kelp_request *req, kafka_FetchResponse *resp, fetch_parts *fp)
 {
-    fetch_prepare(resp, fp);
+    fetch_prepare(fp);
     fetch_account(b, req, resp, fp);
     kelp_buf buf;
     kw_writer w;
