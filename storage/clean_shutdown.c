@@ -51,34 +51,20 @@ void kelp_clean_shutdown_mark(kelp_storage *s)
                 continue;
             }
             kelp_segment *seg = p->segments[p->segment_count - 1];
-            /* The time index ends with the segment's maximum, as a sealed one does. */
-            kelp_segment_seal(s, seg);
-            if (nfiles + 3 > cap) {
-                size_t n = cap ? cap * 2 : 48;
-                kelp_fs_file **grown = realloc(files, n * sizeof(*grown));
-                if (!grown) {
-                    rc = KELP_STORAGE_ERR_NO_MEMORY;
-                    break;
-                }
-                files = grown;
-                cap = n;
+            /* The time index ends with the segment's maximum, as a sealed one's does. */
+            kelp_segment_flush_entries(s, seg);
+            if (!kelp_sync_reserve((void **)&files, &cap, nfiles + 3, sizeof(*files))) {
+                rc = KELP_STORAGE_ERR_NO_MEMORY;
+                break;
             }
-            files[nfiles++] = seg->log;
-            if (seg->index)
-                files[nfiles++] = seg->index;
-            if (seg->timeindex)
-                files[nfiles++] = seg->timeindex;
+            /* The log too: the final sync round left it clean, so this costs
+             * nothing, but the marker must not depend on that round. */
+            nfiles += kelp_sync_segment_files(seg, true, &files[nfiles]);
         }
     }
-    if (rc == 0 && nfiles > 0) {
-        bool whole_fs;
-        if (ops->sync_files) {
-            rc = ops->sync_files(s->fs, files, nfiles, &whole_fs);
-        } else {
-            for (size_t i = 0; i < nfiles && rc == 0; i++)
-                rc = ops->sync(files[i]);
-        }
-    }
+    bool whole_fs;
+    if (rc == 0)
+        rc = kelp_sync_files(s, files, nfiles, &whole_fs);
     free(files);
     if (rc == 0)
         rc = ops->mkdirs(s->fs, marker_dir);

@@ -153,13 +153,18 @@ int kelp_segment_index_batch(kelp_storage *s, kelp_segment *seg, uint64_t pos, i
     return KELP_STORAGE_OK;
 }
 
-int kelp_segment_seal(kelp_storage *s, kelp_segment *seg)
+void kelp_segment_flush_entries(kelp_storage *s, kelp_segment *seg)
 {
-    atomic_store(&seg->sealed, true);
     add_time_entry(s, seg, false);
     flush_entries(s, seg, KELP_LAYOUT_INDEX_SUFFIX, &seg->index, &seg->offset_entries, &seg->offset_entries_on_disk);
     flush_entries(s, seg, KELP_LAYOUT_TIMEINDEX_SUFFIX, &seg->timeindex, &seg->time_entries,
                   &seg->time_entries_on_disk);
+}
+
+int kelp_segment_seal(kelp_storage *s, kelp_segment *seg)
+{
+    atomic_store(&seg->sealed, true);
+    kelp_segment_flush_entries(s, seg);
     return KELP_STORAGE_OK;
 }
 

@@ -161,9 +161,12 @@ void kelp_segment_retain(kelp_segment *seg);
 /* Records one appended batch in the indexes (memory, and files when write_files). */
 int kelp_segment_index_batch(kelp_storage *s, kelp_segment *seg, uint64_t pos, int64_t base, uint64_t size,
                              int64_t max_ts, bool write_files);
-/* When the segment stops being active: adds the final time index entry and
- * writes the entries kept in memory to the index files. */
+/* When the segment stops being active: marks it sealed and writes its
+ * index entries (kelp_segment_flush_entries). */
 int kelp_segment_seal(kelp_storage *s, kelp_segment *seg);
+/* Adds the final time index entry and writes the entries kept in memory
+ * to the index files; the segment stays as active as it was. */
+void kelp_segment_flush_entries(kelp_storage *s, kelp_segment *seg);
 /* The same, in memory only (a segment being written elsewhere). */
 void kelp_segment_seal_entries(kelp_storage *s, kelp_segment *seg);
 /* Loads an active segment's index files after a clean shutdown, checking
@@ -215,5 +218,14 @@ void kelp_sync_stop(kelp_storage *s);
 bool kelp_sync_round(kelp_storage *s);
 /* Publishes an append to the sync thread (loop thread, takes the lock). */
 int kelp_sync_mark_dirty(kelp_partition *p, kelp_segment *seg, bool new_file);
+/* The files of a segment a flush covers: its log and, with indexes, the
+ * index files that are open (one not open has nothing unsynced: written
+ * whole and durably, or not at all). Returns how many, at most 3. */
+size_t kelp_sync_segment_files(const kelp_segment *seg, bool indexes, kelp_fs_file *out[3]);
+/* Flushes files at once where the backend can, else one by one; whole_fs
+ * tells that the file system's directories were flushed too. */
+int kelp_sync_files(kelp_storage *s, kelp_fs_file **files, size_t n, bool *whole_fs);
+/* Grows *arr to hold need elements of elem bytes (doubling). */
+bool kelp_sync_reserve(void **arr, size_t *cap, size_t need, size_t elem);
 
 #endif

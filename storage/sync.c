@@ -50,7 +50,7 @@ out:
     return rc;
 }
 
-static bool reserve(void **arr, size_t *cap, size_t need, size_t elem)
+bool kelp_sync_reserve(void **arr, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap)
         return true;
@@ -65,14 +65,38 @@ static bool reserve(void **arr, size_t *cap, size_t need, size_t elem)
     return true;
 }
 
+size_t kelp_sync_segment_files(const kelp_segment *seg, bool indexes, kelp_fs_file *out[3])
+{
+    size_t n = 0;
+    out[n++] = seg->log;
+    if (indexes && seg->index)
+        out[n++] = seg->index;
+    if (indexes && seg->timeindex)
+        out[n++] = seg->timeindex;
+    return n;
+}
+
+int kelp_sync_files(kelp_storage *s, kelp_fs_file **files, size_t n, bool *whole_fs)
+{
+    const kelp_fs_ops *ops = s->fs->ops;
+    *whole_fs = false;
+    if (ops->sync_files)
+        return n > 0 ? ops->sync_files(s->fs, files, n, whole_fs) : 0;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = ops->sync(files[i]);
+    return rc;
+}
+
 /* Under the lock: moves dirty partitions into the work arrays. */
 static void take_snapshot(kelp_storage *s, size_t *nparts, size_t *nsegs)
 {
     *nparts = *nsegs = 0;
     while (s->dirty_head) {
         kelp_partition *p = s->dirty_head;
-        if (!reserve((void **)&s->work_parts, &s->work_part_cap, *nparts + 1, sizeof(*s->work_parts)) ||
-            !reserve((void **)&s->work_segs, &s->work_seg_cap, *nsegs + p->dirty_count, sizeof(*s->work_segs)))
+        if (!kelp_sync_reserve((void **)&s->work_parts, &s->work_part_cap, *nparts + 1, sizeof(*s->work_parts)) ||
+            !kelp_sync_reserve((void **)&s->work_segs, &s->work_seg_cap, *nsegs + p->dirty_count,
+                               sizeof(*s->work_segs)))
             break; /* the rest stays dirty for the next round */
         s->dirty_head = p->dirty_next;
         p->in_dirty_list = false;
@@ -124,20 +148,13 @@ bool kelp_sync_round(kelp_storage *s)
 
     bool whole_fs = false;
     size_t nfiles = 0;
-    if (ops->sync_files && reserve((void **)&s->work_files, &s->work_file_cap, nsegs * 3, sizeof(*s->work_files))) {
+    if (ops->sync_files &&
+        kelp_sync_reserve((void **)&s->work_files, &s->work_file_cap, nsegs * 3, sizeof(*s->work_files))) {
         /* The files of the round at once: one flush for all where the
          * backend can. */
-        for (size_t i = 0; i < nsegs; i++) {
-            kelp_segment *seg = s->work_segs[i].seg;
-            s->work_files[nfiles++] = seg->log;
-            /* An index file not open has nothing unsynced (written whole
-             * and durably, or not at all). */
-            if (s->work_segs[i].indexes && seg->index)
-                s->work_files[nfiles++] = seg->index;
-            if (s->work_segs[i].indexes && seg->timeindex)
-                s->work_files[nfiles++] = seg->timeindex;
-        }
-        int rc = nfiles > 0 ? ops->sync_files(s->fs, s->work_files, nfiles, &whole_fs) : 0;
+        for (size_t i = 0; i < nsegs; i++)
+            nfiles += kelp_sync_segment_files(s->work_segs[i].seg, s->work_segs[i].indexes, &s->work_files[nfiles]);
+        int rc = kelp_sync_files(s, s->work_files, nfiles, &whole_fs);
         if (rc != 0) {
             KELP_ERROR(STORAGE_LOG, "sync of %zu files failed: %s", nfiles, strerror(-rc));
             for (size_t i = 0; i < nsegs; i++) {
@@ -149,12 +166,11 @@ bool kelp_sync_round(kelp_storage *s)
         }
     } else {
         for (size_t i = 0; i < nsegs; i++) {
-            kelp_segment *seg = s->work_segs[i].seg;
-            int rc = ops->sync(seg->log);
-            if (rc == 0 && s->work_segs[i].indexes && seg->index)
-                rc = ops->sync(seg->index);
-            if (rc == 0 && s->work_segs[i].indexes && seg->timeindex)
-                rc = ops->sync(seg->timeindex);
+            kelp_fs_file *files[3];
+            size_t n = kelp_sync_segment_files(s->work_segs[i].seg, s->work_segs[i].indexes, files);
+            int rc = 0;
+            for (size_t f = 0; f < n && rc == 0; f++)
+                rc = ops->sync(files[f]);
             if (rc != 0) {
                 sync_part_item *w = &s->work_parts[s->work_segs[i].part];
                 KELP_ERROR(STORAGE_LOG, "sync of %s failed: %s", w->p->dir, strerror(-rc));
@@ -285,7 +301,7 @@ void kelp_storage_process_completions(kelp_storage *s)
     pthread_mutex_lock(&s->lock);
     for (kelp_partition *p = s->completed_head; p; p = p->completed_next) {
         if (n == s->notify_cap &&
-            !reserve((void **)&s->notify, &s->notify_cap, n + 1, sizeof(*s->notify)))
+            !kelp_sync_reserve((void **)&s->notify, &s->notify_cap, n + 1, sizeof(*s->notify)))
             break;
         s->notify[n++] = p;
     }
