@@ -21,48 +21,27 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench_util.h"
+
+const char bench_program[] = "groups";
+
 enum { PARTITIONS = 6, WAIT_MS = 60000 };
-
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("groups: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void conf_set(rd_kafka_conf_t *conf, const char *name, const char *value)
-{
-    char errstr[512];
-    if (rd_kafka_conf_set(conf, name, value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
-        die("config %s=%s: %s", name, value, errstr);
-}
 
 /* Creates the topic by producing one message to each partition. */
 static void create_topic(const char *bootstrap, const char *topic)
 {
     char errstr[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    conf_set(conf, "bootstrap.servers", bootstrap);
+    bench_conf_set(conf, "bootstrap.servers", bootstrap);
     rd_kafka_t *p = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
     if (!p)
-        die("rd_kafka_new: %s", errstr);
+        bench_die("rd_kafka_new: %s", errstr);
     for (int i = 0; i < PARTITIONS; i++)
         if (rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(i), RD_KAFKA_V_VALUE("x", 1),
                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END))
-            die("produce failed");
+            bench_die("produce failed");
     if (rd_kafka_flush(p, WAIT_MS))
-        die("flush failed");
+        bench_die("flush failed");
     rd_kafka_destroy(p);
 }
 
@@ -79,10 +58,10 @@ int main(int argc, char **argv)
         else if (strcmp(argv[k], "--commits") == 0 && k + 1 < argc)
             commits = atol(argv[++k]);
         else
-            die("usage: groups (--bootstrap HOST:PORT | --mock) [--commits N]");
+            bench_die("usage: groups (--bootstrap HOST:PORT | --mock) [--commits N]");
     }
     if (!mock == !bootstrap || commits <= 0)
-        die("give exactly one of --bootstrap and --mock, and a positive --commits");
+        bench_die("give exactly one of --bootstrap and --mock, and a positive --commits");
 
     char topic[64], group[80];
     snprintf(topic, sizeof(topic), "bench-groups-%ld-%ld", (long)getpid(), (long)time(NULL));
@@ -92,34 +71,34 @@ int main(int argc, char **argv)
     if (mock) {
         char errstr[512];
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        conf_set(conf, "log_level", "4");
+        bench_conf_set(conf, "log_level", "4");
         host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
         if (!host || !(cluster = rd_kafka_mock_cluster_new(host, 1)))
-            die("cannot start the mock cluster");
+            bench_die("cannot start the mock cluster");
         if (rd_kafka_mock_topic_create(cluster, topic, PARTITIONS, 1))
-            die("cannot create topic %s on the mock cluster", topic);
+            bench_die("cannot create topic %s on the mock cluster", topic);
         bootstrap = rd_kafka_mock_cluster_bootstraps(cluster);
     }
     create_topic(bootstrap, topic);
 
     char errstr[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    conf_set(conf, "bootstrap.servers", bootstrap);
-    conf_set(conf, "group.id", group);
-    conf_set(conf, "enable.auto.commit", "false");
-    conf_set(conf, "session.timeout.ms", "10000");
+    bench_conf_set(conf, "bootstrap.servers", bootstrap);
+    bench_conf_set(conf, "group.id", group);
+    bench_conf_set(conf, "enable.auto.commit", "false");
+    bench_conf_set(conf, "session.timeout.ms", "10000");
     rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
     if (!c)
-        die("rd_kafka_new: %s", errstr);
+        bench_die("rd_kafka_new: %s", errstr);
     rd_kafka_poll_set_consumer(c);
     rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(sub, topic, RD_KAFKA_PARTITION_UA);
-    double join_start = now_s();
+    double join_start = bench_now_s();
     if (rd_kafka_subscribe(c, sub))
-        die("subscribe failed");
+        bench_die("subscribe failed");
     rd_kafka_topic_partition_list_destroy(sub);
     rd_kafka_topic_partition_list_t *assigned = NULL;
-    while (now_s() - join_start < WAIT_MS / 1000.0) {
+    while (bench_now_s() - join_start < WAIT_MS / 1000.0) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 10);
         if (m)
             rd_kafka_message_destroy(m);
@@ -129,28 +108,28 @@ int main(int argc, char **argv)
         assigned = NULL;
     }
     if (!assigned)
-        die("no assignment of %d partitions in time", PARTITIONS);
-    double join_ms = (now_s() - join_start) * 1000;
+        bench_die("no assignment of %d partitions in time", PARTITIONS);
+    double join_ms = (bench_now_s() - join_start) * 1000;
     printf("join: assigned %d partitions after %.0f ms\n", PARTITIONS, join_ms);
 
-    double start = now_s();
+    double start = bench_now_s();
     for (long i = 0; i < commits; i++) {
         for (int p = 0; p < assigned->cnt; p++)
             assigned->elems[p].offset = 1;
         rd_kafka_resp_err_t err = rd_kafka_commit(c, assigned, 0);
         if (err)
-            die("commit %ld: %s", i, rd_kafka_err2str(err));
+            bench_die("commit %ld: %s", i, rd_kafka_err2str(err));
     }
-    double commit_rate = (double)commits / (now_s() - start);
+    double commit_rate = (double)commits / (bench_now_s() - start);
     printf("commit: %ld synchronous commits of %d partitions: %.0f commits/s\n", commits, PARTITIONS, commit_rate);
 
-    start = now_s();
+    start = bench_now_s();
     for (long i = 0; i < commits; i++) {
         rd_kafka_resp_err_t err = rd_kafka_committed(c, assigned, WAIT_MS);
         if (err || assigned->elems[0].offset != 1)
-            die("committed() %ld: %s (offset %lld)", i, rd_kafka_err2str(err), (long long)assigned->elems[0].offset);
+            bench_die("committed() %ld: %s (offset %lld)", i, rd_kafka_err2str(err), (long long)assigned->elems[0].offset);
     }
-    double fetch_rate = (double)commits / (now_s() - start);
+    double fetch_rate = (double)commits / (bench_now_s() - start);
     printf("fetch: %ld committed() lookups of %d partitions: %.0f lookups/s\n", commits, PARTITIONS, fetch_rate);
     printf("RESULT commits_per_s=%.0f fetches_per_s=%.0f join_ms=%.0f\n", commit_rate, fetch_rate, join_ms);
 

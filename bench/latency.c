@@ -45,6 +45,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench_util.h"
+
+const char bench_program[] = "latency";
+
 enum { WAIT_MS = 120000, MAX_PARTITIONS = 100000 };
 
 struct options {
@@ -61,37 +65,12 @@ struct options {
     size_t size;
 };
 
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("latency: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void sleep_until(double t)
 {
     time_t sec = (time_t)t; /* monotonic time is positive: truncation is floor */
     struct timespec ts = { sec, (long)((t - (double)sec) * 1e9) };
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
         ;
-}
-
-static void conf_set(rd_kafka_conf_t *conf, const char *name, const char *value)
-{
-    char errstr[512];
-    if (rd_kafka_conf_set(conf, name, value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
-        die("config %s=%s: %s", name, value, errstr);
 }
 
 /* Delivery bookkeeping of the paced phase: send time and latency per
@@ -111,7 +90,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
         fprintf(stderr, "latency: delivery failed: %s\n", rd_kafka_err2str(m->err));
     if (sent_at) {
         long i = (long)(intptr_t)m->_private;
-        latency_s[i] = now_s() - sent_at[i];
+        latency_s[i] = bench_now_s() - sent_at[i];
     }
     atomic_fetch_add(&delivered, 1);
 }
@@ -120,13 +99,13 @@ static rd_kafka_t *producer_new(const struct options *o, const char *linger)
 {
     char errstr[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    conf_set(conf, "bootstrap.servers", o->bootstrap);
-    conf_set(conf, "acks", "all");
-    conf_set(conf, "linger.ms", linger);
+    bench_conf_set(conf, "bootstrap.servers", o->bootstrap);
+    bench_conf_set(conf, "acks", "all");
+    bench_conf_set(conf, "linger.ms", linger);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
     if (!rk)
-        die("rd_kafka_new: %s", errstr);
+        bench_die("rd_kafka_new: %s", errstr);
     return rk;
 }
 
@@ -136,19 +115,19 @@ static void create_topic(rd_kafka_t *rk, const struct options *o)
     char errstr[512];
     rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(o->topic, o->partitions, 1, errstr, sizeof(errstr));
     if (!nt)
-        die("new topic %s: %s", o->topic, errstr);
+        bench_die("new topic %s: %s", o->topic, errstr);
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
     rd_kafka_CreateTopics(rk, &nt, 1, NULL, q);
     rd_kafka_event_t *ev = rd_kafka_queue_poll(q, WAIT_MS);
     if (!ev)
-        die("CreateTopics of %s: no answer", o->topic);
+        bench_die("CreateTopics of %s: no answer", o->topic);
     if (rd_kafka_event_error(ev))
-        die("CreateTopics of %s: %s", o->topic, rd_kafka_event_error_string(ev));
+        bench_die("CreateTopics of %s: %s", o->topic, rd_kafka_event_error_string(ev));
     size_t n = 0;
     const rd_kafka_topic_result_t **res = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
     for (size_t i = 0; i < n; i++)
         if (rd_kafka_topic_result_error(res[i]))
-            die("CreateTopics of %s: %s", o->topic, rd_kafka_topic_result_error_string(res[i]));
+            bench_die("CreateTopics of %s: %s", o->topic, rd_kafka_topic_result_error_string(res[i]));
     rd_kafka_event_destroy(ev);
     rd_kafka_queue_destroy(q);
     rd_kafka_NewTopic_destroy(nt);
@@ -161,9 +140,9 @@ static rd_kafka_topic_t *topic_ready(rd_kafka_t *rk, const struct options *o)
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, WAIT_MS);
     if (err)
-        die("metadata: %s", rd_kafka_err2str(err));
+        bench_die("metadata: %s", rd_kafka_err2str(err));
     if (md->topic_cnt != 1 || md->topics[0].err || md->topics[0].partition_cnt != o->partitions)
-        die("topic %s does not have %d partition(s)", o->topic, o->partitions);
+        bench_die("topic %s does not have %d partition(s)", o->topic, o->partitions);
     rd_kafka_metadata_destroy(md);
     return rkt;
 }
@@ -175,23 +154,23 @@ static double max_rate(const struct options *o, const char *payload)
     if (!o->mock)
         create_topic(rk, o);
     rd_kafka_topic_t *rkt = topic_ready(rk, o);
-    double start = now_s();
+    double start = bench_now_s();
     for (long i = 0; i < o->max_messages; i++) {
         while (rd_kafka_produce(rkt, (int32_t)(i % o->partitions), RD_KAFKA_MSG_F_COPY, (void *)payload,
                                 o->size, NULL, 0, NULL) != 0) {
             rd_kafka_resp_err_t err = rd_kafka_last_error();
             if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-                die("produce: %s", rd_kafka_err2str(err));
+                bench_die("produce: %s", rd_kafka_err2str(err));
             rd_kafka_poll(rk, 10);
         }
         rd_kafka_poll(rk, 0);
     }
     rd_kafka_resp_err_t err = rd_kafka_flush(rk, WAIT_MS);
-    double seconds = now_s() - start;
+    double seconds = bench_now_s() - start;
     if (err)
-        die("flush: %s", rd_kafka_err2str(err));
+        bench_die("flush: %s", rd_kafka_err2str(err));
     if (delivery_errors)
-        die("%ld message(s) failed", delivery_errors);
+        bench_die("%ld message(s) failed", delivery_errors);
     rd_kafka_topic_destroy(rkt);
     rd_kafka_destroy(rk);
     return (double)o->max_messages / seconds;
@@ -234,50 +213,50 @@ static struct paced_result paced(const struct options *o, const char *payload)
 {
     long n = (long)(o->rate * o->duration);
     if (n < 1)
-        die("--rate x --duration gives no message");
+        bench_die("--rate x --duration gives no message");
     sent_at = calloc((size_t)n, sizeof(*sent_at));
     latency_s = calloc((size_t)n, sizeof(*latency_s));
     if (!sent_at || !latency_s)
-        die("out of memory");
+        bench_die("out of memory");
     atomic_store(&delivered, 0);
 
     rd_kafka_t *rk = producer_new(o, o->linger);
     rd_kafka_topic_t *rkt = topic_ready(rk, o);
     pthread_t thread;
     if (pthread_create(&thread, NULL, poller, rk) != 0)
-        die("cannot start the delivery report thread");
+        bench_die("cannot start the delivery report thread");
 
     struct paced_result r = { 0 };
-    double start = now_s();
+    double start = bench_now_s();
     for (long i = 0; i < n; i++) {
         /* An absolute schedule: a late wakeup sends the messages that are
          * due at once instead of shifting every later one. */
         double due = start + (double)i / o->rate;
-        if (now_s() < due)
+        if (bench_now_s() < due)
             sleep_until(due);
         for (;;) {
-            sent_at[i] = now_s();
+            sent_at[i] = bench_now_s();
             if (rd_kafka_produce(rkt, (int32_t)(i % o->partitions), RD_KAFKA_MSG_F_COPY, (void *)payload,
                                  o->size, NULL, 0, (void *)(intptr_t)i) == 0)
                 break;
             rd_kafka_resp_err_t err = rd_kafka_last_error();
             if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-                die("produce: %s", rd_kafka_err2str(err));
+                bench_die("produce: %s", rd_kafka_err2str(err));
             r.queue_full++;
-            sleep_until(now_s() + 0.0001);
+            sleep_until(bench_now_s() + 0.0001);
         }
     }
-    double last = now_s();
+    double last = bench_now_s();
     r.sent_msgs_per_s = n > 1 ? (double)(n - 1) / (last - start) : (double)n;
     while (atomic_load(&delivered) < n) {
-        if (now_s() - last > WAIT_MS / 1000.0)
-            die("only %ld of %ld message(s) acknowledged", atomic_load(&delivered), n);
-        sleep_until(now_s() + 0.001);
+        if (bench_now_s() - last > WAIT_MS / 1000.0)
+            bench_die("only %ld of %ld message(s) acknowledged", atomic_load(&delivered), n);
+        sleep_until(bench_now_s() + 0.001);
     }
     atomic_store(&stop_polling, 1);
     pthread_join(thread, NULL);
     if (delivery_errors)
-        die("%ld message(s) failed", delivery_errors);
+        bench_die("%ld message(s) failed", delivery_errors);
 
     /* Left out: messages sent while connections and batching settle. */
     long m = 0;
@@ -285,7 +264,7 @@ static struct paced_result paced(const struct options *o, const char *payload)
         if (sent_at[i] >= start + o->warmup)
             latency_s[m++] = latency_s[i];
     if (m == 0)
-        die("no message after the warmup of %.2f s", o->warmup);
+        bench_die("no message after the warmup of %.2f s", o->warmup);
     qsort(latency_s, (size_t)m, sizeof(*latency_s), cmp_double);
     r.measured = m;
     r.p50_ms = percentile(latency_s, m, 0.50) * 1e3;
@@ -298,37 +277,6 @@ static struct paced_result paced(const struct options *o, const char *payload)
     free(latency_s);
     sent_at = latency_s = NULL;
     return r;
-}
-
-/* TCP_NODELAY on the mock's listening socket, found among this process's
- * descriptors by its port, before any client connects; accepted sockets
- * inherit it on Linux. The same approach as bench/transactions.c. */
-static void mock_nodelay(const char *bootstrap)
-{
-    const char *colon = strrchr(bootstrap, ':');
-    long port = colon ? strtol(colon + 1, NULL, 10) : 0;
-    long max_fd = sysconf(_SC_OPEN_MAX);
-    int found = 0;
-    for (int fd = 0; fd < (max_fd > 0 && max_fd < 65536 ? max_fd : 65536); fd++) {
-        struct sockaddr_storage a;
-        socklen_t len = sizeof(a);
-        int listening = 0, one = 1;
-        socklen_t optlen = sizeof(listening);
-        if (getsockname(fd, (struct sockaddr *)&a, &len) != 0 ||
-            getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen) != 0 || !listening)
-            continue;
-        long bound = a.ss_family == AF_INET    ? ntohs(((struct sockaddr_in *)&a)->sin_port)
-                     : a.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&a)->sin6_port)
-                                               : -1;
-        if (bound != port)
-            continue;
-        if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
-            die("TCP_NODELAY on the mock cluster's socket failed");
-        found++;
-    }
-    if (!found)
-        die("no listening socket of the mock cluster (%s) found; --mock-nagle runs without TCP_NODELAY",
-            bootstrap);
 }
 
 int main(int argc, char **argv)
@@ -360,32 +308,32 @@ int main(int argc, char **argv)
         else if (strcmp(argv[k], "--linger") == 0 && has_value)
             o.linger = argv[++k];
         else
-            die("usage: latency (--bootstrap HOST:PORT | --mock | --mock-nagle) [--rate MSGS_PER_S] "
+            bench_die("usage: latency (--bootstrap HOST:PORT | --mock | --mock-nagle) [--rate MSGS_PER_S] "
                 "[--duration S] [--warmup S] [--max-messages N] [--partitions N] [--size BYTES] [--linger MS]");
     }
     if (!o.mock == !o.bootstrap || o.max_messages <= 0 || o.size == 0 || o.partitions <= 0 ||
         o.partitions > MAX_PARTITIONS || o.rate < 0 || o.duration <= 0 || o.warmup < 0 || o.warmup >= o.duration)
-        die("give exactly one of --bootstrap and --mock, positive counts, and a --warmup shorter than --duration");
+        bench_die("give exactly one of --bootstrap and --mock, positive counts, and a --warmup shorter than --duration");
 
     rd_kafka_t *host = NULL;
     rd_kafka_mock_cluster_t *cluster = NULL;
     if (o.mock) {
         char errstr[512];
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        conf_set(conf, "log_level", "4"); /* only hosts the cluster: no bootstrap notice */
+        bench_conf_set(conf, "log_level", "4"); /* only hosts the cluster: no bootstrap notice */
         host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
         if (!host || !(cluster = rd_kafka_mock_cluster_new(host, 1)))
-            die("cannot start the mock cluster");
+            bench_die("cannot start the mock cluster");
         if (rd_kafka_mock_topic_create(cluster, o.topic, o.partitions, 1))
-            die("cannot create topic %s on the mock cluster", o.topic);
+            bench_die("cannot create topic %s on the mock cluster", o.topic);
         o.bootstrap = rd_kafka_mock_cluster_bootstraps(cluster);
         if (!o.mock_nagle)
-            mock_nodelay(o.bootstrap);
+            bench_mock_nodelay(o.bootstrap);
     }
 
     char *payload = malloc(o.size);
     if (!payload)
-        die("out of memory");
+        bench_die("out of memory");
     for (size_t k = 0; k < o.size; k++)
         payload[k] = (char)('a' + k % 26);
 

@@ -4,19 +4,19 @@
 # idle connections, and its restart with 10 GB of data.
 # Built and run only by `make bench`, never by `make check`.
 EXTRA_PROGRAMS = bench/throughput bench/groups bench/transactions bench/schema_validation bench/scale
-bench_throughput_SOURCES = bench/throughput.c
+bench_throughput_SOURCES = bench/throughput.c bench/bench_util.c bench/bench_util.h
 bench_throughput_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 bench_throughput_LDADD = $(RDKAFKA_LIBS)
-bench_groups_SOURCES = bench/groups.c
+bench_groups_SOURCES = bench/groups.c bench/bench_util.c bench/bench_util.h
 bench_groups_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 bench_groups_LDADD = $(RDKAFKA_LIBS)
-bench_transactions_SOURCES = bench/transactions.c
+bench_transactions_SOURCES = bench/transactions.c bench/bench_util.c bench/bench_util.h
 bench_transactions_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 bench_transactions_LDADD = $(RDKAFKA_LIBS)
-bench_schema_validation_SOURCES = bench/schema_validation.c
+bench_schema_validation_SOURCES = bench/schema_validation.c bench/bench_util.c bench/bench_util.h
 bench_schema_validation_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 bench_schema_validation_LDADD = $(RDKAFKA_LIBS)
-bench_scale_SOURCES = bench/scale.c
+bench_scale_SOURCES = bench/scale.c bench/bench_util.c bench/bench_util.h
 bench_scale_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 bench_scale_LDADD = $(RDKAFKA_LIBS)
 CLEANFILES += bench/throughput$(EXEEXT) bench/groups$(EXEEXT) bench/transactions$(EXEEXT) \
@@ -25,7 +25,7 @@ EXTRA_DIST += bench/lib.sh bench/run.sh bench/groups.sh bench/transactions.sh be
 	bench/scale.sh bench/restart.sh bench/README.md
 
 EXTRA_PROGRAMS += bench/latency
-bench_latency_SOURCES = bench/latency.c
+bench_latency_SOURCES = bench/latency.c bench/bench_util.c bench/bench_util.h
 bench_latency_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 bench_latency_LDADD = $(RDKAFKA_LIBS)
 CLEANFILES += bench/latency$(EXEEXT)

@@ -48,18 +48,11 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { WAIT_MS = 600000, MAX_FRAME = 64 << 20 };
+#include "bench/bench_util.h"
 
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("scale: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
+const char bench_program[] = "scale";
+
+enum { WAIT_MS = 600000, MAX_FRAME = 64 << 20 };
 
 static double mono_s(void)
 {
@@ -92,7 +85,7 @@ struct wbuf {
 static void put(struct wbuf *b, const void *p, size_t n)
 {
     if (b->len + n > sizeof(b->data))
-        die("request too large");
+        bench_die("request too large");
     memcpy(b->data + b->len, p, n);
     b->len += n;
 }
@@ -127,7 +120,7 @@ static void put_compact_string(struct wbuf *b, const char *s)
 {
     size_t n = strlen(s);
     if (n >= 127)
-        die("compact string too long");
+        bench_die("compact string too long");
     put8(b, (uint8_t)(n + 1));
     put(b, s, n);
 }
@@ -210,7 +203,7 @@ static int read_response(int fd, int32_t correlation, uint8_t **out, size_t *len
         return -1;
     uint8_t *p = malloc(n);
     if (!p)
-        die("out of memory");
+        bench_die("out of memory");
     if (read_all(fd, p, n) != 0 || (int32_t)be32(p) != correlation) {
         free(p);
         return -1;
@@ -269,15 +262,15 @@ static int tcp_connect(const char *hostport, int quiet)
     char host[256];
     const char *colon = strrchr(hostport, ':');
     if (!colon || (size_t)(colon - hostport) >= sizeof(host))
-        die("bad address %s", hostport);
+        bench_die("bad address %s", hostport);
     snprintf(host, sizeof(host), "%.*s", (int)(colon - hostport), hostport);
     struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *ai;
     int rc = getaddrinfo(host, colon + 1, &hints, &ai);
     if (rc != 0)
-        die("%s: %s", hostport, gai_strerror(rc));
+        bench_die("%s: %s", hostport, gai_strerror(rc));
     int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
     if (fd < 0)
-        die("socket: %s (raise the open file limit)", strerror(errno));
+        bench_die("socket: %s (raise the open file limit)", strerror(errno));
     if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
         if (!quiet)
             fprintf(stderr, "scale: connect %s: %s\n", hostport, strerror(errno));
@@ -303,22 +296,22 @@ static void raise_nofile(long need)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-        die("getrlimit: %s", strerror(errno));
+        bench_die("getrlimit: %s", strerror(errno));
     rl.rlim_cur = rl.rlim_max;
     if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-        die("setrlimit: %s", strerror(errno));
+        bench_die("setrlimit: %s", strerror(errno));
     if (rl.rlim_cur != RLIM_INFINITY && (long)rl.rlim_cur < need)
-        die("the open file limit is %ld, %ld are needed", (long)rl.rlim_cur, need);
+        bench_die("the open file limit is %ld, %ld are needed", (long)rl.rlim_cur, need);
 }
 
 static int run_idle(const char *bootstrap, long connections, int version)
 {
     if (version < 0 || version > 3)
-        die("--api-version must be 0 to 3");
+        bench_die("--api-version must be 0 to 3");
     raise_nofile(connections + 16);
     int *fds = malloc((size_t)connections * sizeof(*fds));
     if (!fds)
-        die("out of memory");
+        bench_die("out of memory");
     struct sigaction sa = { .sa_handler = on_stop };
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
@@ -328,19 +321,19 @@ static int run_idle(const char *bootstrap, long connections, int version)
     for (long i = 0; i < connections; i++) {
         int fd = tcp_connect(bootstrap, 0);
         if (fd < 0)
-            die("connection %ld of %ld failed", i + 1, connections);
+            bench_die("connection %ld of %ld failed", i + 1, connections);
         struct wbuf req;
         int32_t correlation = (int32_t)(i + 1);
         api_versions_request(&req, version, correlation);
         uint8_t *resp;
         size_t len;
         if (write_all(fd, req.data, req.len) != 0 || read_response(fd, correlation, &resp, &len) != 0)
-            die("ApiVersions on connection %ld of %ld failed", i + 1, connections);
+            bench_die("ApiVersions on connection %ld of %ld failed", i + 1, connections);
         struct rbuf r = { resp, len, 4, 0 };
         int16_t error = get16(&r);
         free(resp);
         if (r.bad || error != 0)
-            die("ApiVersions v%d on connection %ld answered error %d", version, i + 1, error);
+            bench_die("ApiVersions v%d on connection %ld answered error %d", version, i + 1, error);
         fds[i] = fd;
     }
     double connect_s = mono_s() - start;
@@ -382,13 +375,6 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
         fprintf(stderr, "scale: delivery failed: %s\n", rd_kafka_err2str(m->err));
 }
 
-static void conf_set(rd_kafka_conf_t *conf, const char *name, const char *value)
-{
-    char errstr[512];
-    if (rd_kafka_conf_set(conf, name, value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
-        die("config %s=%s: %s", name, value, errstr);
-}
-
 #define MAX_SETTINGS 16
 static const char *settings[MAX_SETTINGS];
 static int setting_count;
@@ -396,36 +382,36 @@ static int setting_count;
 static int run_load(const char *bootstrap, const char *topic, int partitions, long long total, size_t size)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    conf_set(conf, "bootstrap.servers", bootstrap);
-    conf_set(conf, "acks", "1");
-    conf_set(conf, "linger.ms", "100");
-    conf_set(conf, "batch.size", "1000000");
-    conf_set(conf, "compression.codec", "none");
-    conf_set(conf, "queue.buffering.max.kbytes", "1048576");
-    conf_set(conf, "queue.buffering.max.messages", "1000000");
+    bench_conf_set(conf, "bootstrap.servers", bootstrap);
+    bench_conf_set(conf, "acks", "1");
+    bench_conf_set(conf, "linger.ms", "100");
+    bench_conf_set(conf, "batch.size", "1000000");
+    bench_conf_set(conf, "compression.codec", "none");
+    bench_conf_set(conf, "queue.buffering.max.kbytes", "1048576");
+    bench_conf_set(conf, "queue.buffering.max.messages", "1000000");
     for (int i = 0; i < setting_count; i++) {
         char name[128];
         const char *eq = strchr(settings[i], '=');
         snprintf(name, sizeof(name), "%.*s", (int)(eq - settings[i]), settings[i]);
-        conf_set(conf, name, eq + 1);
+        bench_conf_set(conf, name, eq + 1);
     }
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     char errstr[512];
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
     if (!rk)
-        die("rd_kafka_new: %s", errstr);
+        bench_die("rd_kafka_new: %s", errstr);
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, 60000);
     if (err)
-        die("metadata: %s", rd_kafka_err2str(err));
+        bench_die("metadata: %s", rd_kafka_err2str(err));
     if (md->topic_cnt != 1 || md->topics[0].partition_cnt < partitions)
-        die("topic %s has fewer than %d partitions", topic, partitions);
+        bench_die("topic %s has fewer than %d partitions", topic, partitions);
     rd_kafka_metadata_destroy(md);
 
     char *payload = malloc(size);
     if (!payload)
-        die("out of memory");
+        bench_die("out of memory");
     unsigned seed = 12345;
     for (size_t k = 0; k < size; k++) {
         seed = seed * 1103515245u + 12345u;
@@ -438,12 +424,12 @@ static int run_load(const char *bootstrap, const char *topic, int partitions, lo
                                 NULL) != 0) {
             err = rd_kafka_last_error();
             if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-                die("produce: %s", rd_kafka_err2str(err));
+                bench_die("produce: %s", rd_kafka_err2str(err));
             rd_kafka_poll(rk, 10);
         }
         rd_kafka_poll(rk, 0);
         if (delivery_errors)
-            die("%ld message(s) failed", delivery_errors);
+            bench_die("%ld message(s) failed", delivery_errors);
         if ((i & 0xffff) == 0 && mono_s() - last >= 10) {
             last = mono_s();
             fprintf(stderr, "scale: %.2f GB queued after %.0f s\n", (double)i * (double)size / 1e9, last - start);
@@ -452,9 +438,9 @@ static int run_load(const char *bootstrap, const char *topic, int partitions, lo
     err = rd_kafka_flush(rk, WAIT_MS);
     double seconds = mono_s() - start;
     if (err)
-        die("flush: %s", rd_kafka_err2str(err));
+        bench_die("flush: %s", rd_kafka_err2str(err));
     if (delivery_errors)
-        die("%ld message(s) failed", delivery_errors);
+        bench_die("%ld message(s) failed", delivery_errors);
     double bytes = (double)messages * (double)size;
     printf("load: %lld x %zu B to %d partitions in %.1f s: %.1f MB/s\n", messages, size, partitions, seconds,
            bytes / seconds / 1e6);
@@ -586,7 +572,7 @@ static int run_probe(const char *log, int64_t since_ns, const char *topic, doubl
     double deadline = mono_s() + timeout;
     while (!listening_address(log, addr, sizeof(addr))) {
         if (mono_s() > deadline)
-            die("no listening line in %s within %.0f s", log, timeout);
+            bench_die("no listening line in %s within %.0f s", log, timeout);
         sleep_ms(1);
     }
     double listen_s = (double)(wall_ns() - since_ns) / 1e9;
@@ -596,7 +582,7 @@ static int run_probe(const char *log, int64_t since_ns, const char *topic, doubl
     int fd = -1;
     while (fetch_s < 0) {
         if (mono_s() > deadline)
-            die("no %s answer within %.0f s", metadata_s < 0 ? "Metadata" : "Fetch", timeout);
+            bench_die("no %s answer within %.0f s", metadata_s < 0 ? "Metadata" : "Fetch", timeout);
         if (fd < 0 && (fd = tcp_connect(addr, 1)) < 0) {
             sleep_ms(1);
             continue;
@@ -625,7 +611,7 @@ static int run_probe(const char *log, int64_t since_ns, const char *topic, doubl
 
 static void usage(void)
 {
-    die("usage: scale idle --bootstrap HOST:PORT --connections N [--api-version V]\n"
+    bench_die("usage: scale idle --bootstrap HOST:PORT --connections N [--api-version V]\n"
         "       scale load --bootstrap HOST:PORT --topic NAME --partitions P --bytes TOTAL [--size BYTES] "
         "[--set NAME=VALUE]...\n"
         "       scale probe --log FILE --since-ns NS --topic NAME [--timeout S]");

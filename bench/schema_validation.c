@@ -26,32 +26,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/bench_util.h"
+
+const char bench_program[] = "schema_validation";
+
 enum { WAIT_MS = 120000, VALUE_MAX = 64 };
-
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("schema_validation: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void conf_set(rd_kafka_conf_t *conf, const char *name, const char *value)
-{
-    char errstr[512];
-    if (rd_kafka_conf_set(conf, name, value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
-        die("config %s=%s: %s", name, value, errstr);
-}
 
 /* Avro long: zigzag, then base-128 varint, low groups first. */
 static size_t avro_long(uint8_t *out, int64_t v)
@@ -125,37 +104,37 @@ int main(int argc, char **argv)
         else if (strcmp(argv[k], "--messages") == 0 && has_value)
             messages = atol(argv[++k]);
         else
-            die("usage: schema_validation --bootstrap HOST:PORT --topic NAME --schema-id ID "
+            bench_die("usage: schema_validation --bootstrap HOST:PORT --topic NAME --schema-id ID "
                 "[--messages N]");
     }
     if (!bootstrap || !topic || schema_id < 0 || schema_id > (long)UINT32_MAX || messages <= 0)
-        die("give --bootstrap, --topic, a --schema-id from 0 to 2^32-1 and positive --messages");
+        bench_die("give --bootstrap, --topic, a --schema-id from 0 to 2^32-1 and positive --messages");
 
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    conf_set(conf, "bootstrap.servers", bootstrap);
-    conf_set(conf, "acks", "all");
-    conf_set(conf, "linger.ms", "5");
+    bench_conf_set(conf, "bootstrap.servers", bootstrap);
+    bench_conf_set(conf, "acks", "all");
+    bench_conf_set(conf, "linger.ms", "5");
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     char errstr[512];
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
     if (!rk)
-        die("rd_kafka_new: %s", errstr);
+        bench_die("rd_kafka_new: %s", errstr);
 
     /* The partition count, and the connection, before the clock starts. */
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, WAIT_MS);
     if (err)
-        die("metadata: %s", rd_kafka_err2str(err));
+        bench_die("metadata: %s", rd_kafka_err2str(err));
     if (md->topic_cnt != 1 || md->topics[0].err || md->topics[0].partition_cnt <= 0)
-        die("topic %s: %s", topic,
+        bench_die("topic %s: %s", topic,
             md->topic_cnt == 1 ? rd_kafka_err2str(md->topics[0].err) : "not in metadata");
     int partitions = md->topics[0].partition_cnt;
     rd_kafka_metadata_destroy(md);
 
     uint8_t value[VALUE_MAX];
     double bytes = 0;
-    double start = now_s();
+    double start = bench_now_s();
     for (long i = 0; i < messages; i++) {
         size_t len = encode_value(value, (uint32_t)schema_id, i);
         bytes += (double)len;
@@ -163,17 +142,17 @@ int main(int argc, char **argv)
                                 NULL, 0, NULL) != 0) {
             err = rd_kafka_last_error();
             if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-                die("produce: %s", rd_kafka_err2str(err));
+                bench_die("produce: %s", rd_kafka_err2str(err));
             rd_kafka_poll(rk, 10);
         }
         rd_kafka_poll(rk, 0);
     }
     err = rd_kafka_flush(rk, WAIT_MS);
-    double seconds = now_s() - start;
+    double seconds = bench_now_s() - start;
     if (err)
-        die("flush: %s", rd_kafka_err2str(err));
+        bench_die("flush: %s", rd_kafka_err2str(err));
     if (delivery_errors)
-        die("%ld of %ld record(s) failed", delivery_errors, messages);
+        bench_die("%ld of %ld record(s) failed", delivery_errors, messages);
 
     /* A refused batch would show up as a delivery error; this also catches
      * records silently lost. */
@@ -182,11 +161,11 @@ int main(int argc, char **argv)
         int64_t low = -1, high = -1;
         err = rd_kafka_query_watermark_offsets(rk, topic, p, &low, &high, WAIT_MS);
         if (err)
-            die("watermarks of partition %d: %s", p, rd_kafka_err2str(err));
+            bench_die("watermarks of partition %d: %s", p, rd_kafka_err2str(err));
         stored += high - low;
     }
     if (stored != messages)
-        die("the topic holds %lld record(s), produced %ld", (long long)stored, messages);
+        bench_die("the topic holds %lld record(s), produced %ld", (long long)stored, messages);
 
     printf("produce: %ld Avro records (%.1f B average) to %s: %.0f msgs/s, %.2f MB/s\n", messages,
            bytes / (double)messages, topic, (double)messages / seconds, bytes / seconds / 1e6);

@@ -35,6 +35,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench_util.h"
+
+const char bench_program[] = "throughput";
+
 enum { WAIT_MS = 120000, MAX_PARTITIONS = 100000 };
 
 struct options {
@@ -51,40 +55,6 @@ struct rate {
     double msgs_per_s;
     double mb_per_s;
 };
-
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("throughput: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void conf_set(rd_kafka_conf_t *conf, const char *name, const char *value)
-{
-    char errstr[512];
-    if (rd_kafka_conf_set(conf, name, value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
-        die("config %s=%s: %s", name, value, errstr);
-}
-
-static rd_kafka_t *client_new(rd_kafka_type_t type, rd_kafka_conf_t *conf)
-{
-    char errstr[512];
-    rd_kafka_t *rk = rd_kafka_new(type, conf, errstr, sizeof(errstr));
-    if (!rk)
-        die("rd_kafka_new: %s", errstr);
-    return rk;
-}
 
 static struct rate rate_of(long messages, size_t size, double seconds)
 {
@@ -109,23 +79,23 @@ static void create_topic(rd_kafka_t *rk, const struct options *o)
     char errstr[512];
     rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(o->topic, o->partitions, 1, errstr, sizeof(errstr));
     if (!nt)
-        die("new topic %s: %s", o->topic, errstr);
+        bench_die("new topic %s: %s", o->topic, errstr);
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
     rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
     if (rd_kafka_AdminOptions_set_operation_timeout(ao, WAIT_MS, errstr, sizeof(errstr)))
-        die("admin options: %s", errstr);
+        bench_die("admin options: %s", errstr);
     rd_kafka_CreateTopics(rk, &nt, 1, ao, q);
     rd_kafka_event_t *ev = rd_kafka_queue_poll(q, WAIT_MS + 10000);
     if (!ev)
-        die("CreateTopics of %s: no answer", o->topic);
+        bench_die("CreateTopics of %s: no answer", o->topic);
     if (rd_kafka_event_error(ev))
-        die("CreateTopics of %s: %s", o->topic, rd_kafka_event_error_string(ev));
+        bench_die("CreateTopics of %s: %s", o->topic, rd_kafka_event_error_string(ev));
     size_t n = 0;
     const rd_kafka_topic_result_t **res = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
     for (size_t i = 0; i < n; i++) {
         rd_kafka_resp_err_t err = rd_kafka_topic_result_error(res[i]);
         if (err && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
-            die("CreateTopics of %s: %s", o->topic, rd_kafka_topic_result_error_string(res[i]));
+            bench_die("CreateTopics of %s: %s", o->topic, rd_kafka_topic_result_error_string(res[i]));
     }
     rd_kafka_event_destroy(ev);
     rd_kafka_AdminOptions_destroy(ao);
@@ -144,19 +114,19 @@ static void conf_apply_settings(rd_kafka_conf_t *conf)
         char name[128];
         const char *eq = strchr(settings[i], '=');
         snprintf(name, sizeof(name), "%.*s", (int)(eq - settings[i]), settings[i]);
-        conf_set(conf, name, eq + 1);
+        bench_conf_set(conf, name, eq + 1);
     }
 }
 
 static struct rate produce_all(const struct options *o)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    conf_set(conf, "bootstrap.servers", o->bootstrap);
-    conf_set(conf, "acks", "all");
-    conf_set(conf, "linger.ms", "5");
+    bench_conf_set(conf, "bootstrap.servers", o->bootstrap);
+    bench_conf_set(conf, "acks", "all");
+    bench_conf_set(conf, "linger.ms", "5");
     conf_apply_settings(conf);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-    rd_kafka_t *rk = client_new(RD_KAFKA_PRODUCER, conf);
+    rd_kafka_t *rk = bench_client_new(RD_KAFKA_PRODUCER, conf);
     if (!o->mock)
         create_topic(rk, o);
 
@@ -165,44 +135,44 @@ static struct rate produce_all(const struct options *o)
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, WAIT_MS);
     if (err)
-        die("metadata: %s", rd_kafka_err2str(err));
+        bench_die("metadata: %s", rd_kafka_err2str(err));
     if (md->topic_cnt != 1 || md->topics[0].err || md->topics[0].partition_cnt != o->partitions)
-        die("topic %s has %d partition(s), not %d (%s)", o->topic, md->topic_cnt ? md->topics[0].partition_cnt : 0,
+        bench_die("topic %s has %d partition(s), not %d (%s)", o->topic, md->topic_cnt ? md->topics[0].partition_cnt : 0,
             o->partitions, md->topic_cnt ? rd_kafka_err2str(md->topics[0].err) : "no such topic");
     rd_kafka_metadata_destroy(md);
 
     char *payload = malloc(o->size);
     if (!payload)
-        die("out of memory");
+        bench_die("out of memory");
     for (size_t k = 0; k < o->size; k++)
         payload[k] = (char)('a' + k % 26);
 
-    double start = now_s();
+    double start = bench_now_s();
     for (long i = 0; i < o->messages; i++) {
         while (rd_kafka_produce(rkt, (int32_t)(i % o->partitions), RD_KAFKA_MSG_F_COPY, payload,
                                 o->size, NULL, 0, NULL) != 0) {
             err = rd_kafka_last_error();
             if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-                die("produce: %s", rd_kafka_err2str(err));
+                bench_die("produce: %s", rd_kafka_err2str(err));
             rd_kafka_poll(rk, 10);
         }
         rd_kafka_poll(rk, 0);
     }
     err = rd_kafka_flush(rk, WAIT_MS);
-    double seconds = now_s() - start;
+    double seconds = bench_now_s() - start;
     if (err)
-        die("flush: %s", rd_kafka_err2str(err));
+        bench_die("flush: %s", rd_kafka_err2str(err));
     if (delivery_errors)
-        die("%ld message(s) failed", delivery_errors);
+        bench_die("%ld message(s) failed", delivery_errors);
 
     /* Everything must still be there to be consumed. */
     for (int p = 0; p < o->partitions; p++) {
         int64_t low = -1, high = -1;
         err = rd_kafka_query_watermark_offsets(rk, o->topic, p, &low, &high, WAIT_MS);
         if (err)
-            die("watermarks of partition %d: %s", p, rd_kafka_err2str(err));
+            bench_die("watermarks of partition %d: %s", p, rd_kafka_err2str(err));
         if (low != 0)
-            die("partition %d starts at offset %lld: the cluster dropped old messages "
+            bench_die("partition %d starts at offset %lld: the cluster dropped old messages "
                 "(try fewer --messages)", p, (long long)low);
     }
 
@@ -215,77 +185,46 @@ static struct rate produce_all(const struct options *o)
 static struct rate consume_all(const struct options *o)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    conf_set(conf, "bootstrap.servers", o->bootstrap);
-    conf_set(conf, "group.id", "kelp-bench-assign-only"); /* assign() needs one; nothing is committed */
-    conf_set(conf, "enable.auto.commit", "false");
-    conf_set(conf, "enable.auto.offset.store", "false");
+    bench_conf_set(conf, "bootstrap.servers", o->bootstrap);
+    bench_conf_set(conf, "group.id", "kelp-bench-assign-only"); /* assign() needs one; nothing is committed */
+    bench_conf_set(conf, "enable.auto.commit", "false");
+    bench_conf_set(conf, "enable.auto.offset.store", "false");
     conf_apply_settings(conf);
-    rd_kafka_t *rk = client_new(RD_KAFKA_CONSUMER, conf);
+    rd_kafka_t *rk = bench_client_new(RD_KAFKA_CONSUMER, conf);
 
     rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(o->partitions);
     for (int p = 0; p < o->partitions; p++)
         rd_kafka_topic_partition_list_add(parts, o->topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
 
-    double assigned = now_s(), start = 0;
+    double assigned = bench_now_s(), start = 0;
     rd_kafka_resp_err_t err = rd_kafka_assign(rk, parts);
     if (err)
-        die("assign: %s", rd_kafka_err2str(err));
+        bench_die("assign: %s", rd_kafka_err2str(err));
     rd_kafka_topic_partition_list_destroy(parts);
     long received = 0;
     while (received < o->messages) {
-        if (now_s() - assigned > WAIT_MS / 1000.0)
-            die("consumed only %ld of %ld message(s)", received, o->messages);
+        if (bench_now_s() - assigned > WAIT_MS / 1000.0)
+            bench_die("consumed only %ld of %ld message(s)", received, o->messages);
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
         if (!m)
             continue;
         if (m->err)
-            die("consume: %s", rd_kafka_message_errstr(m));
+            bench_die("consume: %s", rd_kafka_message_errstr(m));
         if (m->len != o->size)
-            die("consumed a message of %zu bytes, produced %zu", m->len, o->size);
+            bench_die("consumed a message of %zu bytes, produced %zu", m->len, o->size);
         /* The clock starts at the first message: connecting and looking up
          * the start offsets are not throughput. */
         if (received++ == 0)
-            start = now_s();
+            start = bench_now_s();
         rd_kafka_message_destroy(m);
     }
-    double seconds = now_s() - start;
+    double seconds = bench_now_s() - start;
 
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
     /* The first message was the start signal, not part of the timed run. */
     return o->messages > 1 ? rate_of(o->messages - 1, o->size, seconds)
                            : rate_of(o->messages, o->size, seconds);
-}
-
-/* TCP_NODELAY on the mock's listening socket, found among this process's
- * descriptors by its port, before any client connects; accepted sockets
- * inherit it on Linux. The same approach as bench/transactions.c. */
-static void mock_nodelay(const char *bootstrap)
-{
-    const char *colon = strrchr(bootstrap, ':');
-    long port = colon ? strtol(colon + 1, NULL, 10) : 0;
-    long max_fd = sysconf(_SC_OPEN_MAX);
-    int found = 0;
-    for (int fd = 0; fd < (max_fd > 0 && max_fd < 65536 ? max_fd : 65536); fd++) {
-        struct sockaddr_storage a;
-        socklen_t len = sizeof(a);
-        int listening = 0, one = 1;
-        socklen_t optlen = sizeof(listening);
-        if (getsockname(fd, (struct sockaddr *)&a, &len) != 0 ||
-            getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen) != 0 || !listening)
-            continue;
-        long bound = a.ss_family == AF_INET    ? ntohs(((struct sockaddr_in *)&a)->sin_port)
-                     : a.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&a)->sin6_port)
-                                               : -1;
-        if (bound != port)
-            continue;
-        if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
-            die("TCP_NODELAY on the mock cluster's socket failed");
-        found++;
-    }
-    if (!found)
-        die("no listening socket of the mock cluster (%s) found; --mock-nagle runs without TCP_NODELAY",
-            bootstrap);
 }
 
 int main(int argc, char **argv)
@@ -314,27 +253,27 @@ int main(int argc, char **argv)
                  setting_count < MAX_SETTINGS)
             settings[setting_count++] = argv[++k];
         else
-            die("usage: throughput (--bootstrap HOST:PORT | --mock | --mock-nagle) [--messages N] "
+            bench_die("usage: throughput (--bootstrap HOST:PORT | --mock | --mock-nagle) [--messages N] "
                 "[--partitions N] [--size BYTES] [--topic NAME] [--set NAME=VALUE]...");
     }
     if (!o.mock == !o.bootstrap || o.messages <= 0 || o.size == 0 || o.partitions <= 0 ||
         o.partitions > MAX_PARTITIONS)
-        die("give exactly one of --bootstrap and --mock, and positive --messages, --partitions and --size");
+        bench_die("give exactly one of --bootstrap and --mock, and positive --messages, --partitions and --size");
 
     rd_kafka_t *host = NULL;
     rd_kafka_mock_cluster_t *cluster = NULL;
     if (o.mock) {
         char errstr[512];
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        conf_set(conf, "log_level", "4"); /* only hosts the cluster: no bootstrap notice */
+        bench_conf_set(conf, "log_level", "4"); /* only hosts the cluster: no bootstrap notice */
         host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
         if (!host || !(cluster = rd_kafka_mock_cluster_new(host, 1)))
-            die("cannot start the mock cluster");
+            bench_die("cannot start the mock cluster");
         if (rd_kafka_mock_topic_create(cluster, o.topic, o.partitions, 1))
-            die("cannot create topic %s on the mock cluster", o.topic);
+            bench_die("cannot create topic %s on the mock cluster", o.topic);
         o.bootstrap = rd_kafka_mock_cluster_bootstraps(cluster);
         if (!o.mock_nagle)
-            mock_nodelay(o.bootstrap);
+            bench_mock_nodelay(o.bootstrap);
     }
 
     struct rate produced = produce_all(&o);

@@ -44,6 +44,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench_util.h"
+
+const char bench_program[] = "transactions";
+
 enum { PARTITIONS = 4, WAIT_MS = 120000, INDEX_DIGITS = 10 };
 
 struct options {
@@ -59,45 +63,11 @@ struct options {
     size_t size;
 };
 
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("transactions: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void conf_set(rd_kafka_conf_t *conf, const char *name, const char *value)
-{
-    char errstr[512];
-    if (rd_kafka_conf_set(conf, name, value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
-        die("config %s=%s: %s", name, value, errstr);
-}
-
-static rd_kafka_t *client_new(rd_kafka_type_t type, rd_kafka_conf_t *conf)
-{
-    char errstr[512];
-    rd_kafka_t *rk = rd_kafka_new(type, conf, errstr, sizeof(errstr));
-    if (!rk)
-        die("rd_kafka_new: %s", errstr);
-    return rk;
-}
-
 static void check_error(rd_kafka_error_t *error, const char *what)
 {
     if (!error)
         return;
-    die("%s: %s (%s%s)", what, rd_kafka_error_string(error), rd_kafka_error_name(error),
+    bench_die("%s: %s (%s%s)", what, rd_kafka_error_string(error), rd_kafka_error_name(error),
         rd_kafka_error_is_fatal(error) ? ", fatal" : "");
 }
 
@@ -114,14 +84,14 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 static rd_kafka_t *producer_new(const struct options *o, const char *txn_id)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    conf_set(conf, "bootstrap.servers", o->bootstrap);
-    conf_set(conf, "enable.idempotence", "true");
-    conf_set(conf, "acks", "all");
-    conf_set(conf, "linger.ms", "5");
+    bench_conf_set(conf, "bootstrap.servers", o->bootstrap);
+    bench_conf_set(conf, "enable.idempotence", "true");
+    bench_conf_set(conf, "acks", "all");
+    bench_conf_set(conf, "linger.ms", "5");
     if (txn_id)
-        conf_set(conf, "transactional.id", txn_id);
+        bench_conf_set(conf, "transactional.id", txn_id);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-    return client_new(RD_KAFKA_PRODUCER, conf);
+    return bench_client_new(RD_KAFKA_PRODUCER, conf);
 }
 
 /* Learns the topic (creating it on kelpd) before any clock starts. */
@@ -129,13 +99,13 @@ static rd_kafka_topic_t *topic_ready(rd_kafka_t *rk, const char *topic)
 {
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
     if (!rkt)
-        die("topic %s: %s", topic, rd_kafka_err2str(rd_kafka_last_error()));
+        bench_die("topic %s: %s", topic, rd_kafka_err2str(rd_kafka_last_error()));
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, WAIT_MS);
     if (err)
-        die("metadata of %s: %s", topic, rd_kafka_err2str(err));
+        bench_die("metadata of %s: %s", topic, rd_kafka_err2str(err));
     if (md->topic_cnt != 1 || md->topics[0].err || md->topics[0].partition_cnt != PARTITIONS)
-        die("topic %s: %s, %d partition(s), expected %d", topic,
+        bench_die("topic %s: %s, %d partition(s), expected %d", topic,
             md->topic_cnt == 1 ? rd_kafka_err2str(md->topics[0].err) : "missing",
             md->topic_cnt == 1 ? md->topics[0].partition_cnt : 0, PARTITIONS);
     rd_kafka_metadata_destroy(md);
@@ -151,9 +121,9 @@ static int64_t check_watermarks(rd_kafka_t *rk, const char *topic)
         int64_t low = -1, high = -1;
         rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk, topic, p, &low, &high, WAIT_MS);
         if (err)
-            die("watermarks of %s [%d]: %s", topic, p, rd_kafka_err2str(err));
+            bench_die("watermarks of %s [%d]: %s", topic, p, rd_kafka_err2str(err));
         if (low != 0)
-            die("%s [%d] starts at offset %lld: the cluster dropped old messages (send fewer)", topic, p,
+            bench_die("%s [%d] starts at offset %lld: the cluster dropped old messages (send fewer)", topic, p,
                 (long long)low);
         sum += high;
     }
@@ -170,7 +140,7 @@ static void produce_one(rd_kafka_t *rk, rd_kafka_topic_t *rkt, char *payload, si
                             NULL) != 0) {
         rd_kafka_resp_err_t err = rd_kafka_last_error();
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
-            die("produce: %s", rd_kafka_err2str(err));
+            bench_die("produce: %s", rd_kafka_err2str(err));
         rd_kafka_poll(rk, 10);
     }
     rd_kafka_poll(rk, 0);
@@ -180,7 +150,7 @@ static char *payload_new(size_t size)
 {
     char *payload = malloc(size);
     if (!payload)
-        die("out of memory");
+        bench_die("out of memory");
     for (size_t k = 0; k < size; k++)
         payload[k] = (char)('a' + k % 26);
     return payload;
@@ -189,9 +159,9 @@ static char *payload_new(size_t size)
 static void expect_delivered(long expected)
 {
     if (delivery_errors)
-        die("%ld message(s) failed", delivery_errors);
+        bench_die("%ld message(s) failed", delivery_errors);
     if (delivered != expected)
-        die("%ld delivery report(s), expected %ld", delivered, expected);
+        bench_die("%ld delivery report(s), expected %ld", delivered, expected);
 }
 
 struct rate {
@@ -205,18 +175,18 @@ static struct rate produce_idempotent(const struct options *o)
     char *payload = payload_new(o->size);
     delivered = delivery_errors = 0;
 
-    double start = now_s();
+    double start = bench_now_s();
     for (long i = 0; i < o->messages; i++)
         produce_one(rk, rkt, payload, o->size, i);
     rd_kafka_resp_err_t err = rd_kafka_flush(rk, WAIT_MS);
-    double seconds = now_s() - start;
+    double seconds = bench_now_s() - start;
     if (err)
-        die("flush: %s", rd_kafka_err2str(err));
+        bench_die("flush: %s", rd_kafka_err2str(err));
     expect_delivered(o->messages);
     /* Idempotence: no message was written twice. */
     int64_t written = check_watermarks(rk, o->idem_topic);
     if (written != o->messages)
-        die("%s holds %lld message(s), produced %ld", o->idem_topic, (long long)written, o->messages);
+        bench_die("%s holds %lld message(s), produced %ld", o->idem_topic, (long long)written, o->messages);
 
     free(payload);
     rd_kafka_topic_destroy(rkt);
@@ -239,31 +209,31 @@ static struct txn_result produce_transactions(const struct options *o)
 {
     struct txn_result r;
     rd_kafka_t *rk = producer_new(o, o->txn_id);
-    double t0 = now_s();
+    double t0 = bench_now_s();
     check_error(rd_kafka_init_transactions(rk, WAIT_MS), "init_transactions");
-    r.init_ms = (now_s() - t0) * 1000;
+    r.init_ms = (bench_now_s() - t0) * 1000;
     rd_kafka_topic_t *rkt = topic_ready(rk, o->txn_topic);
     char *payload = payload_new(o->size);
     double *commit_ms = malloc((size_t)o->transactions * sizeof(*commit_ms));
     if (!commit_ms)
-        die("out of memory");
+        bench_die("out of memory");
     delivered = delivery_errors = 0;
 
     long i = 0;
-    double start = now_s();
+    double start = bench_now_s();
     for (long t = 0; t < o->transactions; t++) {
         check_error(rd_kafka_begin_transaction(rk), "begin_transaction");
         for (long n = 0; n < o->per_txn; n++)
             produce_one(rk, rkt, payload, o->size, i++);
-        double c0 = now_s();
+        double c0 = bench_now_s();
         /* Also waits for the transaction's messages still queued or in flight. */
         check_error(rd_kafka_commit_transaction(rk, WAIT_MS), "commit_transaction");
-        commit_ms[t] = (now_s() - c0) * 1000;
+        commit_ms[t] = (bench_now_s() - c0) * 1000;
     }
-    double seconds = now_s() - start;
+    double seconds = bench_now_s() - start;
     rd_kafka_resp_err_t err = rd_kafka_flush(rk, WAIT_MS);
     if (err)
-        die("flush: %s", rd_kafka_err2str(err));
+        bench_die("flush: %s", rd_kafka_err2str(err));
     expect_delivered(i);
     check_watermarks(rk, o->txn_topic);
 
@@ -286,20 +256,20 @@ static struct rate consume_committed(const struct options *o)
 {
     long total = o->transactions * o->per_txn;
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    conf_set(conf, "bootstrap.servers", o->bootstrap);
-    conf_set(conf, "group.id", "kelp-bench-assign-only"); /* assign() needs one; nothing is committed */
-    conf_set(conf, "enable.auto.commit", "false");
-    conf_set(conf, "enable.auto.offset.store", "false");
-    conf_set(conf, "isolation.level", "read_committed");
-    rd_kafka_t *rk = client_new(RD_KAFKA_CONSUMER, conf);
+    bench_conf_set(conf, "bootstrap.servers", o->bootstrap);
+    bench_conf_set(conf, "group.id", "kelp-bench-assign-only"); /* assign() needs one; nothing is committed */
+    bench_conf_set(conf, "enable.auto.commit", "false");
+    bench_conf_set(conf, "enable.auto.offset.store", "false");
+    bench_conf_set(conf, "isolation.level", "read_committed");
+    rd_kafka_t *rk = bench_client_new(RD_KAFKA_CONSUMER, conf);
 
     rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(PARTITIONS);
     for (int p = 0; p < PARTITIONS; p++)
         rd_kafka_topic_partition_list_add(parts, o->txn_topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
-    double assigned = now_s(), start = 0;
+    double assigned = bench_now_s(), start = 0;
     rd_kafka_resp_err_t err = rd_kafka_assign(rk, parts);
     if (err)
-        die("assign: %s", rd_kafka_err2str(err));
+        bench_die("assign: %s", rd_kafka_err2str(err));
     rd_kafka_topic_partition_list_destroy(parts);
 
     long next[PARTITIONS]; /* message i went to partition i % PARTITIONS */
@@ -307,66 +277,36 @@ static struct rate consume_committed(const struct options *o)
         next[p] = p;
     long received = 0;
     while (received < total) {
-        if (now_s() - assigned > WAIT_MS / 1000.0)
-            die("read_committed consumed only %ld of %ld message(s)", received, total);
+        if (bench_now_s() - assigned > WAIT_MS / 1000.0)
+            bench_die("read_committed consumed only %ld of %ld message(s)", received, total);
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
         if (!m)
             continue;
         if (m->err)
-            die("consume: %s", rd_kafka_message_errstr(m));
+            bench_die("consume: %s", rd_kafka_message_errstr(m));
         if (m->len != o->size || m->partition < 0 || m->partition >= PARTITIONS)
-            die("consumed a message of %zu bytes from partition %d", m->len, (int)m->partition);
+            bench_die("consumed a message of %zu bytes from partition %d", m->len, (int)m->partition);
         if (o->size >= INDEX_DIGITS) {
             char digits[INDEX_DIGITS + 1];
             memcpy(digits, m->payload, INDEX_DIGITS);
             digits[INDEX_DIGITS] = '\0';
             long index = strtol(digits, NULL, 10);
             if (index != next[m->partition])
-                die("partition %d: message %ld where %ld was due", (int)m->partition, index,
+                bench_die("partition %d: message %ld where %ld was due", (int)m->partition, index,
                     next[m->partition]);
             next[m->partition] += PARTITIONS;
         }
         /* The clock starts at the first message, as in bench/throughput. */
         if (received++ == 0)
-            start = now_s();
+            start = bench_now_s();
         rd_kafka_message_destroy(m);
     }
-    double seconds = now_s() - start;
+    double seconds = bench_now_s() - start;
 
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
     long timed = total > 1 ? total - 1 : total; /* the first message started the clock */
     return (struct rate){ (double)timed / seconds, (double)timed * (double)o->size / seconds / 1e6 };
-}
-
-/* TCP_NODELAY on the mock's listening socket, found among this process's
- * descriptors by its port, before any client connects. */
-static void mock_nodelay(const char *bootstrap)
-{
-    const char *colon = strrchr(bootstrap, ':');
-    long port = colon ? strtol(colon + 1, NULL, 10) : 0;
-    long max_fd = sysconf(_SC_OPEN_MAX);
-    int found = 0;
-    for (int fd = 0; fd < (max_fd > 0 && max_fd < 65536 ? max_fd : 65536); fd++) {
-        struct sockaddr_storage a;
-        socklen_t len = sizeof(a);
-        int listening = 0, one = 1;
-        socklen_t optlen = sizeof(listening);
-        if (getsockname(fd, (struct sockaddr *)&a, &len) != 0 ||
-            getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen) != 0 || !listening)
-            continue;
-        long bound = a.ss_family == AF_INET    ? ntohs(((struct sockaddr_in *)&a)->sin_port)
-                     : a.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&a)->sin6_port)
-                                               : -1;
-        if (bound != port)
-            continue;
-        if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
-            die("TCP_NODELAY on the mock cluster's socket failed");
-        found++;
-    }
-    if (!found)
-        die("no listening socket of the mock cluster (%s) found; --mock-nagle runs without TCP_NODELAY",
-            bootstrap);
 }
 
 int main(int argc, char **argv)
@@ -389,11 +329,11 @@ int main(int argc, char **argv)
         else if (strcmp(argv[k], "--size") == 0 && has_value)
             o.size = (size_t)atol(argv[++k]);
         else
-            die("usage: transactions (--bootstrap HOST:PORT | --mock | --mock-nagle) [--messages N] "
+            bench_die("usage: transactions (--bootstrap HOST:PORT | --mock | --mock-nagle) [--messages N] "
                 "[--transactions T] [--per-txn M] [--size BYTES]");
     }
     if (!o.mock == !o.bootstrap || o.messages <= 0 || o.transactions <= 0 || o.per_txn <= 0 || o.size == 0)
-        die("give exactly one of --bootstrap and --mock, and positive counts and --size");
+        bench_die("give exactly one of --bootstrap and --mock, and positive counts and --size");
 
     char base[64];
     snprintf(base, sizeof(base), "bench-txn-%ld-%ld", (long)getpid(), (long)time(NULL));
@@ -406,16 +346,16 @@ int main(int argc, char **argv)
     if (o.mock) {
         char errstr[512];
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        conf_set(conf, "log_level", "4"); /* only hosts the cluster: no bootstrap notice */
+        bench_conf_set(conf, "log_level", "4"); /* only hosts the cluster: no bootstrap notice */
         host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
         if (!host || !(cluster = rd_kafka_mock_cluster_new(host, 1)))
-            die("cannot start the mock cluster");
+            bench_die("cannot start the mock cluster");
         if (rd_kafka_mock_topic_create(cluster, o.idem_topic, PARTITIONS, 1) ||
             rd_kafka_mock_topic_create(cluster, o.txn_topic, PARTITIONS, 1))
-            die("cannot create the topics on the mock cluster");
+            bench_die("cannot create the topics on the mock cluster");
         o.bootstrap = rd_kafka_mock_cluster_bootstraps(cluster);
         if (!o.mock_nagle)
-            mock_nodelay(o.bootstrap);
+            bench_mock_nodelay(o.bootstrap);
     }
 
     struct rate idem = produce_idempotent(&o);
