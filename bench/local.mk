@@ -42,6 +42,11 @@ bench: bench/throughput$(EXEEXT) bench/latency$(EXEEXT) bench/groups$(EXEEXT) be
 	KELPD='$(abs_builddir)/kelpd$(EXEEXT)' \
 	KELP_MODULE='$(abs_builddir)/.libs/kelp.so' \
 	$(SHELL) '$(srcdir)/bench/latency.sh' $(BENCH_ARGS)
+	@# again at linger.ms=1, where the 5 ms latency target is measured
+	LATENCY_BENCH='$(abs_builddir)/bench/latency$(EXEEXT)' \
+	KELPD='$(abs_builddir)/kelpd$(EXEEXT)' \
+	KELP_MODULE='$(abs_builddir)/.libs/kelp.so' \
+	$(SHELL) '$(srcdir)/bench/latency.sh' $(BENCH_ARGS) --linger 1
 	GROUPS_BENCH='$(abs_builddir)/bench/groups$(EXEEXT)' \
 	KELPD='$(abs_builddir)/kelpd$(EXEEXT)' \
 	KELP_MODULE='$(abs_builddir)/.libs/kelp.so' \
