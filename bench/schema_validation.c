@@ -19,12 +19,10 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <librdkafka/rdkafka.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "bench/bench_util.h"
 
