@@ -4,7 +4,8 @@
 # idle connections, and its restart with 10 GB of data.
 # Built and run only by `make bench`, never by `make check`.
 EXTRA_PROGRAMS = bench/throughput bench/groups bench/transactions bench/schema_validation bench/scale
-bench_throughput_SOURCES = bench/throughput.c bench/bench_util.c bench/bench_util.h
+bench_throughput_SOURCES = bench/throughput.c bench/bench_util.c bench/bench_util.h \
+    bench/thread_cpu.c bench/thread_cpu.h
 bench_throughput_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 bench_throughput_LDADD = $(RDKAFKA_LIBS)
 bench_groups_SOURCES = bench/groups.c bench/bench_util.c bench/bench_util.h

@@ -86,8 +86,21 @@ bench_one() {
     fi
 }
 
+# disk_probe: one sequential write of 512 MiB next to kelpd's data,
+# flushed with fdatasync before dd exits, as the disk's durable bandwidth
+# without any server; kept as a RESULT field like a benchmark run's.
+disk_probe() {
+    t0=$(date +%s%N)
+    dd if=/dev/zero of="$KELP_WORK/disk-probe" bs=1M count=512 conv=fdatasync status=none ||
+        kelp_fail "dd into $KELP_WORK failed"
+    t1=$(date +%s%N)
+    rm -f "$KELP_WORK/disk-probe"
+    awk -v ns=$((t1 - t0)) 'BEGIN { printf " disk_mb_per_s=%.1f\n", 512 * 1048576 / 1e6 / (ns / 1e9) }' >>"$KELP_WORK/disk"
+}
+
 run=1
 while [ $run -le "$runs" ]; do
+    disk_probe
     # Alternate which server goes first, so that neither always runs on a
     # machine the other has just warmed up (or loaded).
     if [ $((run % 2)) -eq 1 ]; then order="mock kelp"; else order="kelp mock"; fi
@@ -114,6 +127,30 @@ for c in $cases; do
             -v mb="$(median "mock-$c" "${phase}_mb_per_s")" -v kb="$(median "kelp-$c" "${phase}_mb_per_s")" 'BEGIN {
             printf "%-4s %-8s mock %9.0f msgs/s %7.1f MB/s | kelp %9.0f msgs/s %7.1f MB/s | kelp/mock %.2f%s\n",
                    c, p, mm, mb, km, kb, (mm > 0 ? km / mm : 0), t
+        }'
+    done
+done
+
+# What bounds the ratios from outside kelpd: the client's busiest thread
+# (a thread near 100% of a core cannot go faster, so rate / share is the
+# most this client can reach against any server) and, for produce, the
+# disk (every acknowledged byte is flushed).
+echo
+echo "bounds (medians; busiest = the client's busiest thread, in % of a core, the mock's own thread left out):"
+disk=$(median disk disk_mb_per_s)
+echo "disk   $disk MB/s for one sequential 512 MiB write with fdatasync (dd), next to kelpd's data"
+for c in $cases; do
+    for phase in produce consume; do
+        awk -v c="$c" -v p="$phase" -v disk="$disk" \
+            -v mm="$(median "mock-$c" "${phase}_msgs_per_s")" -v km="$(median "kelp-$c" "${phase}_msgs_per_s")" \
+            -v mb="$(median "mock-$c" "${phase}_mb_per_s")" \
+            -v ms="$(median "mock-$c" "${phase}_busiest_share")" -v ks="$(median "kelp-$c" "${phase}_busiest_share")" 'BEGIN {
+            ceiling = ks > ms ? km / ks : mm / ms
+            printf "%-4s %-8s busiest mock %3.0f%% kelp %3.0f%% | client ceiling %.2f x the mock", c, p, 100 * ms, 100 * ks,
+                   (mm > 0 && ms > 0 && ks > 0 ? ceiling / mm : 0)
+            if (p == "produce")
+                printf " | 1.25 x the mock needs %.0f MB/s durable, the disk gave %.0f", 1.25 * mb, disk
+            printf "\n"
         }'
     done
 done

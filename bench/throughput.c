@@ -18,8 +18,11 @@
  * --mock-nagle leaves it as librdkafka made it.
  *
  * Prints a human-readable line per phase and one machine-readable line:
- *   RESULT produce_msgs_per_s=... produce_mb_per_s=... consume_msgs_per_s=... consume_mb_per_s=...
- * where MB is 10^6 bytes of message values. Exits 1 if anything fails. */
+ *   RESULT produce_msgs_per_s=... produce_mb_per_s=... produce_busiest_share=...
+ *          consume_msgs_per_s=... consume_mb_per_s=... consume_busiest_share=...
+ * where MB is 10^6 bytes of message values and a busiest share is the CPU
+ * the busiest client thread used in that phase, in cores (the mock's own
+ * thread left out; see thread_cpu.h). Exits 1 if anything fails. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <librdkafka/rdkafka.h>
@@ -32,6 +35,7 @@
 #include <unistd.h>
 
 #include "bench/bench_util.h"
+#include "bench/thread_cpu.h"
 
 const char bench_program[] = "throughput";
 
@@ -50,11 +54,25 @@ struct options {
 struct rate {
     double msgs_per_s;
     double mb_per_s;
+    /* The busiest client thread during the phase and its share of a core. */
+    double busiest_share;
+    char busiest_name[THREAD_CPU_NAME];
 };
 
-static struct rate rate_of(long messages, size_t size, double seconds)
+/* Samples of the phase's two ends; static because each holds 256 threads. */
+static struct thread_cpu phase_start, phase_end;
+static int print_threads; /* --threads */
+
+/* The rate of a phase that began at phase_start and ends now. The mock
+ * cluster's thread is the server, so it does not count as the client's. */
+static struct rate rate_of(const char *phase, long messages, size_t size, double seconds)
 {
-    return (struct rate){ (double)messages / seconds, (double)messages * (double)size / seconds / 1e6 };
+    struct rate r = { (double)messages / seconds, (double)messages * (double)size / seconds / 1e6, 0, "" };
+    thread_cpu_sample(&phase_end);
+    r.busiest_share = thread_cpu_busiest(&phase_start, &phase_end, seconds, "rdk:mock", r.busiest_name);
+    if (print_threads)
+        thread_cpu_print(stdout, phase, &phase_start, &phase_end, seconds);
+    return r;
 }
 
 static long delivery_errors;
@@ -143,6 +161,7 @@ static struct rate produce_all(const struct options *o)
     for (size_t k = 0; k < o->size; k++)
         payload[k] = (char)('a' + k % 26);
 
+    thread_cpu_sample(&phase_start);
     double start = bench_now_s();
     for (long i = 0; i < o->messages; i++) {
         while (rd_kafka_produce(rkt, (int32_t)(i % o->partitions), RD_KAFKA_MSG_F_COPY, payload,
@@ -156,6 +175,7 @@ static struct rate produce_all(const struct options *o)
     }
     err = rd_kafka_flush(rk, WAIT_MS);
     double seconds = bench_now_s() - start;
+    struct rate produced = rate_of("produce", o->messages, o->size, seconds);
     if (err)
         bench_die("flush: %s", rd_kafka_err2str(err));
     if (delivery_errors)
@@ -175,7 +195,7 @@ static struct rate produce_all(const struct options *o)
     free(payload);
     rd_kafka_topic_destroy(rkt);
     rd_kafka_destroy(rk);
-    return rate_of(o->messages, o->size, seconds);
+    return produced;
 }
 
 static struct rate consume_all(const struct options *o)
@@ -210,17 +230,19 @@ static struct rate consume_all(const struct options *o)
             bench_die("consumed a message of %zu bytes, produced %zu", m->len, o->size);
         /* The clock starts at the first message: connecting and looking up
          * the start offsets are not throughput. */
-        if (received++ == 0)
+        if (received++ == 0) {
+            thread_cpu_sample(&phase_start);
             start = bench_now_s();
+        }
         rd_kafka_message_destroy(m);
     }
     double seconds = bench_now_s() - start;
+    /* The first message was the start signal, not part of the timed run. */
+    struct rate consumed = rate_of("consume", o->messages > 1 ? o->messages - 1 : o->messages, o->size, seconds);
 
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
-    /* The first message was the start signal, not part of the timed run. */
-    return o->messages > 1 ? rate_of(o->messages - 1, o->size, seconds)
-                           : rate_of(o->messages, o->size, seconds);
+    return consumed;
 }
 
 int main(int argc, char **argv)
@@ -235,6 +257,8 @@ int main(int argc, char **argv)
             o.mock = 1;
         else if (strcmp(argv[k], "--mock-nagle") == 0)
             o.mock = o.mock_nagle = 1;
+        else if (strcmp(argv[k], "--threads") == 0)
+            print_threads = 1;
         else if (strcmp(argv[k], "--partitions") == 0 && has_value)
             o.partitions = atoi(argv[++k]);
         else if (strcmp(argv[k], "--bootstrap") == 0 && has_value)
@@ -250,7 +274,7 @@ int main(int argc, char **argv)
             settings[setting_count++] = argv[++k];
         else
             bench_die("usage: throughput (--bootstrap HOST:PORT | --mock | --mock-nagle) [--messages N] "
-                "[--partitions N] [--size BYTES] [--topic NAME] [--set NAME=VALUE]...");
+                "[--partitions N] [--size BYTES] [--topic NAME] [--set NAME=VALUE]... [--threads]");
     }
     if (!o.mock == !o.bootstrap || o.messages <= 0 || o.size == 0 || o.partitions <= 0 ||
         o.partitions > MAX_PARTITIONS)
@@ -273,14 +297,17 @@ int main(int argc, char **argv)
     }
 
     struct rate produced = produce_all(&o);
-    printf("produce: %ld x %zu B, %d partitions: %.0f msgs/s, %.1f MB/s\n", o.messages, o.size, o.partitions,
-           produced.msgs_per_s, produced.mb_per_s);
+    printf("produce: %ld x %zu B, %d partitions: %.0f msgs/s, %.1f MB/s; busiest client thread %s at %.0f%% of a core\n",
+           o.messages, o.size, o.partitions, produced.msgs_per_s, produced.mb_per_s, produced.busiest_name,
+           100 * produced.busiest_share);
     struct rate consumed = consume_all(&o);
-    printf("consume: %ld x %zu B: %.0f msgs/s, %.1f MB/s\n", o.messages, o.size,
-           consumed.msgs_per_s, consumed.mb_per_s);
-    printf("RESULT produce_msgs_per_s=%.0f produce_mb_per_s=%.2f consume_msgs_per_s=%.0f "
-           "consume_mb_per_s=%.2f\n",
-           produced.msgs_per_s, produced.mb_per_s, consumed.msgs_per_s, consumed.mb_per_s);
+    printf("consume: %ld x %zu B: %.0f msgs/s, %.1f MB/s; busiest client thread %s at %.0f%% of a core\n",
+           o.messages, o.size, consumed.msgs_per_s, consumed.mb_per_s, consumed.busiest_name,
+           100 * consumed.busiest_share);
+    printf("RESULT produce_msgs_per_s=%.0f produce_mb_per_s=%.2f produce_busiest_share=%.3f "
+           "consume_msgs_per_s=%.0f consume_mb_per_s=%.2f consume_busiest_share=%.3f\n",
+           produced.msgs_per_s, produced.mb_per_s, produced.busiest_share, consumed.msgs_per_s,
+           consumed.mb_per_s, consumed.busiest_share);
 
     if (cluster)
         rd_kafka_mock_cluster_destroy(cluster);
