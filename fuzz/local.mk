@@ -4,7 +4,7 @@
 # committed corpus and the saved crashes as a `make check` test.
 FUZZ_CFLAGS_COMMON = $(AM_CFLAGS) $(CJSON_CFLAGS)
 FUZZ_LDADD = libkelpcore.la $(CJSON_LIBS) $(MHD_LIBS) $(OPENSSL_LIBS) $(PTHREAD_LIBS) \
-	$(ZLIB_LIBS) $(SNAPPY_LIBS) $(LZ4_LIBS) $(ZSTD_LIBS) $(AVRO_LIBS) -lm
+	$(ZLIB_LIBS) $(SNAPPY_LIBS) $(LZ4_LIBS) $(ZSTD_LIBS) $(ISAL_LIBS) $(AVRO_LIBS) -lm
 
 noinst_HEADERS += fuzz/fuzz_util.h fuzz/kafka_api_list.h
 EXTRA_DIST += fuzz/corpus fuzz/crashes fuzz/make_corpus.c

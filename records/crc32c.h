@@ -9,7 +9,4 @@
  * same result as feeding it at once. */
 uint32_t kelp_crc32c(uint32_t crc, const void *data, size_t len);
 
-/* The table implementation alone, so tests can check both paths agree. */
-uint32_t kelp_crc32c_portable(uint32_t crc, const void *data, size_t len);
-
 #endif

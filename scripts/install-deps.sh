@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 packages=(
     build-essential autoconf automake libtool pkg-config clang
     libcjson-dev libmicrohttpd-dev check libcurl4-openssl-dev libssl-dev
-    zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libavro-dev
+    zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libisal-dev libavro-dev
     g++ libvalijson-dev nlohmann-json3-dev libprotobuf-dev libprotoc-dev
     librdkafka-dev kcat curl openssl valgrind chromium
     jq man-db groff-base bsdextrautils

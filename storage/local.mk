@@ -22,7 +22,7 @@ check_PROGRAMS += t/unit/test_storage
 TESTS += t/unit/test_storage
 t_unit_test_storage_SOURCES = t/unit/test_storage.c t/unit/batch_builder.c t/unit/batch_builder.h
 t_unit_test_storage_CFLAGS = $(UNIT_CFLAGS)
-t_unit_test_storage_LDADD = $(UNIT_LDADD) $(ZLIB_LIBS) $(SNAPPY_LIBS) $(LZ4_LIBS) $(ZSTD_LIBS)
+t_unit_test_storage_LDADD = $(UNIT_LDADD) $(ZLIB_LIBS) $(SNAPPY_LIBS) $(LZ4_LIBS) $(ZSTD_LIBS) $(ISAL_LIBS)
 
 check_PROGRAMS += t/unit/test_topic_config
 TESTS += t/unit/test_topic_config
@@ -33,4 +33,4 @@ check_PROGRAMS += t/unit/test_producer_state
 TESTS += t/unit/test_producer_state
 t_unit_test_producer_state_SOURCES = t/unit/test_producer_state.c t/unit/batch_builder.c t/unit/batch_builder.h
 t_unit_test_producer_state_CFLAGS = $(UNIT_CFLAGS)
-t_unit_test_producer_state_LDADD = $(UNIT_LDADD) $(ZLIB_LIBS) $(SNAPPY_LIBS) $(LZ4_LIBS) $(ZSTD_LIBS)
+t_unit_test_producer_state_LDADD = $(UNIT_LDADD) $(ZLIB_LIBS) $(SNAPPY_LIBS) $(LZ4_LIBS) $(ZSTD_LIBS) $(ISAL_LIBS)

@@ -8,4 +8,4 @@ check_PROGRAMS += t/unit/test_txn_coordinator
 TESTS += t/unit/test_txn_coordinator
 t_unit_test_txn_coordinator_SOURCES = t/unit/test_txn_coordinator.c t/unit/batch_builder.c t/unit/batch_builder.h
 t_unit_test_txn_coordinator_CFLAGS = $(UNIT_CFLAGS)
-t_unit_test_txn_coordinator_LDADD = $(UNIT_LDADD) $(ZLIB_LIBS) $(SNAPPY_LIBS) $(LZ4_LIBS) $(ZSTD_LIBS)
+t_unit_test_txn_coordinator_LDADD = $(UNIT_LDADD) $(ZLIB_LIBS) $(SNAPPY_LIBS) $(LZ4_LIBS) $(ZSTD_LIBS) $(ISAL_LIBS)
