@@ -221,6 +221,7 @@ static void on_storage_completion(void *ctx, uint32_t events)
 static void *loop_thread(void *arg)
 {
     kelp_server *srv = arg;
+    pthread_setname_np(pthread_self(), "kelp-loop"); /* for top -H, perf and /proc; best effort */
     kelp_loop_run(srv->loop);
     return NULL;
 }

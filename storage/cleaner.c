@@ -284,6 +284,7 @@ static void run_job(kelp_clean_job *job)
 static void *cleaner_main(void *arg)
 {
     kelp_storage *s = arg;
+    pthread_setname_np(pthread_self(), "kelp-cleaner");
     pthread_mutex_lock(&s->cleaner_lock);
     for (;;) {
         while (!s->cleaner_queue && !s->cleaner_stopping)

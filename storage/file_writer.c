@@ -130,6 +130,7 @@ static void complete(kelp_file_writer *w, write_op *op)
 static void *writer_thread(void *arg)
 {
     kelp_file_writer *w = arg;
+    pthread_setname_np(pthread_self(), "kelp-writer");
     write_op *batch[BATCH_MAX];
     pthread_mutex_lock(&w->lock);
     for (;;) {

@@ -230,6 +230,7 @@ bool kelp_sync_round(kelp_storage *s)
 static void *sync_main(void *arg)
 {
     kelp_storage *s = arg;
+    pthread_setname_np(pthread_self(), "kelp-sync");
     pthread_mutex_lock(&s->lock);
     for (;;) {
         while (!s->sync_requested && !s->stopping)
