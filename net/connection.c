@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -379,6 +380,21 @@ void kelp_conn_slot_complete_ranges(kelp_conn_slot *s, kelp_buf *response, kelp_
 }
 
 /* Hands complete frames from the input buffer to the handler. */
+/* Room for a partial frame of len bytes that has have of them: what came
+ * plus what the kernel already holds for this socket (FIONREAD; encrypted
+ * bytes on TLS do not count), and at least one more read, so that a frame
+ * already on its way is read straight into one buffer instead of one
+ * doubled by realloc copies. Neither counts bytes the peer has only
+ * claimed: a 4-byte length prefix must not pin max_frame_bytes. */
+static size_t conn_frame_room(const kelp_conn *c, size_t have, size_t len)
+{
+    int queued = 0;
+    if (c->tls || ioctl(c->watch.fd, FIONREAD, &queued) != 0 || queued < 0)
+        queued = 0;
+    size_t room = have + (queued > READ_CHUNK ? (size_t)queued : READ_CHUNK);
+    return room < len ? room : len;
+}
+
 static void conn_parse_frames(kelp_conn *c)
 {
     size_t off = 0;
@@ -392,9 +408,7 @@ static void conn_parse_frames(kelp_conn *c)
             return;
         }
         size_t have = c->in.len - off - 4;
-        /* A partial frame gets room for what came plus one read, not for
-         * what its prefix claims: 4 bytes must not pin max_request_bytes. */
-        size_t cap = have < (size_t)size && have + READ_CHUNK < (size_t)size ? have + READ_CHUNK : (size_t)size;
+        size_t cap = have < (size_t)size ? conn_frame_room(c, have, (size_t)size) : (size_t)size;
         uint8_t *frame = malloc(cap);
         if (!frame) {
             kelp_conn_close(c, "out of memory for a frame");
@@ -431,7 +445,9 @@ static void conn_read(kelp_conn *c)
         if (c->big) {
             if (c->big_have == c->big_cap) {
                 /* Doubling keeps the copies linear in the frame's size. */
-                size_t cap = c->big_cap * 2 < c->big_len ? c->big_cap * 2 : c->big_len;
+                size_t cap = conn_frame_room(c, c->big_have, c->big_len);
+                if (cap < c->big_cap * 2)
+                    cap = c->big_cap * 2 < c->big_len ? c->big_cap * 2 : c->big_len;
                 uint8_t *grown = realloc(c->big, cap);
                 if (!grown) {
                     kelp_conn_close(c, "out of memory for a frame");
