@@ -33,44 +33,25 @@ CLEANFILES += bench/latency$(EXEEXT)
 EXTRA_DIST += bench/latency.sh
 
 BENCH_ARGS =
+# Every script finds the binaries it needs here.
+BENCH_ENV = THROUGHPUT='$(abs_builddir)/bench/throughput$(EXEEXT)' \
+	LATENCY_BENCH='$(abs_builddir)/bench/latency$(EXEEXT)' \
+	GROUPS_BENCH='$(abs_builddir)/bench/groups$(EXEEXT)' \
+	TRANSACTIONS_BENCH='$(abs_builddir)/bench/transactions$(EXEEXT)' \
+	SCHEMA_VALIDATION_BENCH='$(abs_builddir)/bench/schema_validation$(EXEEXT)' \
+	SCALE_BENCH='$(abs_builddir)/bench/scale$(EXEEXT)' \
+	KELPD='$(abs_builddir)/kelpd$(EXEEXT)' \
+	KELP_MODULE='$(abs_builddir)/.libs/kelp.so'
 bench: bench/throughput$(EXEEXT) bench/latency$(EXEEXT) bench/groups$(EXEEXT) bench/transactions$(EXEEXT) \
 		bench/schema_validation$(EXEEXT) bench/scale$(EXEEXT) kelpd$(EXEEXT) kelp.la
-	THROUGHPUT='$(abs_builddir)/bench/throughput$(EXEEXT)' \
-	KELPD='$(abs_builddir)/kelpd$(EXEEXT)' \
-	KELP_MODULE='$(abs_builddir)/.libs/kelp.so' \
-	$(SHELL) '$(srcdir)/bench/run.sh' $(BENCH_ARGS)
-	LATENCY_BENCH='$(abs_builddir)/bench/latency$(EXEEXT)' \
-	KELPD='$(abs_builddir)/kelpd$(EXEEXT)' \
-	KELP_MODULE='$(abs_builddir)/.libs/kelp.so' \
-	$(SHELL) '$(srcdir)/bench/latency.sh' $(BENCH_ARGS)
+	$(BENCH_ENV) $(SHELL) '$(srcdir)/bench/run.sh' $(BENCH_ARGS)
+	$(BENCH_ENV) $(SHELL) '$(srcdir)/bench/latency.sh' $(BENCH_ARGS)
 	@# again at linger.ms=1, where the 5 ms latency target is measured
-	LATENCY_BENCH='$(abs_builddir)/bench/latency$(EXEEXT)' \
-	KELPD='$(abs_builddir)/kelpd$(EXEEXT)' \
-	KELP_MODULE='$(abs_builddir)/.libs/kelp.so' \
-	$(SHELL) '$(srcdir)/bench/latency.sh' $(BENCH_ARGS) --linger 1
-	GROUPS_BENCH='$(abs_builddir)/bench/groups$(EXEEXT)' \
-	KELPD='$(abs_builddir)/kelpd$(EXEEXT)' \
-	KELP_MODULE='$(abs_builddir)/.libs/kelp.so' \
-	$(SHELL) '$(srcdir)/bench/groups.sh' $(BENCH_ARGS)
-	TRANSACTIONS_BENCH='$(abs_builddir)/bench/transactions$(EXEEXT)' \
-	KELPD='$(abs_builddir)/kelpd$(EXEEXT)' \
-	KELP_MODULE='$(abs_builddir)/.libs/kelp.so' \
-	$(SHELL) '$(srcdir)/bench/transactions.sh' $(BENCH_ARGS)
-	SCHEMA_VALIDATION_BENCH='$(abs_builddir)/bench/schema_validation$(EXEEXT)' \
-	KELPD='$(abs_builddir)/kelpd$(EXEEXT)' \
-	KELP_MODULE='$(abs_builddir)/.libs/kelp.so' \
-	$(SHELL) '$(srcdir)/bench/schema_validation.sh' $(BENCH_ARGS)
-	THROUGHPUT='$(abs_builddir)/bench/throughput$(EXEEXT)' \
-	KELPD='$(abs_builddir)/kelpd$(EXEEXT)' \
-	KELP_MODULE='$(abs_builddir)/.libs/kelp.so' \
-	$(SHELL) '$(srcdir)/bench/security.sh' $(BENCH_ARGS)
-	SCALE_BENCH='$(abs_builddir)/bench/scale$(EXEEXT)' \
-	THROUGHPUT='$(abs_builddir)/bench/throughput$(EXEEXT)' \
-	KELPD='$(abs_builddir)/kelpd$(EXEEXT)' \
-	KELP_MODULE='$(abs_builddir)/.libs/kelp.so' \
-	$(SHELL) '$(srcdir)/bench/scale.sh' $(BENCH_ARGS)
-	SCALE_BENCH='$(abs_builddir)/bench/scale$(EXEEXT)' \
-	KELPD='$(abs_builddir)/kelpd$(EXEEXT)' \
-	KELP_MODULE='$(abs_builddir)/.libs/kelp.so' \
-	$(SHELL) '$(srcdir)/bench/restart.sh' $(BENCH_ARGS)
+	$(BENCH_ENV) $(SHELL) '$(srcdir)/bench/latency.sh' $(BENCH_ARGS) --linger 1
+	$(BENCH_ENV) $(SHELL) '$(srcdir)/bench/groups.sh' $(BENCH_ARGS)
+	$(BENCH_ENV) $(SHELL) '$(srcdir)/bench/transactions.sh' $(BENCH_ARGS)
+	$(BENCH_ENV) $(SHELL) '$(srcdir)/bench/schema_validation.sh' $(BENCH_ARGS)
+	$(BENCH_ENV) $(SHELL) '$(srcdir)/bench/security.sh' $(BENCH_ARGS)
+	$(BENCH_ENV) $(SHELL) '$(srcdir)/bench/scale.sh' $(BENCH_ARGS)
+	$(BENCH_ENV) $(SHELL) '$(srcdir)/bench/restart.sh' $(BENCH_ARGS)
 .PHONY: bench
