@@ -71,5 +71,5 @@ void bench_mock_nodelay(const char *bootstrap)
     }
     if (!found)
         bench_die("no listening socket of the mock cluster (%s) found; --mock-nagle runs without TCP_NODELAY",
-            bootstrap);
+                  bootstrap);
 }

@@ -305,7 +305,7 @@ int main(int argc, char **argv)
             o.linger = argv[++k];
         else
             bench_die("usage: latency (--bootstrap HOST:PORT | --mock | --mock-nagle) [--rate MSGS_PER_S] "
-                "[--duration S] [--warmup S] [--max-messages N] [--partitions N] [--size BYTES] [--linger MS]");
+                      "[--duration S] [--warmup S] [--max-messages N] [--partitions N] [--size BYTES] [--linger MS]");
     }
     if (!o.mock == !o.bootstrap || o.max_messages <= 0 || o.size == 0 || o.partitions <= 0 ||
         o.partitions > MAX_PARTITIONS || o.rate < 0 || o.duration <= 0 || o.warmup < 0 || o.warmup >= o.duration)

@@ -611,9 +611,9 @@ static int run_probe(const char *log, int64_t since_ns, const char *topic, doubl
 static void usage(void)
 {
     bench_die("usage: scale idle --bootstrap HOST:PORT --connections N [--api-version V]\n"
-        "       scale load --bootstrap HOST:PORT --topic NAME --partitions P --bytes TOTAL [--size BYTES] "
-        "[--set NAME=VALUE]...\n"
-        "       scale probe --log FILE --since-ns NS --topic NAME [--timeout S]");
+              "       scale load --bootstrap HOST:PORT --topic NAME --partitions P --bytes TOTAL [--size BYTES] "
+              "[--set NAME=VALUE]...\n"
+              "       scale probe --log FILE --since-ns NS --topic NAME [--timeout S]");
 }
 
 int main(int argc, char **argv)

@@ -103,7 +103,7 @@ int main(int argc, char **argv)
             messages = atol(argv[++k]);
         else
             bench_die("usage: schema_validation --bootstrap HOST:PORT --topic NAME --schema-id ID "
-                "[--messages N]");
+                      "[--messages N]");
     }
     if (!bootstrap || !topic || schema_id < 0 || schema_id > (long)UINT32_MAX || messages <= 0)
         bench_die("give --bootstrap, --topic, a --schema-id from 0 to 2^32-1 and positive --messages");
@@ -126,7 +126,7 @@ int main(int argc, char **argv)
         bench_die("metadata: %s", rd_kafka_err2str(err));
     if (md->topic_cnt != 1 || md->topics[0].err || md->topics[0].partition_cnt <= 0)
         bench_die("topic %s: %s", topic,
-            md->topic_cnt == 1 ? rd_kafka_err2str(md->topics[0].err) : "not in metadata");
+                  md->topic_cnt == 1 ? rd_kafka_err2str(md->topics[0].err) : "not in metadata");
     int partitions = md->topics[0].partition_cnt;
     rd_kafka_metadata_destroy(md);
 

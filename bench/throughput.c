@@ -152,7 +152,7 @@ static struct rate produce_all(const struct options *o)
         bench_die("metadata: %s", rd_kafka_err2str(err));
     if (md->topic_cnt != 1 || md->topics[0].err || md->topics[0].partition_cnt != o->partitions)
         bench_die("topic %s has %d partition(s), not %d (%s)", o->topic, md->topic_cnt ? md->topics[0].partition_cnt : 0,
-            o->partitions, md->topic_cnt ? rd_kafka_err2str(md->topics[0].err) : "no such topic");
+                  o->partitions, md->topic_cnt ? rd_kafka_err2str(md->topics[0].err) : "no such topic");
     rd_kafka_metadata_destroy(md);
 
     char *payload = malloc(o->size);
@@ -189,7 +189,7 @@ static struct rate produce_all(const struct options *o)
             bench_die("watermarks of partition %d: %s", p, rd_kafka_err2str(err));
         if (low != 0)
             bench_die("partition %d starts at offset %lld: the cluster dropped old messages "
-                "(try fewer --messages)", p, (long long)low);
+                      "(try fewer --messages)", p, (long long)low);
     }
 
     free(payload);
@@ -274,7 +274,7 @@ int main(int argc, char **argv)
             settings[setting_count++] = argv[++k];
         else
             bench_die("usage: throughput (--bootstrap HOST:PORT | --mock | --mock-nagle) [--messages N] "
-                "[--partitions N] [--size BYTES] [--topic NAME] [--set NAME=VALUE]... [--threads]");
+                      "[--partitions N] [--size BYTES] [--topic NAME] [--set NAME=VALUE]... [--threads]");
     }
     if (!o.mock == !o.bootstrap || o.messages <= 0 || o.size == 0 || o.partitions <= 0 ||
         o.partitions > MAX_PARTITIONS)

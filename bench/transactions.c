@@ -64,7 +64,7 @@ static void check_error(rd_kafka_error_t *error, const char *what)
     if (!error)
         return;
     bench_die("%s: %s (%s%s)", what, rd_kafka_error_string(error), rd_kafka_error_name(error),
-        rd_kafka_error_is_fatal(error) ? ", fatal" : "");
+              rd_kafka_error_is_fatal(error) ? ", fatal" : "");
 }
 
 static long delivered, delivery_errors;
@@ -102,8 +102,8 @@ static rd_kafka_topic_t *topic_ready(rd_kafka_t *rk, const char *topic)
         bench_die("metadata of %s: %s", topic, rd_kafka_err2str(err));
     if (md->topic_cnt != 1 || md->topics[0].err || md->topics[0].partition_cnt != PARTITIONS)
         bench_die("topic %s: %s, %d partition(s), expected %d", topic,
-            md->topic_cnt == 1 ? rd_kafka_err2str(md->topics[0].err) : "missing",
-            md->topic_cnt == 1 ? md->topics[0].partition_cnt : 0, PARTITIONS);
+                  md->topic_cnt == 1 ? rd_kafka_err2str(md->topics[0].err) : "missing",
+                  md->topic_cnt == 1 ? md->topics[0].partition_cnt : 0, PARTITIONS);
     rd_kafka_metadata_destroy(md);
     return rkt;
 }
@@ -120,7 +120,7 @@ static int64_t check_watermarks(rd_kafka_t *rk, const char *topic)
             bench_die("watermarks of %s [%d]: %s", topic, p, rd_kafka_err2str(err));
         if (low != 0)
             bench_die("%s [%d] starts at offset %lld: the cluster dropped old messages (send fewer)", topic, p,
-                (long long)low);
+                      (long long)low);
         sum += high;
     }
     return sum;
@@ -289,7 +289,7 @@ static struct rate consume_committed(const struct options *o)
             long index = strtol(digits, NULL, 10);
             if (index != next[m->partition])
                 bench_die("partition %d: message %ld where %ld was due", (int)m->partition, index,
-                    next[m->partition]);
+                          next[m->partition]);
             next[m->partition] += PARTITIONS;
         }
         /* The clock starts at the first message, as in bench/throughput. */
@@ -326,7 +326,7 @@ int main(int argc, char **argv)
             o.size = (size_t)atol(argv[++k]);
         else
             bench_die("usage: transactions (--bootstrap HOST:PORT | --mock | --mock-nagle) [--messages N] "
-                "[--transactions T] [--per-txn M] [--size BYTES]");
+                      "[--transactions T] [--per-txn M] [--size BYTES]");
     }
     if (!o.mock == !o.bootstrap || o.messages <= 0 || o.transactions <= 0 || o.per_txn <= 0 || o.size == 0)
         bench_die("give exactly one of --bootstrap and --mock, and positive counts and --size");
