@@ -5,13 +5,13 @@
 # Client programs built on librdkafka.
 check_PROGRAMS += t/clients/produce_consume t/clients/mock_cluster t/clients/group_admin t/clients/group_consumer \
 	t/clients/delete_records t/clients/txn_client t/clients/load_clients
-t_clients_produce_consume_SOURCES = t/clients/produce_consume.c
+t_clients_produce_consume_SOURCES = t/clients/produce_consume.c t/clients/client_util.c t/clients/client_util.h
 t_clients_produce_consume_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 t_clients_produce_consume_LDADD = $(RDKAFKA_LIBS)
 t_clients_mock_cluster_SOURCES = t/clients/mock_cluster.c
 t_clients_mock_cluster_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 t_clients_mock_cluster_LDADD = $(RDKAFKA_LIBS)
-t_clients_group_admin_SOURCES = t/clients/group_admin.c
+t_clients_group_admin_SOURCES = t/clients/group_admin.c t/clients/client_util.c t/clients/client_util.h
 t_clients_group_admin_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 t_clients_group_admin_LDADD = $(RDKAFKA_LIBS)
 t_clients_group_consumer_SOURCES = t/clients/group_consumer.c
@@ -20,10 +20,10 @@ t_clients_group_consumer_LDADD = $(RDKAFKA_LIBS)
 t_clients_delete_records_SOURCES = t/clients/delete_records.c
 t_clients_delete_records_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 t_clients_delete_records_LDADD = $(RDKAFKA_LIBS)
-t_clients_txn_client_SOURCES = t/clients/txn_client.c
+t_clients_txn_client_SOURCES = t/clients/txn_client.c t/clients/client_util.c t/clients/client_util.h
 t_clients_txn_client_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 t_clients_txn_client_LDADD = $(RDKAFKA_LIBS)
-t_clients_load_clients_SOURCES = t/clients/load_clients.c
+t_clients_load_clients_SOURCES = t/clients/load_clients.c t/clients/client_util.c t/clients/client_util.h
 t_clients_load_clients_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 t_clients_load_clients_LDADD = $(RDKAFKA_LIBS) $(PTHREAD_LIBS)
 check_PROGRAMS += t/integration/matrix/librdkafka

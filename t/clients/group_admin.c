@@ -16,6 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "t/clients/client_util.h"
+
+const char client_program[] = "group_admin";
+
 #define PARTITIONS 6
 #define MESSAGES 60
 #define TIMEOUT_MS 20000
@@ -34,18 +38,12 @@ static void check(int ok, const char *fmt, ...)
         failures++;
 }
 
-static void die(const char *what, const char *detail)
-{
-    fprintf(stderr, "FAIL: %s: %s\n", what, detail);
-    exit(1);
-}
-
 static rd_kafka_t *new_client(rd_kafka_type_t type, const char *bootstrap, const char *group)
 {
     char errstr[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
-        die("conf", errstr);
+        fail("conf: %s", errstr);
     if (group) {
         rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof(errstr));
         rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr, sizeof(errstr));
@@ -54,7 +52,7 @@ static rd_kafka_t *new_client(rd_kafka_type_t type, const char *bootstrap, const
     }
     rd_kafka_t *rk = rd_kafka_new(type, conf, errstr, sizeof(errstr));
     if (!rk)
-        die("rd_kafka_new", errstr);
+        fail("rd_kafka_new: %s", errstr);
     return rk;
 }
 
@@ -70,7 +68,7 @@ static void produce(const char *bootstrap, const char *topic)
                               RD_KAFKA_V_KEY(key, strlen(key)), RD_KAFKA_V_VALUE(value, strlen(value)),
                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
         if (err)
-            die("produce", rd_kafka_err2str(err));
+            fail("produce: %s", rd_kafka_err2str(err));
     }
     check(rd_kafka_flush(p, TIMEOUT_MS) == RD_KAFKA_RESP_ERR_NO_ERROR, "produced %d messages", MESSAGES);
     rd_kafka_destroy(p);
@@ -84,7 +82,7 @@ static rd_kafka_t *live_member(const char *bootstrap, const char *topic, const c
     rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(sub, topic, RD_KAFKA_PARTITION_UA);
     if (rd_kafka_subscribe(c, sub))
-        die("subscribe", topic);
+        fail("subscribe: %s", topic);
     rd_kafka_topic_partition_list_destroy(sub);
     int got = 0;
     for (int spins = 0; got < MESSAGES && spins < 300; spins++) {
@@ -104,11 +102,11 @@ static rd_kafka_event_t *wait_result(rd_kafka_queue_t *q, rd_kafka_event_type_t 
 {
     rd_kafka_event_t *ev = rd_kafka_queue_poll(q, TIMEOUT_MS);
     if (!ev)
-        die(what, "no result in time");
+        fail("%s: no result in time", what);
     if (rd_kafka_event_type(ev) != type)
-        die(what, "unexpected event type");
+        fail("%s: unexpected event type", what);
     if (rd_kafka_event_error(ev))
-        die(what, rd_kafka_event_error_string(ev));
+        fail("%s: %s", what, rd_kafka_event_error_string(ev));
     return ev;
 }
 
@@ -129,7 +127,7 @@ static int listed_state(rd_kafka_t *rk, rd_kafka_queue_t *q, const char *group, 
         rd_kafka_consumer_group_state_t states[1] = {(rd_kafka_consumer_group_state_t)only_state};
         rd_kafka_error_t *e = rd_kafka_AdminOptions_set_match_consumer_group_states(o, states, 1);
         if (e)
-            die("state filter", rd_kafka_error_string(e));
+            fail("state filter: %s", rd_kafka_error_string(e));
     }
     rd_kafka_ListConsumerGroups(rk, o, q);
     rd_kafka_AdminOptions_destroy(o);
@@ -377,7 +375,7 @@ int main(int argc, char **argv)
     else if (strcmp(argv[3], "restarted") == 0)
         restarted(argv[1], argv[2]);
     else
-        die("unknown step", argv[3]);
+        fail("unknown step: %s", argv[3]);
     if (failures)
         fprintf(stderr, "%d check(s) failed\n", failures);
     return failures ? 1 : 0;

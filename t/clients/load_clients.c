@@ -36,6 +36,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "t/clients/client_util.h"
+
+const char client_program[] = "load_clients";
+
 enum {
     WORKERS = 4,               /* threads driving all instances: 2 cores, a little slack */
     GROUP_SIZE = 5,            /* consumers per group: each group shares the topic */
@@ -120,17 +124,6 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("load_clients: FAIL: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
-
 /* Counts an error and prints the first few; the run goes on so that the
  * summary shows how much went wrong. */
 static void report(atomic_llong *counter, const char *fmt, ...)
@@ -206,13 +199,6 @@ static bool record_parse(const rd_kafka_message_t *m, int *producer, int64_t *se
 
 /* ---- client set-up --------------------------------------------------- */
 
-static void conf_set(rd_kafka_conf_t *conf, const char *name, const char *value)
-{
-    char errstr[512];
-    if (rd_kafka_conf_set(conf, name, value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
-        die("config %s=%s: %s", name, value, errstr);
-}
-
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
     (void)opaque;
@@ -233,15 +219,6 @@ static rd_kafka_conf_t *conf_common(const char *client_id)
     conf_set(conf, "socket.receive.buffer.bytes", "65536");
     rd_kafka_conf_set_error_cb(conf, on_error);
     return conf;
-}
-
-static rd_kafka_t *client_new(rd_kafka_type_t type, rd_kafka_conf_t *conf)
-{
-    char errstr[512];
-    rd_kafka_t *rk = rd_kafka_new(type, conf, errstr, sizeof(errstr));
-    if (!rk)
-        die("rd_kafka_new: %s", errstr);
-    return rk;
 }
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -286,7 +263,7 @@ static void producer_create(struct producer *p)
     p->rk = client_new(RD_KAFKA_PRODUCER, conf);
     p->acks = calloc((size_t)load.capacity, sizeof(*p->acks));
     if (!p->acks)
-        die("out of memory");
+        fail("out of memory");
     p->phase_ms = (p->id * 37) % 1000;
 }
 
@@ -313,7 +290,7 @@ static void consumer_create(struct consumer *c)
     rd_kafka_resp_err_t err = rd_kafka_subscribe(c->rk, topics);
     rd_kafka_topic_partition_list_destroy(topics);
     if (err)
-        die("consumer %d: subscribe: %s", c->id, rd_kafka_err2str(err));
+        fail("consumer %d: subscribe: %s", c->id, rd_kafka_err2str(err));
 }
 
 /* ---- the worker loop ------------------------------------------------- */
@@ -466,9 +443,9 @@ static int topic_partitions(void)
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, 30000);
     if (err)
-        die("Metadata for %s: %s", load.topic, rd_kafka_err2str(err));
+        fail("Metadata for %s: %s", load.topic, rd_kafka_err2str(err));
     if (md->topic_cnt != 1 || md->topics[0].err)
-        die("topic %s: %s", load.topic,
+        fail("topic %s: %s", load.topic,
             md->topic_cnt ? rd_kafka_err2str(md->topics[0].err) : "not listed");
     int n = md->topics[0].partition_cnt;
     rd_kafka_metadata_destroy(md);
@@ -554,7 +531,7 @@ static struct verify_result verify_topic(void)
     int64_t *high = calloc((size_t)load.partitions, sizeof(*high));
     int64_t *next = calloc((size_t)load.partitions, sizeof(*next));
     if (!high || !next)
-        die("out of memory");
+        fail("out of memory");
     rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(load.partitions);
     int remaining = 0;
     for (int p = 0; p < load.partitions; p++) {
@@ -562,9 +539,9 @@ static struct verify_result verify_topic(void)
         rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk, load.topic, p, &low,
                                                                    &high[p], 30000);
         if (err)
-            die("ListOffsets partition %d: %s", p, rd_kafka_err2str(err));
+            fail("ListOffsets partition %d: %s", p, rd_kafka_err2str(err));
         if (low != 0)
-            die("partition %d starts at %" PRId64 ", expected 0", p, low);
+            fail("partition %d starts at %" PRId64 ", expected 0", p, low);
         next[p] = 0;
         remaining += high[p] > 0;
         rd_kafka_topic_partition_list_add(parts, load.topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
@@ -572,12 +549,12 @@ static struct verify_result verify_topic(void)
     rd_kafka_resp_err_t err = rd_kafka_assign(rk, parts);
     rd_kafka_topic_partition_list_destroy(parts);
     if (err)
-        die("assign: %s", rd_kafka_err2str(err));
+        fail("assign: %s", rd_kafka_err2str(err));
 
     int64_t deadline = now_ms() + VERIFY_MS;
     while (remaining > 0) {
         if (now_ms() > deadline)
-            die("final read: %d partition(s) not read to their end within %ds", remaining,
+            fail("final read: %d partition(s) not read to their end within %ds", remaining,
                 VERIFY_MS / 1000);
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 500);
         if (!m)
@@ -645,7 +622,7 @@ static int positive(const char *arg, const char *what)
     char *end = NULL;
     long v = strtol(arg, &end, 10);
     if (!end || *end || v <= 0 || v > 100000)
-        die("%s must be a positive number, not '%s'", what, arg);
+        fail("%s must be a positive number, not '%s'", what, arg);
     return (int)v;
 }
 
@@ -666,13 +643,13 @@ int main(int argc, char **argv)
     load.groups = (load.consumers + GROUP_SIZE - 1) / GROUP_SIZE;
     load.partitions = topic_partitions();
     if (load.partitions <= 0)
-        die("topic %s has no partitions", load.topic);
+        fail("topic %s has no partitions", load.topic);
 
     load.producer = calloc((size_t)load.producers, sizeof(*load.producer));
     load.consumer = calloc((size_t)load.consumers, sizeof(*load.consumer));
     load.group = calloc((size_t)load.groups, sizeof(*load.group));
     if (!load.producer || !load.consumer || !load.group)
-        die("out of memory");
+        fail("out of memory");
     for (int i = 0; i < load.producers; i++)
         load.producer[i].id = i;
     size_t bitmap = (size_t)((load.producers * load.capacity + 7) / 8);
@@ -685,7 +662,7 @@ int main(int argc, char **argv)
                                                                          : GROUP_SIZE;
         grp->seen = calloc(bitmap, 1);
         if (!grp->seen)
-            die("out of memory");
+            fail("out of memory");
         for (int k = 0; k < grp->members; k++) {
             load.consumer[grp->first_member + k].id = grp->first_member + k;
             load.consumer[grp->first_member + k].group = grp;
@@ -696,12 +673,12 @@ int main(int argc, char **argv)
     for (int w = 0; w < WORKERS; w++) {
         load.worker[w].index = w;
         if (pthread_create(&load.worker[w].thread, NULL, worker_main, &load.worker[w]) != 0)
-            die("cannot start worker thread %d", w);
+            fail("cannot start worker thread %d", w);
     }
     int64_t deadline = now_ms() + WARMUP_MS;
     while (!all_workers(false)) {
         if (now_ms() > deadline)
-            die("the client instances were not created within %ds", WARMUP_MS / 1000);
+            fail("the client instances were not created within %ds", WARMUP_MS / 1000);
         sleep_ms(50);
     }
     atomic_store(&load.phase, PHASE_WARMUP);
@@ -709,9 +686,9 @@ int main(int argc, char **argv)
         /* Nothing fails while clients connect and join: stop at the first
          * error instead of waiting for the deadline. */
         if (atomic_load(&load.client_errors))
-            die("errors while the clients connected and joined their groups");
+            fail("errors while the clients connected and joined their groups");
         if (now_ms() > deadline)
-            die("only %d of %d groups got the whole topic assigned within %ds", groups_where(false),
+            fail("only %d of %d groups got the whole topic assigned within %ds", groups_where(false),
                 load.groups, WARMUP_MS / 1000);
         sleep_ms(100);
     }
@@ -734,12 +711,12 @@ int main(int argc, char **argv)
     deadline = now_ms() + DRAIN_MS;
     while (!all_workers(true)) {
         if (now_ms() > deadline)
-            die("producers still had records in flight %ds after producing stopped", DRAIN_MS / 1000);
+            fail("producers still had records in flight %ds after producing stopped", DRAIN_MS / 1000);
         sleep_ms(50);
     }
     long long acked = atomic_load(&load.acked);
     if (acked == 0)
-        die("no record was acknowledged");
+        fail("no record was acknowledged");
     atomic_store(&load.acked_total, acked);
     atomic_store(&load.phase, PHASE_DRAIN);
     while (groups_where(true) < load.groups && now_ms() < deadline)

@@ -16,13 +16,16 @@
 
 #include <librdkafka/rdkafka.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "t/clients/client_util.h"
+
+const char client_program[] = "produce_consume";
 
 enum {
     PARTITIONS = 4,
@@ -48,17 +51,6 @@ struct landing {
     rd_kafka_resp_err_t err;
     bool delivered;
 };
-
-static void fail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("produce_consume: FAIL: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
 
 /* ---- the messages ---------------------------------------------------- */
 
@@ -124,22 +116,6 @@ static int64_t now_ms(void)
 }
 
 /* ---- client set-up --------------------------------------------------- */
-
-static void conf_set(rd_kafka_conf_t *conf, const char *name, const char *value)
-{
-    char errstr[512];
-    if (rd_kafka_conf_set(conf, name, value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
-        fail("config %s=%s: %s", name, value, errstr);
-}
-
-static rd_kafka_t *client_new(rd_kafka_type_t type, rd_kafka_conf_t *conf)
-{
-    char errstr[512];
-    rd_kafka_t *rk = rd_kafka_new(type, conf, errstr, sizeof(errstr));
-    if (!rk)
-        fail("rd_kafka_new: %s", errstr);
-    return rk;
-}
 
 /* The broker must list itself and the topic with 4 healthy partitions. */
 static void check_metadata(rd_kafka_t *rk, const char *topic)

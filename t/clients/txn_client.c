@@ -52,13 +52,16 @@
 #include <librdkafka/rdkafka.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "t/clients/client_util.h"
+
+const char client_program[] = "txn_client";
 
 enum {
     PARTITIONS = 4,
@@ -70,38 +73,11 @@ enum {
 
 static bool on_mock;
 
-static void fail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("txn_client: FAIL: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
-
 static int64_t now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void conf_set(rd_kafka_conf_t *conf, const char *name, const char *value)
-{
-    char errstr[512];
-    if (rd_kafka_conf_set(conf, name, value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
-        fail("config %s=%s: %s", name, value, errstr);
-}
-
-static rd_kafka_t *client_new(rd_kafka_type_t type, rd_kafka_conf_t *conf)
-{
-    char errstr[512];
-    rd_kafka_t *rk = rd_kafka_new(type, conf, errstr, sizeof(errstr));
-    if (!rk)
-        fail("rd_kafka_new: %s", errstr);
-    return rk;
 }
 
 /* Fails on an error object, naming the call. */
