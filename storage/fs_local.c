@@ -13,8 +13,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "storage/flush_policy.h"
 #include "storage/layout.h"
 
 #define SMALL_FILE_MAX (64 * 1024 * 1024)
@@ -22,6 +24,7 @@
 typedef struct local_fs {
     kelp_fs base;
     int root_fd;
+    kelp_flush_policy flush;
 } local_fs;
 
 struct kelp_fs_file {
@@ -129,26 +132,30 @@ static int local_append(kelp_fs_file *f, const struct iovec *iov_in, int iovcnt)
 
 static int local_sync(kelp_fs_file *f) { return fdatasync(f->fd) == 0 ? 0 : -errno; }
 
-/* From this many files on, one syncfs beats an fdatasync each: every
- * fdatasync waits for its own journal commit and device cache flush (on an
- * idle virtual disk: 4 files 1.5 ms one by one, 0.9 ms with one syncfs; 16
- * files 5.8 ms and 2.3 ms; 64 files on a disk busy with other writes, 212 ms
- * and 13 ms). The price: syncfs also waits for other writers' dirty data on
- * the same file system (a dedicated data volume avoids it), so a round of a
- * few files keeps to its own. */
-#define LOCAL_SYNCFS_FILES 8
-
+/* fdatasync each file or one syncfs, whichever the policy expects to be
+ * faster (storage/flush_policy.h). Every fdatasync waits for its own
+ * journal commit and device cache flush; syncfs pays one of each but also
+ * waits for other writers' dirty data on the same file system. */
 static int local_sync_files(kelp_fs *fs, kelp_fs_file *const *files, size_t n, bool *whole_fs)
 {
-    *whole_fs = false;
-    if (n >= LOCAL_SYNCFS_FILES) {
-        *whole_fs = true;
-        return syncfs(root_of(fs)) == 0 ? 0 : -errno;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (fdatasync(files[i]->fd) != 0)
-            return -errno;
-    return 0;
+    kelp_flush_policy *policy = &((local_fs *)fs)->flush;
+    kelp_flush_method m = kelp_flush_policy_pick(policy, n);
+    *whole_fs = m == KELP_FLUSH_WHOLE_FS;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = 0;
+    if (m == KELP_FLUSH_WHOLE_FS)
+        rc = syncfs(root_of(fs)) == 0 ? 0 : -errno;
+    else
+        for (size_t i = 0; i < n && rc == 0; i++)
+            rc = fdatasync(files[i]->fd) == 0 ? 0 : -errno;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (rc == 0)
+        kelp_flush_policy_record(policy, m, n,
+                                 (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+    else
+        *whole_fs = false;
+    return rc;
 }
 
 static ssize_t local_pread(kelp_fs_file *f, void *buf, size_t len, uint64_t off)
@@ -365,6 +372,7 @@ static void local_destroy(kelp_fs *fs)
 {
     if (fs) {
         close(root_of(fs));
+        kelp_flush_policy_destroy(&((local_fs *)fs)->flush);
         free(fs);
     }
 }
@@ -446,5 +454,6 @@ kelp_fs *kelp_fs_local_open(const char *root, char *err, size_t errlen)
     }
     fs->base.ops = &local_ops;
     fs->root_fd = fd;
+    kelp_flush_policy_init(&fs->flush);
     return &fs->base;
 }

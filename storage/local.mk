@@ -5,6 +5,7 @@ libkelpcore_la_SOURCES += \
 	storage/cleaner.c \
 	storage/clean_shutdown.c \
 	storage/file_writer.c storage/file_writer.h \
+	storage/flush_policy.c storage/flush_policy.h \
 	storage/fs.h storage/fs_local.c \
 	storage/fs_filer.c storage/fs_filer.h \
 	storage/layout.c storage/layout.h \
@@ -23,6 +24,11 @@ TESTS += t/unit/test_storage
 t_unit_test_storage_SOURCES = t/unit/test_storage.c t/unit/batch_builder.c t/unit/batch_builder.h
 t_unit_test_storage_CFLAGS = $(UNIT_CFLAGS)
 t_unit_test_storage_LDADD = $(UNIT_LDADD) $(ZLIB_LIBS) $(SNAPPY_LIBS) $(LZ4_LIBS) $(ZSTD_LIBS) $(ISAL_LIBS)
+
+check_PROGRAMS += t/unit/test_flush_policy
+TESTS += t/unit/test_flush_policy
+t_unit_test_flush_policy_CFLAGS = $(UNIT_CFLAGS)
+t_unit_test_flush_policy_LDADD = $(UNIT_LDADD)
 
 check_PROGRAMS += t/unit/test_topic_config
 TESTS += t/unit/test_topic_config
