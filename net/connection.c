@@ -379,7 +379,6 @@ void kelp_conn_slot_complete_ranges(kelp_conn_slot *s, kelp_buf *response, kelp_
     conn_drain_slots(c);
 }
 
-/* Hands complete frames from the input buffer to the handler. */
 /* Room for a partial frame of len bytes that has have of them: what came
  * plus what the kernel already holds for this socket (FIONREAD; encrypted
  * bytes on TLS do not count), and at least one more read, so that a frame
@@ -395,6 +394,7 @@ static size_t conn_frame_room(const kelp_conn *c, size_t have, size_t len)
     return room < len ? room : len;
 }
 
+/* Hands complete frames from the input buffer to the handler. */
 static void conn_parse_frames(kelp_conn *c)
 {
     size_t off = 0;
@@ -444,10 +444,12 @@ static void conn_read(kelp_conn *c)
         ssize_t n;
         if (c->big) {
             if (c->big_have == c->big_cap) {
-                /* Doubling keeps the copies linear in the frame's size. */
+                /* The larger of what the socket holds and double the room:
+                 * doubling keeps the copies linear in the frame's size. */
+                size_t doubled = c->big_cap * 2 < c->big_len ? c->big_cap * 2 : c->big_len;
                 size_t cap = conn_frame_room(c, c->big_have, c->big_len);
-                if (cap < c->big_cap * 2)
-                    cap = c->big_cap * 2 < c->big_len ? c->big_cap * 2 : c->big_len;
+                if (cap < doubled)
+                    cap = doubled;
                 uint8_t *grown = realloc(c->big, cap);
                 if (!grown) {
                     kelp_conn_close(c, "out of memory for a frame");

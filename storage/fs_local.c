@@ -13,9 +13,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "metrics/histogram.h"
 #include "storage/flush_policy.h"
 #include "storage/layout.h"
 
@@ -141,18 +141,15 @@ static int local_sync_files(kelp_fs *fs, kelp_fs_file *const *files, size_t n, b
     kelp_flush_policy *policy = &((local_fs *)fs)->flush;
     kelp_flush_method m = kelp_flush_policy_pick(policy, n);
     *whole_fs = m == KELP_FLUSH_WHOLE_FS;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t start_ns = kelp_metrics_now_ns();
     int rc = 0;
     if (m == KELP_FLUSH_WHOLE_FS)
         rc = syncfs(root_of(fs)) == 0 ? 0 : -errno;
     else
         for (size_t i = 0; i < n && rc == 0; i++)
             rc = fdatasync(files[i]->fd) == 0 ? 0 : -errno;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
     if (rc == 0)
-        kelp_flush_policy_record(policy, m, n,
-                                 (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+        kelp_flush_policy_record(policy, m, n, (double)(kelp_metrics_now_ns() - start_ns) / 1e6);
     else
         *whole_fs = false;
     return rc;

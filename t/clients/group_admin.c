@@ -40,20 +40,15 @@ static void check(int ok, const char *fmt, ...)
 
 static rd_kafka_t *new_client(rd_kafka_type_t type, const char *bootstrap, const char *group)
 {
-    char errstr[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
-        fail("conf: %s", errstr);
+    conf_set(conf, "bootstrap.servers", bootstrap);
     if (group) {
-        rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof(errstr));
-        rd_kafka_conf_set(conf, "enable.auto.commit", "false", errstr, sizeof(errstr));
-        rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", errstr, sizeof(errstr));
-        rd_kafka_conf_set(conf, "session.timeout.ms", "10000", errstr, sizeof(errstr));
+        conf_set(conf, "group.id", group);
+        conf_set(conf, "enable.auto.commit", "false");
+        conf_set(conf, "auto.offset.reset", "earliest");
+        conf_set(conf, "session.timeout.ms", "10000");
     }
-    rd_kafka_t *rk = rd_kafka_new(type, conf, errstr, sizeof(errstr));
-    if (!rk)
-        fail("rd_kafka_new: %s", errstr);
-    return rk;
+    return client_new(type, conf);
 }
 
 static void produce(const char *bootstrap, const char *topic)
