@@ -14,6 +14,7 @@
 #include <openssl/rand.h>
 
 #include "broker/authorizer.h"
+#include "net/frame_pool.h"
 #include "broker/broker.h"
 #include "protocol/generated/kafka_apis.h"
 #include "protocol/generated/kafka_messages.h"
@@ -227,7 +228,7 @@ int kelp_sasl_raw_token(kelp_broker *b, kelp_conn *conn, uint8_t *frame, size_t 
     bool done;
     char msg[256];
     int16_t err = sasl_step(b, sc, frame, len, &out, &done, msg, sizeof(msg));
-    free(frame);
+    kelp_frame_free(frame);
     if (err != KAFKA_ERR_NONE || out.failed) {
         /* Unframed tokens carry no error: Kafka closes the connection. */
         KELP_WARN("net", "closing %s: %s", kelp_conn_peer(conn), msg);

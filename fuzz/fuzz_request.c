@@ -21,6 +21,7 @@
 
 #include "fuzz/fuzz_util.h"
 #include "fuzz/kafka_api_list.h"
+#include "net/frame_pool.h"
 #include "protocol/generated/kafka_apis.h"
 #include "protocol/generated/kafka_messages.h"
 #include "server/request.h"
@@ -103,7 +104,7 @@ static void fuzz_request_frame(const uint8_t *data, size_t size)
     int16_t header_version = known ? kafka_request_header_version(api_key, api_version) : 2;
     if (!known && api_version < 3)
         header_version = 1;
-    uint8_t *frame = malloc(size);
+    uint8_t *frame = kelp_frame_alloc(size);
     if (!frame)
         return;
     memcpy(frame, data, size);

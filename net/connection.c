@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include "net/frame_pool.h"
 #include "net/output.h"
 #include "net/tls.h"
 #include "util/log.h"
@@ -169,7 +170,7 @@ static void conn_free_now(void *ctx)
     kelp_tls_session_free(c->tls);
     kelp_buf_free(&c->in);
     kelp_output_free(&c->out);
-    free(c->big);
+    kelp_frame_free(c->big);
     free(c);
 }
 
@@ -409,7 +410,7 @@ static void conn_parse_frames(kelp_conn *c)
         }
         size_t have = c->in.len - off - 4;
         size_t cap = have < (size_t)size ? conn_frame_room(c, have, (size_t)size) : (size_t)size;
-        uint8_t *frame = malloc(cap);
+        uint8_t *frame = kelp_frame_alloc(cap);
         if (!frame) {
             kelp_conn_close(c, "out of memory for a frame");
             return;
@@ -450,7 +451,7 @@ static void conn_read(kelp_conn *c)
                 size_t cap = conn_frame_room(c, c->big_have, c->big_len);
                 if (cap < doubled)
                     cap = doubled;
-                uint8_t *grown = realloc(c->big, cap);
+                uint8_t *grown = kelp_frame_grow(c->big, c->big_have, cap);
                 if (!grown) {
                     kelp_conn_close(c, "out of memory for a frame");
                     return;

@@ -2,6 +2,7 @@
 libkelpcore_la_SOURCES += \
 	net/event_loop.c net/event_loop.h \
 	net/connection.c net/connection.h net/output.c net/output.h \
+	net/frame_pool.c net/frame_pool.h \
 	net/listener.c net/listener.h \
 	net/tls.c net/tls.h
 
@@ -19,3 +20,8 @@ check_PROGRAMS += t/unit/test_idle
 TESTS += t/unit/test_idle
 t_unit_test_idle_CFLAGS = $(UNIT_CFLAGS)
 t_unit_test_idle_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += t/unit/test_frame_pool
+TESTS += t/unit/test_frame_pool
+t_unit_test_frame_pool_CFLAGS = $(UNIT_CFLAGS)
+t_unit_test_frame_pool_LDADD = $(UNIT_LDADD)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "metrics/server_metrics.h"
+#include "net/frame_pool.h"
 #include "net/output.h"
 #include "protocol/generated/kafka_messages.h"
 
@@ -11,7 +12,7 @@ kelp_request *kelp_request_parse(uint8_t *frame, size_t len, int16_t header_vers
 {
     kelp_request *req = calloc(1, sizeof(*req));
     if (!req) {
-        free(frame);
+        kelp_frame_free(frame);
         return NULL;
     }
     req->frame = frame;
@@ -37,7 +38,7 @@ void kelp_request_free(kelp_request *req)
     if (!req)
         return;
     kelp_arena_free(&req->arena);
-    free(req->frame);
+    kelp_frame_free(req->frame);
     free(req);
 }
 

@@ -17,6 +17,7 @@
 #include "util/log.h"
 #include "net/connection.h"
 #include "net/event_loop.h"
+#include "net/frame_pool.h"
 #include "net/listener.h"
 #include "net/tls.h"
 #include "metrics/server_metrics.h"
@@ -58,7 +59,7 @@ static int on_frame(void *ctx, kelp_conn *conn, uint8_t *frame, size_t len)
     if (len < KELP_REQUEST_HEADER_MIN) {
         KELP_WARN("net", "closing %s: a %zu-byte frame is shorter than any request header", kelp_conn_peer(conn),
                   len);
-        free(frame);
+        kelp_frame_free(frame);
         return -1;
     }
     int16_t api_key = (int16_t)be16(frame);
@@ -69,14 +70,14 @@ static int on_frame(void *ctx, kelp_conn *conn, uint8_t *frame, size_t len)
         KELP_WARN("net", "closing %s: unsupported request api_key=%d version=%d", kelp_conn_peer(conn),
                   api_key, api_version);
         count_refused(srv, api_key, api_version, received_ns);
-        free(frame);
+        kelp_frame_free(frame);
         return -1;
     }
     if (!kelp_sasl_request_allowed(&srv->broker, conn, api_key)) {
         /* As Kafka does: an unauthenticated request ends the connection. */
         KELP_WARN("net", "closing %s: api_key=%d before SASL authentication", kelp_conn_peer(conn), api_key);
         count_refused(srv, api_key, api_version, received_ns);
-        free(frame);
+        kelp_frame_free(frame);
         return -1;
     }
     int16_t header_version = supported ? kafka_request_header_version(api_key, api_version) : 2;
@@ -679,6 +680,7 @@ void kelp_server_destroy(kelp_server *srv)
     kelp_server_metrics_free(srv->metrics);
     pthread_mutex_destroy(&srv->lock);
     free(srv);
+    kelp_frame_pool_drain(); /* kept frames of every server; those in use stay */
 }
 
 struct kelp_fs *kelp_server_fs(kelp_server *srv)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "net/connection.h"
+#include "net/frame_pool.h"
 #include "net/event_loop.h"
 #include "util/clock.h"
 
@@ -25,7 +26,7 @@ static size_t last_len;
 
 static int on_frame(void *ctx, kelp_conn *conn, uint8_t *frame, size_t len)
 {
-    free(last_frame);
+    kelp_frame_free(last_frame);
     last_frame = frame;
     last_len = len;
     frame_count++;
@@ -66,7 +67,7 @@ static kelp_conn *new_conn(void)
 static void finish(void)
 {
     run_briefly(); /* the deferred free of a closed connection */
-    free(last_frame);
+    kelp_frame_free(last_frame);
     last_frame = NULL;
     close(peer);
     kelp_loop_free(loop);

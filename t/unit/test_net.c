@@ -11,6 +11,7 @@
 
 #include "util/clock.h"
 #include "net/connection.h"
+#include "net/frame_pool.h"
 #include "net/event_loop.h"
 #include "net/listener.h"
 #include "net/output.h"
@@ -60,7 +61,7 @@ static int close_count;
 static int on_frame(void *ctx, kelp_conn *conn, uint8_t *frame, size_t len)
 {
     if (len >= 5 && memcmp(frame, "BAD!!", 5) == 0) {
-        free(frame);
+        kelp_frame_free(frame);
         return -1;
     }
     frames[frame_count] = frame;
@@ -144,7 +145,7 @@ START_TEST(frames_split_and_pipelined_are_delivered_whole)
     free(big);
     close(peer);
     for (int i = 0; i < frame_count; i++)
-        free(frames[i]);
+        kelp_frame_free(frames[i]);
 }
 END_TEST
 
@@ -171,7 +172,7 @@ START_TEST(responses_keep_request_order)
     kelp_conn_close(c, "test over");
     ck_assert_int_eq(close_count, 1);
     for (int i = 0; i < frame_count; i++)
-        free(frames[i]);
+        kelp_frame_free(frames[i]);
     kelp_loop_free(loop); /* runs the deferred free */
     close(peer);
 }
@@ -216,7 +217,7 @@ START_TEST(slot_completed_after_close_is_dropped)
     close(peer);
     kelp_conn_close(c, "peer gone");
     respond(0, "late"); /* must not write to a closed socket or leak */
-    free(frames[0]);
+    kelp_frame_free(frames[0]);
     kelp_loop_free(loop);
 }
 END_TEST
@@ -287,7 +288,7 @@ START_TEST(file_ranges_are_spliced_into_responses)
     close(fd);
     kelp_conn_close(c, "test over");
     for (int i = 0; i < frame_count; i++)
-        free(frames[i]);
+        kelp_frame_free(frames[i]);
     kelp_loop_free(loop);
     close(peer);
 }
@@ -310,7 +311,7 @@ START_TEST(a_range_past_the_end_of_its_file_closes_the_connection)
     kelp_conn_slot_complete_ranges(slots[0], &b, r, 1);
     run_briefly();
     ck_assert_int_eq(close_count, 1);
-    free(frames[0]);
+    kelp_frame_free(frames[0]);
     kelp_loop_free(loop);
     close(peer);
 }

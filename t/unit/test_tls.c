@@ -20,6 +20,7 @@
 
 #include "module/config.h"
 #include "net/connection.h"
+#include "net/frame_pool.h"
 #include "net/event_loop.h"
 #include "net/tls.h"
 #include "util/clock.h"
@@ -36,7 +37,7 @@ static int frame_count, answered, close_count;
 static int on_frame(void *ctx, kelp_conn *conn, uint8_t *frame, size_t len)
 {
     if (frame_count >= FRAMES) {
-        free(frame);
+        kelp_frame_free(frame);
         return -1;
     }
     frames[frame_count] = frame;
@@ -113,7 +114,7 @@ static void serve_until_all_answered(void)
         fill(want, frame_size(i), i);
         ck_assert_int_eq(memcmp(frames[i], want, frame_size(i)), 0);
         free(want);
-        free(frames[i]);
+        kelp_frame_free(frames[i]);
     }
 }
 
