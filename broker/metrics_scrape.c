@@ -12,6 +12,7 @@
 #include "metrics/server_metrics.h"
 #include "metrics/sync_metrics.h"
 #include "metrics/text_format.h"
+#include "net/frame_pool.h"
 #include "offsets/offset_store.h"
 #include "protocol/generated/kafka_apis.h"
 
@@ -35,6 +36,11 @@ static void add_connections(kelp_metrics_registry *r, const kelp_server_metrics 
     kelp_metric_family *closed = kelp_metrics_family(r, "kelp_connections_closed_total",
                                                      "Kafka client connections closed.", KELP_METRIC_COUNTER, NULL);
     kelp_metrics_add(r, closed, NULL, (double)m->connections_closed);
+    kelp_metric_family *kept = kelp_metrics_family(
+        r, "kelp_request_buffers_kept_bytes",
+        "Bytes of answered requests' buffers kept to receive the next large requests into.", KELP_METRIC_GAUGE,
+        NULL);
+    kelp_metrics_add(r, kept, NULL, (double)kelp_frame_pool_bytes());
 }
 
 static void add_requests(kelp_metrics_registry *r, const kelp_server_metrics *m)

@@ -4,7 +4,8 @@
 # committed in a group, the topic's record and byte counters, the requests
 # per API, the partitions' log end offsets and the group's lag (0, then the
 # records produced after the commit) say what happened; a malformed request
-# counts as an error; a deleted topic's series are gone.
+# counts as an error; a large request's buffer is kept for the next; a
+# deleted topic's series are gone.
 . "${KELP_SRCDIR:-$(dirname "$0")/../..}/t/integration/lib.sh"
 
 kelp_require kcat kcat
@@ -104,6 +105,13 @@ expect "records in after more" "$(metric sum kelp_topic_records_in_total topic=$
 expect "lag after $M more" "$(metric sum kelp_group_lag group=$GROUP topic=$TOPIC)" -eq $M
 expect "malformed Metadata counted as an error" \
     "$(metric sum kelp_request_errors_total api=Metadata version=1)" -ge 1
+
+# A request of more than 64 KiB leaves its buffer kept for the next one.
+expect "no large request yet" "$(metric sum kelp_request_buffers_kept_bytes)" -eq 0
+head -c 200000 /dev/zero | tr '\0' x >"$KELP_WORK/large.txt"
+kelp_run "kcat produces a 200000-byte record" kcat -P -b "$KELP_BOOTSTRAP" -t "$TOPIC" -X acks=all "$KELP_WORK/large.txt"
+scrape
+expect "the large request's buffer kept" "$(metric sum kelp_request_buffers_kept_bytes)" -ge 200000
 
 kelp_run "delete $TOPIC" curl -sf -o /dev/null -X DELETE "http://$KELP_ADMIN/v1/topics/$TOPIC"
 scrape
