@@ -6,7 +6,10 @@
 #   1g   BIG_MESSAGES x 1 KiB (1 GiB by default) over BIG_PARTITIONS (256)
 #        partitions, for the consume of a large topic from its start.
 # Every case runs RUNS times against each server, alternating which goes
-# first, then the medians and the kelp/mock ratios are printed.
+# first, then the medians and the kelp/mock ratios are printed. p4 and p64
+# also run against a second kelpd whose data is on tmpfs (/dev/shm), where
+# fdatasync costs nothing: not a durable server, but what this client and
+# machine allow a server that has no disk to wait for.
 #
 # usage: bench/run.sh [--runs N] [--messages N] [--messages-64 N]
 #                     [--big-messages N] [--big-partitions N] [--mock-nagle]
@@ -53,6 +56,39 @@ fi
 
 kelp_start
 
+# A second kelpd with its data on tmpfs, for the no-disk reference.
+TMPFS_PID=
+TMPFS_DATA=
+TMPFS_BOOTSTRAP=
+tmpfs_start() {
+    [ -d /dev/shm ] && [ -w /dev/shm ] || return 0
+    TMPFS_DATA=$(mktemp -d /dev/shm/kelp-bench.XXXXXX) || kelp_fail "cannot make a directory in /dev/shm"
+    "$KELPD" --module "$KELP_MODULE" --listen 127.0.0.1:0 --admin 127.0.0.1:0 --data "$TMPFS_DATA" \
+        >"$KELP_WORK/tmpfs.out" 2>"$KELP_WORK/tmpfs.err" &
+    TMPFS_PID=$!
+    waited=0
+    while [ -z "$TMPFS_BOOTSTRAP" ]; do
+        kill -0 "$TMPFS_PID" 2>/dev/null || kelp_fail "the tmpfs kelpd exited: $(tail -n 5 "$KELP_WORK/tmpfs.err")"
+        [ $waited -lt 100 ] || kelp_fail "the tmpfs kelpd printed no listening line within 10s"
+        sleep 0.1
+        waited=$((waited + 1))
+        TMPFS_BOOTSTRAP=$(sed -n 's/^kelpd: kafka listening on \([^ ]*\).*$/\1/p' "$KELP_WORK/tmpfs.out" | head -n 1)
+    done
+    kelp_log "reference kelpd (pid $TMPFS_PID) listening on $TMPFS_BOOTSTRAP, data on tmpfs in $TMPFS_DATA"
+}
+tmpfs_stop() {
+    if [ -n "$TMPFS_PID" ]; then
+        kill -TERM "$TMPFS_PID" 2>/dev/null
+        wait "$TMPFS_PID" 2>/dev/null
+        TMPFS_PID=
+    fi
+    [ -z "$TMPFS_DATA" ] || rm -rf "$TMPFS_DATA"
+    TMPFS_DATA=
+}
+trap 'status=$?; tmpfs_stop; (exit $status); kelp_on_exit' EXIT
+tmpfs_start
+[ -n "$TMPFS_PID" ] || kelp_log "no writable /dev/shm: the no-disk reference is left out"
+
 # kelp_fresh: kelpd again on an empty data directory, so that the 1 GiB
 # runs keep at most one copy of their data on disk.
 kelp_fresh() {
@@ -73,11 +109,11 @@ case_args() {
 
 # bench_one SERVER CASE: one run; appends its RESULT line to $KELP_WORK/SERVER-CASE.
 bench_one() {
-    if [ "$1" = mock ]; then
-        target=$mock
-    else
-        target="--bootstrap $KELP_BOOTSTRAP"
-    fi
+    case $1 in
+    mock) target=$mock ;;
+    kelp) target="--bootstrap $KELP_BOOTSTRAP --server-pid $KELP_PID" ;;
+    tmpfs) target="--bootstrap $TMPFS_BOOTSTRAP --server-pid $TMPFS_PID" ;;
+    esac
     # shellcheck disable=SC2046,SC2086
     out=$("$THROUGHPUT" $target $(case_args "$2")) || kelp_fail "$1 $2 run failed: $out"
     bench_record "$1-$2" "$out"
@@ -119,6 +155,9 @@ while [ $run -le "$runs" ]; do
         for server in $order; do
             bench_one "$server" "$c"
         done
+        if [ -n "$TMPFS_PID" ] && [ "$c" != 1g ]; then
+            bench_one tmpfs "$c"
+        fi
     done
     run=$((run + 1))
 done
@@ -140,6 +179,19 @@ for c in $cases; do
         }'
     done
 done
+if [ -n "$TMPFS_PID" ]; then
+    echo "no-disk reference (kelpd with its data on tmpfs, where fdatasync costs nothing; not durable):"
+    for c in $cases; do
+        [ "$c" != 1g ] || continue
+        for phase in produce consume; do
+            awk -v c="$c" -v p="$phase" \
+                -v mm="$(median "mock-$c" "${phase}_msgs_per_s")" -v tm="$(median "tmpfs-$c" "${phase}_msgs_per_s")" \
+                -v tb="$(median "tmpfs-$c" "${phase}_mb_per_s")" 'BEGIN {
+                printf "%-4s %-8s tmpfs %9.0f msgs/s %7.1f MB/s | tmpfs/mock %.2f\n", c, p, tm, tb, (mm > 0 ? tm / mm : 0)
+            }'
+        done
+    done
+fi
 
 # What bounds the ratios from outside kelpd: the client's busiest thread
 # (a thread near 100% of a core cannot go faster, so rate / share is the
@@ -163,6 +215,21 @@ for c in $cases; do
             if (p == "produce")
                 printf " | 1.25 x the mock needs %.0f MB/s durable; dd through the page cache gave %.0f", 1.25 * mb, disk
             printf "\n"
+        }'
+    done
+done
+# The CPU both sides used: a machine whose cores the client and the server
+# fill between them cannot go faster however the disk performs, and a
+# server that uses less CPU per MB than the mock leaves the client more.
+echo "cpu    (medians, in cores over each phase, and the server's CPU per MB of values; kernel writeback and interrupts not counted):"
+for c in $cases; do
+    for phase in produce consume; do
+        awk -v c="$c" -v p="$phase" \
+            -v mc="$(median "mock-$c" "${phase}_client_cores")" -v kc="$(median "kelp-$c" "${phase}_client_cores")" \
+            -v msv="$(median "mock-$c" "${phase}_server_cores")" -v ksv="$(median "kelp-$c" "${phase}_server_cores")" \
+            -v mpm="$(median "mock-$c" "${phase}_server_ms_per_mb")" -v kpm="$(median "kelp-$c" "${phase}_server_ms_per_mb")" 'BEGIN {
+            printf "%-4s %-8s mock: client %.2f + server %.2f cores, %.2f ms/MB | kelp: client %.2f + server %.2f cores, %.2f ms/MB\n",
+                   c, p, mc, msv, mpm, kc, ksv, kpm
         }'
     done
 done

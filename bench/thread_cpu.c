@@ -9,11 +9,21 @@
 
 #include "bench/bench_util.h"
 
-/* Reads the first line of /proc/self/task/TID/FILE into buf; 0 on success. */
-static int read_task_file(long tid, const char *file, char *buf, size_t size)
+/* /proc/self for pid 0, else /proc/PID. */
+static void proc_dir(long pid, char *out, size_t size)
 {
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/self/task/%ld/%s", tid, file);
+    if (pid == 0)
+        snprintf(out, size, "/proc/self");
+    else
+        snprintf(out, size, "/proc/%ld", pid);
+}
+
+/* Reads the first line of PROC/task/TID/FILE into buf; 0 on success. */
+static int read_task_file(long pid, long tid, const char *file, char *buf, size_t size)
+{
+    char dir[32], path[96];
+    proc_dir(pid, dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/task/%ld/%s", dir, tid, file);
     FILE *f = fopen(path, "r");
     if (!f)
         return -1; /* the thread ended after the directory was listed */
@@ -22,11 +32,16 @@ static int read_task_file(long tid, const char *file, char *buf, size_t size)
     return ok ? 0 : -1;
 }
 
-void thread_cpu_sample(struct thread_cpu *sample)
+void thread_cpu_sample(struct thread_cpu *sample) { thread_cpu_sample_process(0, sample); }
+
+void thread_cpu_sample_process(long pid, struct thread_cpu *sample)
 {
-    DIR *dir = opendir("/proc/self/task");
+    char proc[32], tasks[48];
+    proc_dir(pid, proc, sizeof(proc));
+    snprintf(tasks, sizeof(tasks), "%s/task", proc);
+    DIR *dir = opendir(tasks);
     if (!dir)
-        bench_die("cannot list /proc/self/task");
+        bench_die("cannot list %s", tasks);
     sample->count = 0;
     struct dirent *d;
     while ((d = readdir(dir)) && sample->count < THREAD_CPU_MAX) {
@@ -37,7 +52,8 @@ void thread_cpu_sample(struct thread_cpu *sample)
         struct thread_cpu_entry *e = &sample->threads[sample->count];
         char stat[128];
         /* comm holds at most 15 characters, so it fits in name whole. */
-        if (read_task_file(tid, "schedstat", stat, sizeof(stat)) || read_task_file(tid, "comm", e->name, sizeof(e->name)))
+        if (read_task_file(pid, tid, "schedstat", stat, sizeof(stat)) ||
+            read_task_file(pid, tid, "comm", e->name, sizeof(e->name)))
             continue;
         e->tid = tid;
         e->cpu_s = strtod(stat, NULL) / 1e9;
@@ -46,7 +62,7 @@ void thread_cpu_sample(struct thread_cpu *sample)
     }
     closedir(dir);
     if (sample->count == 0)
-        bench_die("no thread in /proc/self/task has a schedstat (kernel without CONFIG_SCHED_INFO?)");
+        bench_die("no thread in %s has a schedstat (kernel without CONFIG_SCHED_INFO?)", tasks);
 }
 
 static double cpu_before(const struct thread_cpu *before, long tid)
@@ -73,6 +89,19 @@ double thread_cpu_busiest(const struct thread_cpu *before, const struct thread_c
         }
     }
     return wall_s > 0 ? busiest / wall_s : 0;
+}
+
+double thread_cpu_sum(const struct thread_cpu *before, const struct thread_cpu *after, const char *prefix,
+                      int matching)
+{
+    double sum = 0;
+    for (int k = 0; k < after->count; k++) {
+        const struct thread_cpu_entry *e = &after->threads[k];
+        int matches = !prefix || strncmp(e->name, prefix, strlen(prefix)) == 0;
+        if (matches == matching)
+            sum += e->cpu_s - cpu_before(before, e->tid);
+    }
+    return sum;
 }
 
 void thread_cpu_print(FILE *out, const char *label, const struct thread_cpu *before,

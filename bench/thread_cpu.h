@@ -24,6 +24,8 @@ struct thread_cpu {
 /* Fills sample with every thread of this process; dies if /proc cannot
  * be read. */
 void thread_cpu_sample(struct thread_cpu *sample);
+/* The same for process pid (0: this one), such as a server on this machine. */
+void thread_cpu_sample_process(long pid, struct thread_cpu *sample);
 
 /* The thread that used the most CPU between before and after, as a share
  * of wall_s (1.0 = one core for the whole phase), skipping threads whose
@@ -33,6 +35,12 @@ void thread_cpu_sample(struct thread_cpu *sample);
  * name into name. */
 double thread_cpu_busiest(const struct thread_cpu *before, const struct thread_cpu *after, double wall_s,
                           const char *skip_prefix, char name[THREAD_CPU_NAME]);
+
+/* CPU seconds used between before and after by the threads whose name
+ * starts with prefix (matching = 1) or by all the others (matching = 0);
+ * a NULL prefix matches every thread. */
+double thread_cpu_sum(const struct thread_cpu *before, const struct thread_cpu *after, const char *prefix,
+                      int matching);
 
 /* Prints, one line each prefixed with label, every thread's share of
  * wall_s between before and after. */

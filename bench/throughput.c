@@ -2,6 +2,7 @@
  *
  * usage: throughput (--bootstrap HOST:PORT | --mock | --mock-nagle) [--messages N]
  *                   [--partitions N] [--set NAME=VALUE]... [--size BYTES] [--topic NAME]
+ *                   [--server-pid PID] [--threads]
  *
  * Produces N messages of SIZE bytes (default 16000 x 1024) round-robin to
  * the PARTITIONS partitions (default 4) of a topic with acks=all and
@@ -19,10 +20,16 @@
  *
  * Prints a human-readable line per phase and one machine-readable line:
  *   RESULT produce_msgs_per_s=... produce_mb_per_s=... produce_busiest_share=...
- *          consume_msgs_per_s=... consume_mb_per_s=... consume_busiest_share=...
+ *          produce_client_cores=... produce_server_cores=... produce_server_ms_per_mb=...
+ *          consume_... (the same six)
  * where MB is 10^6 bytes of message values and a busiest share is the CPU
  * the busiest client thread used in that phase, in cores (the mock's own
- * thread left out; see thread_cpu.h). Exits 1 if anything fails. */
+ * thread left out; see thread_cpu.h). client_cores is the CPU of all the
+ * client's threads, server_cores that of the server: the mock's thread, or
+ * every thread of process --server-pid (0 without it), both in cores over
+ * the phase; server_ms_per_mb is the server's CPU per MB moved. CPU the
+ * kernel spends for the server outside its threads (writeback workers,
+ * interrupts) is in neither. Exits 1 if anything fails. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <librdkafka/rdkafka.h>
@@ -49,6 +56,7 @@ struct options {
     int partitions;
     long messages;
     size_t size;
+    long server_pid;
 };
 
 struct rate {
@@ -57,19 +65,38 @@ struct rate {
     /* The busiest client thread during the phase and its share of a core. */
     double busiest_share;
     char busiest_name[THREAD_CPU_NAME];
+    /* CPU of the client and of the server over the phase, in cores. */
+    double client_cores;
+    double server_cores;
 };
 
-/* Samples of the phase's two ends; static because each holds 256 threads. */
-static struct thread_cpu phase_start, phase_end;
+/* Samples of the phase's two ends, of this process and of the server's
+ * (--server-pid); static because each holds 256 threads. */
+static struct thread_cpu phase_start, phase_end, server_start, server_end;
 static int print_threads; /* --threads */
+static long server_pid;  /* --server-pid */
 
-/* The rate of a phase that began at phase_start and ends now. The mock
- * cluster's thread is the server, so it does not count as the client's. */
+static void sample_phase_start(void)
+{
+    thread_cpu_sample(&phase_start);
+    if (server_pid)
+        thread_cpu_sample_process(server_pid, &server_start);
+}
+
+/* The rate of a phase that began at sample_phase_start and ends now. The
+ * mock cluster's thread is the server, so it does not count as the
+ * client's. */
 static struct rate rate_of(const char *phase, long messages, size_t size, double seconds)
 {
-    struct rate r = { (double)messages / seconds, (double)messages * (double)size / seconds / 1e6, 0, "" };
+    struct rate r = { (double)messages / seconds, (double)messages * (double)size / seconds / 1e6, 0, "", 0, 0 };
     thread_cpu_sample(&phase_end);
+    if (server_pid)
+        thread_cpu_sample_process(server_pid, &server_end);
     r.busiest_share = thread_cpu_busiest(&phase_start, &phase_end, seconds, "rdk:mock", r.busiest_name);
+    r.client_cores = thread_cpu_sum(&phase_start, &phase_end, "rdk:mock", 0) / seconds;
+    r.server_cores = (server_pid ? thread_cpu_sum(&server_start, &server_end, NULL, 1)
+                                 : thread_cpu_sum(&phase_start, &phase_end, "rdk:mock", 1)) /
+                     seconds;
     if (print_threads)
         thread_cpu_print(stdout, phase, &phase_start, &phase_end, seconds);
     return r;
@@ -161,7 +188,7 @@ static struct rate produce_all(const struct options *o)
     for (size_t k = 0; k < o->size; k++)
         payload[k] = (char)('a' + k % 26);
 
-    thread_cpu_sample(&phase_start);
+    sample_phase_start();
     double start = bench_now_s();
     for (long i = 0; i < o->messages; i++) {
         while (rd_kafka_produce(rkt, (int32_t)(i % o->partitions), RD_KAFKA_MSG_F_COPY, payload,
@@ -231,7 +258,7 @@ static struct rate consume_all(const struct options *o)
         /* The clock starts at the first message: connecting and looking up
          * the start offsets are not throughput. */
         if (received++ == 0) {
-            thread_cpu_sample(&phase_start);
+            sample_phase_start();
             start = bench_now_s();
         }
         rd_kafka_message_destroy(m);
@@ -243,6 +270,32 @@ static struct rate consume_all(const struct options *o)
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
     return consumed;
+}
+
+/* The server's CPU per MB of values moved, in ms; 0 when unknown. */
+static double server_ms_per_mb(const struct rate *r)
+{
+    return r->mb_per_s > 0 ? 1000 * r->server_cores / r->mb_per_s : 0;
+}
+
+static void print_phase(const char *phase, const struct options *o, const struct rate *r)
+{
+    printf("%s: %ld x %zu B", phase, o->messages, o->size);
+    if (strcmp(phase, "produce") == 0)
+        printf(", %d partitions", o->partitions);
+    printf(": %.0f msgs/s, %.1f MB/s; busiest client thread %s at %.0f%% of a core; client %.2f cores",
+           r->msgs_per_s, r->mb_per_s, r->busiest_name, 100 * r->busiest_share, r->client_cores);
+    if (o->mock || o->server_pid)
+        printf(", server %.2f cores, %.2f ms per MB", r->server_cores, server_ms_per_mb(r));
+    printf("\n");
+}
+
+static void print_result(const char *phase, const struct rate *r)
+{
+    printf(" %s_msgs_per_s=%.0f %s_mb_per_s=%.2f %s_busiest_share=%.3f %s_client_cores=%.3f "
+           "%s_server_cores=%.3f %s_server_ms_per_mb=%.3f",
+           phase, r->msgs_per_s, phase, r->mb_per_s, phase, r->busiest_share, phase, r->client_cores, phase,
+           r->server_cores, phase, server_ms_per_mb(r));
 }
 
 int main(int argc, char **argv)
@@ -269,16 +322,21 @@ int main(int argc, char **argv)
             o.size = (size_t)atol(argv[++k]);
         else if (strcmp(argv[k], "--topic") == 0 && has_value)
             o.topic = argv[++k];
+        else if (strcmp(argv[k], "--server-pid") == 0 && has_value)
+            o.server_pid = atol(argv[++k]);
         else if (strcmp(argv[k], "--set") == 0 && has_value && strchr(argv[k + 1], '=') &&
                  setting_count < MAX_SETTINGS)
             settings[setting_count++] = argv[++k];
         else
             bench_die("usage: throughput (--bootstrap HOST:PORT | --mock | --mock-nagle) [--messages N] "
-                      "[--partitions N] [--size BYTES] [--topic NAME] [--set NAME=VALUE]... [--threads]");
+                      "[--partitions N] [--size BYTES] [--topic NAME] [--set NAME=VALUE]... [--server-pid PID] "
+                      "[--threads]");
     }
     if (!o.mock == !o.bootstrap || o.messages <= 0 || o.size == 0 || o.partitions <= 0 ||
-        o.partitions > MAX_PARTITIONS)
-        bench_die("give exactly one of --bootstrap and --mock, and positive --messages, --partitions and --size");
+        o.partitions > MAX_PARTITIONS || o.server_pid < 0 || (o.mock && o.server_pid))
+        bench_die("give exactly one of --bootstrap and --mock, positive --messages, --partitions and --size, "
+                  "and --server-pid only with --bootstrap");
+    server_pid = o.server_pid;
 
     rd_kafka_t *host = NULL;
     rd_kafka_mock_cluster_t *cluster = NULL;
@@ -297,17 +355,13 @@ int main(int argc, char **argv)
     }
 
     struct rate produced = produce_all(&o);
-    printf("produce: %ld x %zu B, %d partitions: %.0f msgs/s, %.1f MB/s; busiest client thread %s at %.0f%% of a core\n",
-           o.messages, o.size, o.partitions, produced.msgs_per_s, produced.mb_per_s, produced.busiest_name,
-           100 * produced.busiest_share);
+    print_phase("produce", &o, &produced);
     struct rate consumed = consume_all(&o);
-    printf("consume: %ld x %zu B: %.0f msgs/s, %.1f MB/s; busiest client thread %s at %.0f%% of a core\n",
-           o.messages, o.size, consumed.msgs_per_s, consumed.mb_per_s, consumed.busiest_name,
-           100 * consumed.busiest_share);
-    printf("RESULT produce_msgs_per_s=%.0f produce_mb_per_s=%.2f produce_busiest_share=%.3f "
-           "consume_msgs_per_s=%.0f consume_mb_per_s=%.2f consume_busiest_share=%.3f\n",
-           produced.msgs_per_s, produced.mb_per_s, produced.busiest_share, consumed.msgs_per_s,
-           consumed.mb_per_s, consumed.busiest_share);
+    print_phase("consume", &o, &consumed);
+    printf("RESULT");
+    print_result("produce", &produced);
+    print_result("consume", &consumed);
+    printf("\n");
 
     if (cluster)
         rd_kafka_mock_cluster_destroy(cluster);
