@@ -32,17 +32,25 @@ bench_latency_LDADD = $(RDKAFKA_LIBS)
 CLEANFILES += bench/latency$(EXEEXT)
 EXTRA_DIST += bench/latency.sh
 
+# The latency floor of the disk itself, for bench/latency.sh.
+EXTRA_PROGRAMS += bench/flush_floor
+bench_flush_floor_SOURCES = bench/flush_floor.c bench/bench_util.c bench/bench_util.h
+bench_flush_floor_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
+bench_flush_floor_LDADD = $(RDKAFKA_LIBS) $(PTHREAD_LIBS)
+CLEANFILES += bench/flush_floor$(EXEEXT)
+
 BENCH_ARGS =
 # Every script finds the binaries it needs here.
 BENCH_ENV = THROUGHPUT='$(abs_builddir)/bench/throughput$(EXEEXT)' \
 	LATENCY_BENCH='$(abs_builddir)/bench/latency$(EXEEXT)' \
+	FLUSH_FLOOR='$(abs_builddir)/bench/flush_floor$(EXEEXT)' \
 	GROUPS_BENCH='$(abs_builddir)/bench/groups$(EXEEXT)' \
 	TRANSACTIONS_BENCH='$(abs_builddir)/bench/transactions$(EXEEXT)' \
 	SCHEMA_VALIDATION_BENCH='$(abs_builddir)/bench/schema_validation$(EXEEXT)' \
 	SCALE_BENCH='$(abs_builddir)/bench/scale$(EXEEXT)' \
 	KELPD='$(abs_builddir)/kelpd$(EXEEXT)' \
 	KELP_MODULE='$(abs_builddir)/.libs/kelp.so'
-bench: bench/throughput$(EXEEXT) bench/latency$(EXEEXT) bench/groups$(EXEEXT) bench/transactions$(EXEEXT) \
+bench: bench/throughput$(EXEEXT) bench/latency$(EXEEXT) bench/flush_floor$(EXEEXT) bench/groups$(EXEEXT) bench/transactions$(EXEEXT) \
 		bench/schema_validation$(EXEEXT) bench/scale$(EXEEXT) kelpd$(EXEEXT) kelp.la
 	$(BENCH_ENV) $(SHELL) '$(srcdir)/bench/run.sh' $(BENCH_ARGS)
 	$(BENCH_ENV) $(SHELL) '$(srcdir)/bench/latency.sh' $(BENCH_ARGS)
