@@ -30,6 +30,14 @@ double bench_now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+void bench_sleep_until(double t)
+{
+    time_t sec = (time_t)t; /* monotonic time is positive: truncation is floor */
+    struct timespec ts = {sec, (long)((t - (double)sec) * 1e9)};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0) {
+    }
+}
+
 void bench_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value)
 {
     char errstr[512];

@@ -11,6 +11,8 @@ extern const char bench_program[];
 /* Prints "<program>: <message>" and exits 1. */
 __attribute__((format(printf, 1, 2), noreturn)) void bench_die(const char *fmt, ...);
 double bench_now_s(void);
+/* Sleeps until t on bench_now_s's clock (at once when t has passed). */
+void bench_sleep_until(double t);
 /* Sets one configuration property or dies. */
 void bench_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value);
 /* A producer or consumer from conf, or dies. */

@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bench/bench_util.h"
@@ -53,13 +52,6 @@ static atomic_long writes_done;
 static atomic_int writing_over;
 static long rounds;
 
-static void sleep_until(double t)
-{
-    struct timespec ts = {(time_t)t, (long)((t - (double)(time_t)t) * 1e9)};
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
-    }
-}
-
 static void *flusher(void *arg)
 {
     (void)arg;
@@ -69,7 +61,7 @@ static void *flusher(void *arg)
         if (upto == durable) {
             if (atomic_load(&writing_over))
                 break;
-            sleep_until(bench_now_s() + 0.00005); /* nothing new yet */
+            bench_sleep_until(bench_now_s() + 0.00005); /* nothing new yet */
             continue;
         }
         if (opt.each) {
@@ -154,7 +146,7 @@ int main(int argc, char **argv)
         bench_die("cannot start the flusher thread");
     double start = bench_now_s();
     for (long k = 0; k < n; k++) {
-        sleep_until(start + (double)k * interval);
+        bench_sleep_until(start + (double)k * interval);
         written_at[k] = bench_now_s();
         if (write(fds[k % opt.files], payload, chunk) != (ssize_t)chunk)
             bench_die("write: %s", strerror(errno));

@@ -61,14 +61,6 @@ struct options {
     size_t size;
 };
 
-static void sleep_until(double t)
-{
-    time_t sec = (time_t)t; /* monotonic time is positive: truncation is floor */
-    struct timespec ts = { sec, (long)((t - (double)sec) * 1e9) };
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
-        ;
-}
-
 /* Delivery bookkeeping of the paced phase: send time and latency per
  * message, indexed by the message's opaque. The send time is written before
  * rd_kafka_produce and read after the delivery report, which librdkafka's
@@ -229,7 +221,7 @@ static struct paced_result paced(const struct options *o, const char *payload)
          * due at once instead of shifting every later one. */
         double due = start + (double)i / o->rate;
         if (bench_now_s() < due)
-            sleep_until(due);
+            bench_sleep_until(due);
         for (;;) {
             sent_at[i] = bench_now_s();
             if (rd_kafka_produce(rkt, (int32_t)(i % o->partitions), RD_KAFKA_MSG_F_COPY, (void *)payload,
@@ -239,7 +231,7 @@ static struct paced_result paced(const struct options *o, const char *payload)
             if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
                 bench_die("produce: %s", rd_kafka_err2str(err));
             r.queue_full++;
-            sleep_until(bench_now_s() + 0.0001);
+            bench_sleep_until(bench_now_s() + 0.0001);
         }
     }
     double last = bench_now_s();
@@ -247,7 +239,7 @@ static struct paced_result paced(const struct options *o, const char *payload)
     while (atomic_load(&delivered) < n) {
         if (bench_now_s() - last > WAIT_MS / 1000.0)
             bench_die("only %ld of %ld message(s) acknowledged", atomic_load(&delivered), n);
-        sleep_until(bench_now_s() + 0.001);
+        bench_sleep_until(bench_now_s() + 0.001);
     }
     atomic_store(&stop_polling, 1);
     pthread_join(thread, NULL);
