@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "module/config.h"
+#include "util/host_port.h"
 
 void kelp_format_sockaddr(const struct sockaddr_storage *ss, char *buf, size_t buflen)
 {
@@ -17,11 +18,11 @@ void kelp_format_sockaddr(const struct sockaddr_storage *ss, char *buf, size_t b
     if (ss->ss_family == AF_INET6) {
         const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
         inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-        snprintf(buf, buflen, "[%s]:%u", host, ntohs(sin6->sin6_port));
+        kelp_format_host_port(buf, buflen, host, ntohs(sin6->sin6_port));
     } else {
         const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
         inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-        snprintf(buf, buflen, "%s:%u", host, ntohs(sin->sin_port));
+        kelp_format_host_port(buf, buflen, host, ntohs(sin->sin_port));
     }
 }
 

@@ -14,6 +14,7 @@
 
 #include "broker/broker.h"
 #include "util/clock.h"
+#include "util/host_port.h"
 #include "util/log.h"
 #include "net/connection.h"
 #include "net/event_loop.h"
@@ -693,11 +694,7 @@ int kelp_server_bound_address(kelp_server *srv, char *buf, size_t buflen)
     pthread_mutex_lock(&srv->lock);
     int rc = -1;
     if (srv->listener) {
-        const char *host = kelp_listener_host(srv->listener);
-        if (strchr(host, ':'))
-            snprintf(buf, buflen, "[%s]:%u", host, kelp_listener_port(srv->listener));
-        else
-            snprintf(buf, buflen, "%s:%u", host, kelp_listener_port(srv->listener));
+        kelp_format_host_port(buf, buflen, kelp_listener_host(srv->listener), kelp_listener_port(srv->listener));
         rc = 0;
     }
     pthread_mutex_unlock(&srv->lock);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "server/server_internal.h"
+#include "util/host_port.h"
 #include "util/log.h"
 
 typedef struct drain_call {
@@ -47,17 +48,12 @@ char *kelp_server_drain(kelp_server *srv, int action, unsigned *status)
     return json;
 }
 
-static void format_address(char *out, size_t cap, const char *host, unsigned port)
-{
-    snprintf(out, cap, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
-}
-
 static bool add_listener(cJSON *list, const char *name, const char *configured, const kelp_listener *l,
                          const kelp_broker_endpoint *ep, size_t connections)
 {
     char bound[KELP_CONFIG_ADDR_MAX + 8], advertised[KELP_CONFIG_ADDR_MAX + 8];
-    format_address(bound, sizeof(bound), kelp_listener_host(l), kelp_listener_port(l));
-    format_address(advertised, sizeof(advertised), ep->host, (unsigned)ep->port);
+    kelp_format_host_port(bound, sizeof(bound), kelp_listener_host(l), kelp_listener_port(l));
+    kelp_format_host_port(advertised, sizeof(advertised), ep->host, (unsigned)ep->port);
     cJSON *o = cJSON_CreateObject();
     return o && cJSON_AddItemToArray(list, o) && cJSON_AddStringToObject(o, "name", name) &&
            cJSON_AddStringToObject(o, "listen", configured) && cJSON_AddStringToObject(o, "bound", bound) &&

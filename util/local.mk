@@ -4,6 +4,7 @@ libkelpcore_la_SOURCES += \
 	util/buf.c util/buf.h \
 	util/clock.c util/clock.h \
 	util/hex.c util/hex.h \
+	util/host_port.c util/host_port.h \
 	util/json_text.c util/json_text.h \
 	util/log.c util/log.h \
 	util/log_line.c util/log_line.h \

@@ -7,6 +7,7 @@
 
 #include "util/arena.h"
 #include "util/buf.h"
+#include "util/host_port.h"
 #include "util/strmap.h"
 #include "util/uuid.h"
 
@@ -101,6 +102,20 @@ START_TEST(strmap_matches_a_reference_under_random_churn)
 }
 END_TEST
 
+START_TEST(host_port_brackets_ipv6_hosts)
+{
+    char out[64];
+    kelp_format_host_port(out, sizeof(out), "127.0.0.1", 9092);
+    ck_assert_str_eq(out, "127.0.0.1:9092");
+    kelp_format_host_port(out, sizeof(out), "::1", 19092);
+    ck_assert_str_eq(out, "[::1]:19092");
+    kelp_format_host_port(out, sizeof(out), "broker.example", 0);
+    ck_assert_str_eq(out, "broker.example:0");
+    kelp_format_host_port(out, 6, "127.0.0.1", 9092); /* truncated, still terminated */
+    ck_assert_str_eq(out, "127.0");
+}
+END_TEST
+
 START_TEST(uuid_round_trips_through_text)
 {
     uint8_t id[16], back[16];
@@ -130,6 +145,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, arena_memory_is_zeroed_aligned_and_survives_large_blocks);
     tcase_add_test(tc, buf_appends_consumes_and_grows);
+    tcase_add_test(tc, host_port_brackets_ipv6_hosts);
     tcase_add_test(tc, strmap_matches_a_reference_under_random_churn);
     tcase_add_test(tc, uuid_round_trips_through_text);
     suite_add_tcase(s, tc);
