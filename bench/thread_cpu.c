@@ -9,21 +9,11 @@
 
 #include "bench/bench_util.h"
 
-/* /proc/self for pid 0, else /proc/PID. */
-static void proc_dir(long pid, char *out, size_t size)
+/* Reads the first line of TASKS/TID/FILE into buf; 0 on success. */
+static int read_task_file(const char *tasks, long tid, const char *file, char *buf, size_t size)
 {
-    if (pid == 0)
-        snprintf(out, size, "/proc/self");
-    else
-        snprintf(out, size, "/proc/%ld", pid);
-}
-
-/* Reads the first line of PROC/task/TID/FILE into buf; 0 on success. */
-static int read_task_file(long pid, long tid, const char *file, char *buf, size_t size)
-{
-    char dir[32], path[96];
-    proc_dir(pid, dir, sizeof(dir));
-    snprintf(path, sizeof(path), "%s/task/%ld/%s", dir, tid, file);
+    char path[96];
+    snprintf(path, sizeof(path), "%s/%ld/%s", tasks, tid, file);
     FILE *f = fopen(path, "r");
     if (!f)
         return -1; /* the thread ended after the directory was listed */
@@ -36,9 +26,11 @@ void thread_cpu_sample(struct thread_cpu *sample) { thread_cpu_sample_process(0,
 
 void thread_cpu_sample_process(long pid, struct thread_cpu *sample)
 {
-    char proc[32], tasks[48];
-    proc_dir(pid, proc, sizeof(proc));
-    snprintf(tasks, sizeof(tasks), "%s/task", proc);
+    char tasks[48]; /* /proc/self/task for pid 0 */
+    if (pid == 0)
+        snprintf(tasks, sizeof(tasks), "/proc/self/task");
+    else
+        snprintf(tasks, sizeof(tasks), "/proc/%ld/task", pid);
     DIR *dir = opendir(tasks);
     if (!dir)
         bench_die("cannot list %s", tasks);
@@ -52,8 +44,8 @@ void thread_cpu_sample_process(long pid, struct thread_cpu *sample)
         struct thread_cpu_entry *e = &sample->threads[sample->count];
         char stat[128];
         /* comm holds at most 15 characters, so it fits in name whole. */
-        if (read_task_file(pid, tid, "schedstat", stat, sizeof(stat)) ||
-            read_task_file(pid, tid, "comm", e->name, sizeof(e->name)))
+        if (read_task_file(tasks, tid, "schedstat", stat, sizeof(stat)) ||
+            read_task_file(tasks, tid, "comm", e->name, sizeof(e->name)))
             continue;
         e->tid = tid;
         e->cpu_s = strtod(stat, NULL) / 1e9;

@@ -14,8 +14,8 @@
 #include <openssl/rand.h>
 
 #include "broker/authorizer.h"
-#include "net/frame_pool.h"
 #include "broker/broker.h"
+#include "net/frame_pool.h"
 #include "protocol/generated/kafka_apis.h"
 #include "protocol/generated/kafka_messages.h"
 #include "protocol/kafka_errors.h"
